@@ -1,0 +1,11 @@
+use crate::SchemaType;
+
+/// Why a schema could not be accepted. The message is meant for a person: it
+/// names what is wrong and, where the parser knows it, where.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum SchemaError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Schema type {0} is not supported yet by this Accord build; supported types: AVRO")]
+    UnsupportedType(SchemaType),
+}

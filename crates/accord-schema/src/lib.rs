@@ -1,0 +1,122 @@
+//! Accord's pure schema layer: parsing, canonical forms, identity hashes and
+//! compatibility rules. Nothing here performs I/O: callers hand in schema text
+//! together with the text of every schema it references, already resolved.
+
+pub mod avro;
+mod compat;
+mod error;
+mod fingerprint;
+
+pub use compat::{CompatibilityLevel, Direction, Incompatibility};
+pub use error::SchemaError;
+pub use fingerprint::{guid_string, identity_hash, IdentityInput};
+
+use std::fmt;
+
+/// The schema formats a registry understands. Names are Confluent's, exact
+/// upper case on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SchemaType {
+    Avro,
+    Protobuf,
+    Json,
+}
+
+impl SchemaType {
+    /// Parses Confluent's `schemaType` spelling (case-sensitive, as Confluent is).
+    pub fn from_wire(name: &str) -> Option<SchemaType> {
+        match name {
+            "AVRO" => Some(SchemaType::Avro),
+            "PROTOBUF" => Some(SchemaType::Protobuf),
+            "JSON" => Some(SchemaType::Json),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaType::Avro => "AVRO",
+            SchemaType::Protobuf => "PROTOBUF",
+            SchemaType::Json => "JSON",
+        }
+    }
+
+    /// Formats this build can parse and check. Protobuf and JSON Schema come next.
+    pub fn supported() -> &'static [SchemaType] {
+        &[SchemaType::Avro]
+    }
+}
+
+impl fmt::Display for SchemaType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A schema that the schema being parsed refers to, fetched by the caller.
+/// `name` is the reference name (for Avro the full name of a named type it
+/// defines); `schema` is its stored text.
+#[derive(Clone, Copy, Debug)]
+pub struct ResolvedReference<'a> {
+    pub name: &'a str,
+    pub schema: &'a str,
+}
+
+/// A parsed, validated schema of any supported format.
+#[derive(Clone, Debug)]
+pub enum ParsedSchema {
+    Avro(avro::AvroSchema),
+}
+
+impl ParsedSchema {
+    /// Parses `text` as `schema_type`. `references` must list every schema the
+    /// text depends on, transitively, dependencies before their dependents.
+    pub fn parse(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[ResolvedReference<'_>],
+    ) -> Result<ParsedSchema, SchemaError> {
+        match schema_type {
+            SchemaType::Avro => avro::AvroSchema::parse(text, references).map(ParsedSchema::Avro),
+            SchemaType::Protobuf | SchemaType::Json => {
+                Err(SchemaError::UnsupportedType(schema_type))
+            }
+        }
+    }
+
+    pub fn schema_type(&self) -> SchemaType {
+        match self {
+            ParsedSchema::Avro(_) => SchemaType::Avro,
+        }
+    }
+
+    /// The text a registry stores and returns for this schema.
+    pub fn canonical(&self) -> String {
+        match self {
+            ParsedSchema::Avro(schema) => schema.canonical(),
+        }
+    }
+
+    /// The normalized text (`normalize=true`): equal for schemas that differ only
+    /// in attribute order and other presentation details.
+    pub fn normalized(&self) -> String {
+        match self {
+            ParsedSchema::Avro(schema) => schema.normalized(),
+        }
+    }
+
+    /// Every incompatibility found when data written with one schema is read
+    /// with the other; `direction` says which of `new` and `old` is the reader.
+    /// An empty list means compatible.
+    pub fn incompatibilities(
+        new: &ParsedSchema,
+        old: &ParsedSchema,
+        direction: Direction,
+    ) -> Vec<Incompatibility> {
+        match (new, old) {
+            (ParsedSchema::Avro(new), ParsedSchema::Avro(old)) => {
+                avro::compat::incompatibilities(new, old, direction)
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! `/config` and `/config/{s}`: compatibility level and related settings.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+
+use super::body::{bool_field, object, string_field};
+use super::{ok_json, AppState, JsonBody, Params, PathParams};
+use crate::error::ApiError;
+use crate::registry::Scope;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/config", get(get_top).put(put_top).delete(delete_top))
+        .route("/config/{subject}", get(get_scoped).put(put_scoped).delete(delete_scoped))
+}
+
+async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    read(state, Scope::TopLevel, params).await
+}
+
+async fn get_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read(state, Scope::parse(&subject)?, params).await
+}
+
+async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response, ApiError> {
+    let config = state
+        .registry
+        .get_config(&scope, params.flag("defaultToGlobal"))
+        .await?;
+    Ok(ok_json(&config))
+}
+
+async fn put_top(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    update(state, Scope::TopLevel, body).await
+}
+
+async fn put_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    update(state, Scope::parse(&subject)?, body).await
+}
+
+async fn update(state: AppState, scope: Scope, body: serde_json::Value) -> Result<Response, ApiError> {
+    let mut request = object(body, "a config update")?;
+    // Check the shapes Jackson would reject before anything is stored.
+    for field in ["normalize", "validateFields", "validateRules"] {
+        bool_field(&request, field)?;
+    }
+    for field in ["compatibility", "compatibilityGroup", "compatibilityPolicy", "alias"] {
+        if let Some(text) = string_field(&request, field)? {
+            request.insert(field.to_owned(), serde_json::Value::String(text));
+        }
+    }
+    let echo = state.registry.put_config(&scope, request).await?;
+    Ok(ok_json(&echo))
+}
+
+async fn delete_top(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(ok_json(&state.registry.delete_config(&Scope::TopLevel).await?))
+}
+
+async fn delete_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let scope = Scope::parse(&subject)?;
+    Ok(ok_json(&state.registry.delete_config(&scope).await?))
+}

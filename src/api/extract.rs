@@ -1,0 +1,119 @@
+//! Extractors whose rejections are our error type, so that bad bodies get
+//! Confluent-style JSON errors.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+
+use crate::error::ApiError;
+
+/// Media types a request body may carry; all are read as JSON.
+const ACCEPTED_BODY_TYPES: &[&str] = &[
+    "application/vnd.schemaregistry.v1+json",
+    "application/vnd.schemaregistry+json",
+    "application/json",
+    "application/octet-stream",
+];
+
+/// A JSON request body, checked for media type, present and well-formed.
+pub struct JsonBody(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let media_type = request
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+        match media_type {
+            Some(media_type) if ACCEPTED_BODY_TYPES.contains(&media_type.as_str()) => {}
+            _ => return Err(ApiError::UnsupportedMediaType),
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::BodyTooLarge
+                } else {
+                    ApiError::MalformedBody(rejection.body_text())
+                }
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::MissingBody("Request body must not be empty".to_owned()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|error| ApiError::MalformedBody(format!("Malformed JSON: {error}")))?;
+        if value.is_null() {
+            return Err(ApiError::MissingBody("Request body must not be null".to_owned()));
+        }
+        Ok(JsonBody(value))
+    }
+}
+
+/// Query parameters, read the way Confluent reads them: booleans are `true`
+/// in any case, anything else false; bad integers fall back to defaults;
+/// unknown parameters are ignored.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(Params(
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default(),
+        ))
+    }
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn flag(&self, name: &str) -> bool {
+        self.get(name)
+            .is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
+    }
+
+    pub fn int(&self, name: &str, default: i64) -> i64 {
+        self.get(name)
+            .and_then(|value| value.trim().parse().ok())
+            .unwrap_or(default)
+    }
+
+    /// `offset` (default 0, negatives count as 0).
+    pub fn offset(&self) -> usize {
+        self.int("offset", 0).max(0) as usize
+    }
+
+    /// `limit` (default -1 = no limit).
+    pub fn limit(&self) -> i64 {
+        self.int("limit", -1)
+    }
+}
+
+/// Path parameters; a segment that does not decode is an unknown route.
+pub struct PathParams<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for PathParams<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| PathParams(value))
+            .map_err(|_| ApiError::RouteNotFound)
+    }
+}

@@ -1,0 +1,81 @@
+//! `/mode` and `/mode/{s}`: READWRITE, READONLY, READONLY_OVERRIDE, IMPORT.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::body::{object, string_field};
+use super::{ok_json, AppState, JsonBody, Params, PathParams};
+use crate::error::ApiError;
+use crate::registry::{Mode, RegistryError, Scope};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/mode", get(get_top).put(put_top))
+        .route("/mode/{subject}", get(get_scoped).put(put_scoped).delete(delete_scoped))
+}
+
+async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    read(state, Scope::TopLevel, params).await
+}
+
+async fn get_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    read(state, Scope::parse(&subject)?, params).await
+}
+
+async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response, ApiError> {
+    let mode = state
+        .registry
+        .get_mode(&scope, params.flag("defaultToGlobal"))
+        .await?;
+    Ok(ok_json(&json!({ "mode": mode.as_str() })))
+}
+
+async fn put_top(
+    State(state): State<AppState>,
+    params: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    update(state, Scope::TopLevel, params, body).await
+}
+
+async fn put_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    update(state, Scope::parse(&subject)?, params, body).await
+}
+
+async fn update(
+    state: AppState,
+    scope: Scope,
+    params: Params,
+    body: serde_json::Value,
+) -> Result<Response, ApiError> {
+    let request = object(body, "a mode update")?;
+    let requested = string_field(&request, "mode")?.ok_or(RegistryError::InvalidMode)?;
+    let mode: Mode = requested.parse()?;
+    state
+        .registry
+        .put_mode(&scope, mode, params.flag("force"))
+        .await?;
+    // Confluent echoes the request as given.
+    Ok(ok_json(&json!({ "mode": requested })))
+}
+
+async fn delete_scoped(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let scope = Scope::parse(&subject)?;
+    let previous = state.registry.delete_mode(&scope).await?;
+    Ok(ok_json(&json!({ "mode": previous.as_str() })))
+}

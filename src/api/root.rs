@@ -1,0 +1,77 @@
+//! `/`, metadata, health and the probes clients make.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{any, get};
+use axum::Router;
+use serde_json::json;
+
+use super::{json_response, ok_json, AppState, JsonBody};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(root).post(root_post))
+        .route("/v1/metadata/id", get(metadata_id))
+        .route("/v1/metadata/version", get(metadata_version))
+        .route("/health", get(health))
+        .route("/master_available", get(master_available))
+        .route("/associations", any(associations))
+        .route("/associations/{*rest}", any(associations))
+}
+
+async fn root() -> Response {
+    ok_json(&json!({}))
+}
+
+async fn root_post(JsonBody(_): JsonBody) -> Response {
+    ok_json(&json!({}))
+}
+
+async fn metadata_id() -> Response {
+    ok_json(&json!({
+        "scope": {
+            "path": [],
+            "clusters": { "schema-registry-cluster": "accord" }
+        }
+    }))
+}
+
+async fn metadata_version() -> Response {
+    ok_json(&json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commitId": option_env!("ACCORD_COMMIT").unwrap_or("unknown"),
+    }))
+}
+
+/// 200 once the store answers, 503 otherwise.
+async fn health(State(state): State<AppState>) -> Response {
+    match state.registry.store().ping().await {
+        Ok(()) => ok_json(&json!({ "status": "UP" })),
+        Err(error) => {
+            tracing::warn!(error = %error, "health check: store unreachable");
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "DOWN", "error_code": 50001, "message": "store unreachable" }),
+            )
+        }
+    }
+}
+
+/// Karapace clients and tests probe this.
+async fn master_available() -> Response {
+    ok_json(&json!({ "master_available": true }))
+}
+
+/// Current Confluent serializers probe associations before every serialize
+/// and fall back to the topic name strategy only on a 404.
+async fn associations() -> Response {
+    json_response(
+        StatusCode::NOT_FOUND,
+        &json!({
+            "error_code": 40410,
+            "message": "Association not found: this registry does not manage associations",
+        }),
+    )
+}
+

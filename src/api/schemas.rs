@@ -1,0 +1,137 @@
+//! `/schemas`: by id, by GUID, the list, and the supported types.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::{ok_json, raw_schema, schema_json, AppState, Params, PathParams};
+use crate::error::ApiError;
+use crate::registry::{page, RegistryError, SubjectListFilter, DEFAULT_CONTEXT};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/schemas", get(list_schemas))
+        .route("/schemas/", get(list_schemas))
+        .route("/schemas/types", get(schema_types))
+        .route("/schemas/ids/{id}", get(schema_by_id))
+        .route("/schemas/ids/{id}/schema", get(schema_text_by_id))
+        .route("/schemas/ids/{id}/subjects", get(subjects_of_id))
+        .route("/schemas/ids/{id}/versions", get(versions_of_id))
+        .route("/schemas/guids/{guid}", get(schema_by_guid))
+}
+
+/// `/schemas` returns at most this many schemas per page, as Confluent does.
+const SCHEMA_LIST_LIMIT: i64 = 1000;
+
+async fn schema_types() -> Response {
+    let types: Vec<&str> = accord_schema::SchemaType::supported()
+        .iter()
+        .map(|t| t.as_str())
+        .collect();
+    ok_json(&types)
+}
+
+/// Ids are int32 in Confluent; anything else names no schema.
+fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.trim()
+        .parse::<i32>()
+        .map(i64::from)
+        .map_err(|_| RegistryError::SchemaIdNotFound(raw.to_owned()).into())
+}
+
+async fn schema_by_id(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let view = state.registry.schema_by_id(id, params.get("subject")).await?;
+    let mut object = schema_json(&view, false);
+    object.remove("id");
+    if params.flag("fetchMaxId") {
+        let max_id = state.registry.max_id(DEFAULT_CONTEXT).await?;
+        object.insert("maxId".into(), json!(max_id));
+    }
+    Ok(ok_json(&object))
+}
+
+async fn schema_text_by_id(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let view = state.registry.schema_by_id(id, params.get("subject")).await?;
+    Ok(raw_schema(view.schema))
+}
+
+async fn subjects_of_id(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let versions = state
+        .registry
+        .versions_of_id(id, params.get("subject"), params.flag("deleted"))
+        .await?;
+    let mut subjects: Vec<String> = versions
+        .iter()
+        .map(|v| crate::registry::qualify(&v.context, &v.subject))
+        .collect();
+    subjects.dedup();
+    Ok(ok_json(&page(subjects, params.offset(), params.limit())))
+}
+
+async fn versions_of_id(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let versions = state
+        .registry
+        .versions_of_id(id, params.get("subject"), params.flag("deleted"))
+        .await?;
+    let pairs: Vec<Value> = versions
+        .iter()
+        .map(|v| {
+            json!({
+                "subject": crate::registry::qualify(&v.context, &v.subject),
+                "version": v.version,
+            })
+        })
+        .collect();
+    Ok(ok_json(&page(pairs, params.offset(), params.limit())))
+}
+
+async fn schema_by_guid(
+    State(state): State<AppState>,
+    PathParams(guid): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let view = state.registry.schema_by_guid(&guid).await?;
+    let mut object = schema_json(&view, false);
+    object.remove("id");
+    object.insert("guid".into(), Value::String(view.guid));
+    Ok(ok_json(&object))
+}
+
+async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let filter = SubjectListFilter {
+        prefix: params.get("subjectPrefix").map(str::to_owned),
+        deleted: params.flag("deleted"),
+        deleted_only: false,
+    };
+    let views = state
+        .registry
+        .list_schemas(&filter, params.flag("latestOnly"))
+        .await?;
+    let objects: Vec<_> = views.iter().map(|view| schema_json(view, true)).collect();
+    let limit = match params.limit() {
+        limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
+        limit => limit,
+    };
+    Ok(ok_json(&page(objects, params.offset(), limit)))
+}

@@ -1,0 +1,144 @@
+//! `/subjects`: list, lookup, versions, register, delete.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::body::register_request;
+use super::{ok_json, raw_schema, schema_json, AppState, JsonBody, Params, PathParams};
+use crate::error::ApiError;
+use crate::registry::{page, Subject, SubjectListFilter, VersionSpec};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/subjects", get(list_subjects))
+        .route("/subjects/", get(list_subjects))
+        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/versions", get(list_versions).post(register))
+        .route("/subjects/{subject}/versions/{version}", get(get_version).delete(delete_version))
+        .route("/subjects/{subject}/versions/{version}/schema", get(get_version_schema))
+        .route("/subjects/{subject}/versions/{version}/referencedby", get(referenced_by))
+}
+
+async fn list_subjects(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let filter = SubjectListFilter {
+        prefix: params.get("subjectPrefix").map(str::to_owned),
+        deleted: params.flag("deleted"),
+        deleted_only: params.flag("deletedOnly") || params.flag("deleted_only"),
+    };
+    let subjects = state.registry.list_subjects(&filter).await?;
+    Ok(ok_json(&page(subjects, params.offset(), params.limit())))
+}
+
+async fn lookup(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let subject = Subject::parse(&subject)?;
+    let request = register_request(body)?;
+    let view = state
+        .registry
+        .lookup(&subject, request, params.flag("normalize"), params.flag("deleted"))
+        .await?;
+    let mut object = schema_json(&view, true);
+    object.insert("guid".into(), Value::String(view.guid.clone()));
+    Ok(ok_json(&object))
+}
+
+async fn delete_subject(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let subject = Subject::parse(&subject)?;
+    let versions = state
+        .registry
+        .delete_subject(&subject, params.flag("permanent"))
+        .await?;
+    Ok(ok_json(&versions))
+}
+
+async fn list_versions(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let subject = Subject::parse(&subject)?;
+    let versions = state
+        .registry
+        .list_versions(&subject, params.flag("deleted"), params.flag("deletedOnly"))
+        .await?;
+    Ok(ok_json(&page(versions, params.offset(), params.limit())))
+}
+
+async fn register(
+    State(state): State<AppState>,
+    PathParams(subject): PathParams<String>,
+    params: Params,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let subject = Subject::parse(&subject)?;
+    let request = register_request(body)?;
+    let registered = state
+        .registry
+        .register(&subject, request, params.flag("normalize"), params.flag("force"))
+        .await?;
+    Ok(ok_json(&json!({ "id": registered.id, "guid": registered.guid })))
+}
+
+async fn get_version(
+    State(state): State<AppState>,
+    PathParams((subject, version)): PathParams<(String, String)>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let version = VersionSpec::parse(&version)?;
+    let subject = Subject::parse(&subject)?;
+    let view = state
+        .registry
+        .get_version(&subject, version, params.flag("deleted"))
+        .await?;
+    Ok(ok_json(&schema_json(&view, true)))
+}
+
+async fn get_version_schema(
+    State(state): State<AppState>,
+    PathParams((subject, version)): PathParams<(String, String)>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let version = VersionSpec::parse(&version)?;
+    let subject = Subject::parse(&subject)?;
+    let view = state
+        .registry
+        .get_version(&subject, version, params.flag("deleted"))
+        .await?;
+    Ok(raw_schema(view.schema))
+}
+
+async fn referenced_by(
+    State(state): State<AppState>,
+    PathParams((subject, version)): PathParams<(String, String)>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let version = VersionSpec::parse(&version)?;
+    let subject = Subject::parse(&subject)?;
+    let ids = state.registry.referenced_by(&subject, version).await?;
+    Ok(ok_json(&page(ids, params.offset(), params.limit())))
+}
+
+async fn delete_version(
+    State(state): State<AppState>,
+    PathParams((subject, raw_version)): PathParams<(String, String)>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let version = VersionSpec::parse(&raw_version)?;
+    let subject = Subject::parse(&subject)?;
+    let deleted = state
+        .registry
+        .delete_version(&subject, version, &raw_version, params.flag("permanent"))
+        .await?;
+    Ok(ok_json(&deleted))
+}

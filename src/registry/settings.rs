@@ -1,0 +1,403 @@
+//! Config (compatibility level and friends) and mode, per scope, and how the
+//! effective value for a subject is resolved.
+
+use std::str::FromStr;
+
+use accord_schema::CompatibilityLevel;
+use serde_json::{Map, Value};
+
+use super::subject::{context_scope, Subject};
+use super::{Registry, RegistryError};
+use crate::store::Queries;
+
+/// The scope of settings that apply across every context.
+pub const GLOBAL_CONTEXT_SCOPE: &str = ":.__GLOBAL:";
+/// The top-level (default-context) scope.
+pub const TOP_LEVEL_SCOPE: &str = "";
+
+/// Where a config or mode is read or written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// `/config`, `/mode`, or `{s}` = `:.:`.
+    TopLevel,
+    /// `{s}` = `:.ctx:` or `:.__GLOBAL:`.
+    Context(String),
+    Subject(Subject),
+}
+
+impl Scope {
+    /// Parses the `{s}` of `/config/{s}` and `/mode/{s}`.
+    pub fn parse(raw: &str) -> Result<Scope, RegistryError> {
+        if raw == ":.:" {
+            return Ok(Scope::TopLevel);
+        }
+        if raw == GLOBAL_CONTEXT_SCOPE {
+            return Ok(Scope::Context(".__GLOBAL".to_owned()));
+        }
+        if let Some((context, "")) = super::subject::split_context(raw) {
+            return Ok(Scope::Context(context.to_owned()));
+        }
+        Subject::parse(raw).map(Scope::Subject)
+    }
+
+    pub fn key(&self) -> String {
+        match self {
+            Scope::TopLevel => TOP_LEVEL_SCOPE.to_owned(),
+            Scope::Context(context) => context_scope(context),
+            Scope::Subject(subject) => subject.qualified(),
+        }
+    }
+
+    /// The scopes consulted for a value here, most specific first.
+    fn chain(&self) -> Vec<String> {
+        let mut chain = Vec::new();
+        match self {
+            Scope::Subject(subject) => {
+                chain.push(subject.qualified());
+                chain.push(subject.context_scope());
+            }
+            Scope::Context(context) => chain.push(context_scope(context)),
+            Scope::TopLevel => chain.push(TOP_LEVEL_SCOPE.to_owned()),
+        }
+        if !chain.iter().any(|scope| scope == GLOBAL_CONTEXT_SCOPE) {
+            chain.push(GLOBAL_CONTEXT_SCOPE.to_owned());
+        }
+        chain
+    }
+
+    /// The subject name that messages talk about.
+    pub fn display_name(&self) -> String {
+        match self {
+            Scope::TopLevel => String::new(),
+            Scope::Context(context) => context_scope(context),
+            Scope::Subject(subject) => subject.qualified(),
+        }
+    }
+}
+
+/// Registry modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    ReadWrite,
+    ReadOnly,
+    ReadOnlyOverride,
+    Import,
+    Forward,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::ReadWrite => "READWRITE",
+            Mode::ReadOnly => "READONLY",
+            Mode::ReadOnlyOverride => "READONLY_OVERRIDE",
+            Mode::Import => "IMPORT",
+            Mode::Forward => "FORWARD",
+        }
+    }
+
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Mode::ReadOnly | Mode::ReadOnlyOverride)
+    }
+
+    /// Whether writes carry explicit ids (IMPORT, and FORWARD which behaves alike).
+    pub fn is_import(self) -> bool {
+        matches!(self, Mode::Import | Mode::Forward)
+    }
+}
+
+impl FromStr for Mode {
+    type Err = RegistryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s.to_ascii_uppercase().as_str() {
+            "READWRITE" => Mode::ReadWrite,
+            "READONLY" => Mode::ReadOnly,
+            "READONLY_OVERRIDE" => Mode::ReadOnlyOverride,
+            "IMPORT" => Mode::Import,
+            "FORWARD" => Mode::Forward,
+            _ => return Err(RegistryError::InvalidMode),
+        })
+    }
+}
+
+/// The config fields a client may set, as they are named in a PUT body
+/// (`compatibility` is stored and read back as `compatibilityLevel`).
+const CONFIG_FIELDS: &[&str] = &[
+    "compatibility",
+    "normalize",
+    "validateFields",
+    "validateRules",
+    "compatibilityGroup",
+    "compatibilityPolicy",
+    "defaultMetadata",
+    "overrideMetadata",
+    "defaultRuleSet",
+    "overrideRuleSet",
+    "alias",
+];
+
+/// The effective settings a registration or check runs under.
+#[derive(Clone, Debug)]
+pub struct EffectiveConfig {
+    pub level: CompatibilityLevel,
+    pub normalize: bool,
+    pub validate_fields: bool,
+    pub compatibility_group: Option<String>,
+}
+
+impl Registry {
+    /// Merges the stored configs along the scope chain over the server default.
+    pub(super) async fn effective_config_in(
+        &self,
+        queries: &mut Queries<'_>,
+        scope: &Scope,
+    ) -> Result<Map<String, Value>, RegistryError> {
+        let mut merged = Map::new();
+        merged.insert(
+            "compatibilityLevel".to_owned(),
+            Value::String(self.settings.default_compatibility.as_str().to_owned()),
+        );
+        for key in scope.chain().iter().rev() {
+            if let Some(Value::Object(stored)) = queries.config(key).await? {
+                merged.extend(stored);
+            }
+        }
+        Ok(merged)
+    }
+
+    pub(super) async fn config_for(
+        &self,
+        queries: &mut Queries<'_>,
+        subject: &Subject,
+    ) -> Result<EffectiveConfig, RegistryError> {
+        let fields = self
+            .effective_config_in(queries, &Scope::Subject(subject.clone()))
+            .await?;
+        let level = fields
+            .get("compatibilityLevel")
+            .and_then(Value::as_str)
+            .and_then(|level| CompatibilityLevel::from_str(level).ok())
+            .unwrap_or(self.settings.default_compatibility);
+        Ok(EffectiveConfig {
+            level,
+            normalize: fields.get("normalize").and_then(Value::as_bool) == Some(true),
+            validate_fields: fields.get("validateFields").and_then(Value::as_bool) == Some(true),
+            compatibility_group: fields
+                .get("compatibilityGroup")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        })
+    }
+
+    /// `GET /config[/{s}]`.
+    pub async fn get_config(
+        &self,
+        scope: &Scope,
+        default_to_global: bool,
+    ) -> Result<Map<String, Value>, RegistryError> {
+        let mut reader = self.store.reader().await?;
+        let mut queries = reader.queries();
+        if default_to_global || scope == &Scope::TopLevel {
+            return self.effective_config_in(&mut queries, scope).await;
+        }
+        match queries.config(&scope.key()).await? {
+            Some(Value::Object(mut stored)) => {
+                stored.entry("compatibilityLevel").or_insert_with(|| {
+                    Value::String(self.settings.default_compatibility.as_str().to_owned())
+                });
+                Ok(stored)
+            }
+            _ => Err(RegistryError::SubjectConfigNotFound(scope.display_name())),
+        }
+    }
+
+    /// `PUT /config[/{s}]`: merges the request into the stored config (absent
+    /// keys keep their value, `null` clears) and echoes the request.
+    pub async fn put_config(
+        &self,
+        scope: &Scope,
+        request: Map<String, Value>,
+    ) -> Result<Map<String, Value>, RegistryError> {
+        if let Some(Value::String(level)) = request.get("compatibility") {
+            CompatibilityLevel::from_str(level)
+                .map_err(|()| RegistryError::InvalidCompatibilityLevel)?;
+        }
+        let mut tx = self.store.begin().await?;
+        let mut queries = tx.queries();
+        self.ensure_writable(&mut queries, scope).await?;
+        let mut stored = match queries.config(&scope.key()).await? {
+            Some(Value::Object(stored)) => stored,
+            _ => Map::new(),
+        };
+        let mut echo = Map::new();
+        for field in CONFIG_FIELDS {
+            let Some(value) = request.get(*field) else {
+                continue;
+            };
+            let stored_name = if *field == "compatibility" {
+                "compatibilityLevel"
+            } else {
+                field
+            };
+            match value {
+                Value::Null => {
+                    stored.remove(stored_name);
+                }
+                Value::String(level) if *field == "compatibility" => {
+                    stored.insert(
+                        stored_name.to_owned(),
+                        Value::String(level.to_ascii_uppercase()),
+                    );
+                    echo.insert((*field).to_owned(), value.clone());
+                }
+                _ => {
+                    stored.insert(stored_name.to_owned(), value.clone());
+                    echo.insert((*field).to_owned(), value.clone());
+                }
+            }
+        }
+        queries.put_config(&scope.key(), &Value::Object(stored)).await?;
+        tx.commit().await?;
+        Ok(echo)
+    }
+
+    /// `DELETE /config[/{s}]`: returns what was in force before.
+    pub async fn delete_config(&self, scope: &Scope) -> Result<Map<String, Value>, RegistryError> {
+        let mut tx = self.store.begin().await?;
+        let mut queries = tx.queries();
+        self.ensure_writable(&mut queries, scope).await?;
+        let previous = if scope == &Scope::TopLevel {
+            self.effective_config_in(&mut queries, scope).await?
+        } else {
+            match queries.config(&scope.key()).await? {
+                Some(Value::Object(mut stored)) => {
+                    stored.entry("compatibilityLevel").or_insert_with(|| {
+                        Value::String(self.settings.default_compatibility.as_str().to_owned())
+                    });
+                    stored
+                }
+                _ => return Err(RegistryError::SubjectNotFound(scope.display_name())),
+            }
+        };
+        queries.delete_config(&scope.key()).await?;
+        tx.commit().await?;
+        Ok(previous)
+    }
+
+    /// The mode in force for a scope.
+    pub(super) async fn effective_mode_in(
+        &self,
+        queries: &mut Queries<'_>,
+        scope: &Scope,
+    ) -> Result<Mode, RegistryError> {
+        // A top-level READONLY_OVERRIDE beats every narrower setting.
+        if let Some(top) = queries.mode(TOP_LEVEL_SCOPE).await? {
+            if top == Mode::ReadOnlyOverride.as_str() {
+                return Ok(Mode::ReadOnlyOverride);
+            }
+        }
+        for key in scope.chain() {
+            if let Some(mode) = queries.mode(&key).await? {
+                return mode.parse();
+            }
+        }
+        Ok(Mode::ReadWrite)
+    }
+
+    /// Refuses writes to config, mode-guarded settings and schemas under a read-only mode.
+    pub(super) async fn ensure_writable(
+        &self,
+        queries: &mut Queries<'_>,
+        scope: &Scope,
+    ) -> Result<(), RegistryError> {
+        if scope == &Scope::TopLevel {
+            return Ok(());
+        }
+        if self.effective_mode_in(queries, scope).await?.is_read_only() {
+            return Err(read_only(&scope.display_name()));
+        }
+        Ok(())
+    }
+
+    /// `GET /mode[/{s}]`.
+    pub async fn get_mode(
+        &self,
+        scope: &Scope,
+        default_to_global: bool,
+    ) -> Result<Mode, RegistryError> {
+        let mut reader = self.store.reader().await?;
+        let mut queries = reader.queries();
+        if default_to_global || scope == &Scope::TopLevel {
+            return self.effective_mode_in(&mut queries, scope).await;
+        }
+        match queries.mode(&scope.key()).await? {
+            Some(mode) => mode.parse(),
+            None => Err(RegistryError::SubjectModeNotFound(scope.display_name())),
+        }
+    }
+
+    /// `PUT /mode[/{s}]`.
+    pub async fn put_mode(&self, scope: &Scope, mode: Mode, force: bool) -> Result<(), RegistryError> {
+        if mode == Mode::Forward && matches!(scope, Scope::Subject(_)) {
+            return Err(RegistryError::InvalidMode);
+        }
+        let mut tx = self.store.begin().await?;
+        let mut queries = tx.queries();
+        if mode == Mode::Import {
+            let in_scope = |context: &str, name: &str| match scope {
+                Scope::TopLevel => true,
+                Scope::Context(c) => c == context,
+                Scope::Subject(s) => s.context == context && s.name == name,
+            };
+            let subjects = queries.subjects().await?;
+            let live = subjects
+                .iter()
+                .any(|s| s.live_versions > 0 && in_scope(&s.context, &s.subject));
+            if live && !force {
+                return Err(RegistryError::OperationNotPermitted(
+                    "Cannot import since found existing subjects".to_owned(),
+                ));
+            }
+            if !force {
+                // Leftover soft-deleted versions would collide with imported ones.
+                for summary in subjects.iter().filter(|s| in_scope(&s.context, &s.subject)) {
+                    for version in queries
+                        .subject_versions(&summary.context, &summary.subject)
+                        .await?
+                    {
+                        queries
+                            .hard_delete_version(
+                                &version.context,
+                                &version.subject,
+                                version.version,
+                                version.schema_id,
+                            )
+                            .await?;
+                    }
+                }
+            }
+        }
+        queries.put_mode(&scope.key(), mode.as_str()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// `DELETE /mode[/{s}]`: returns the mode that was set.
+    pub async fn delete_mode(&self, scope: &Scope) -> Result<Mode, RegistryError> {
+        let mut tx = self.store.begin().await?;
+        let mut queries = tx.queries();
+        let previous = match queries.mode(&scope.key()).await? {
+            Some(mode) => mode.parse()?,
+            None if scope == &Scope::TopLevel => Mode::ReadWrite,
+            None => return Err(RegistryError::SubjectNotFound(scope.display_name())),
+        };
+        queries.delete_mode(&scope.key()).await?;
+        tx.commit().await?;
+        Ok(previous)
+    }
+}
+
+pub(super) fn read_only(subject: &str) -> RegistryError {
+    RegistryError::OperationNotPermitted(format!("Subject {subject} is in read-only mode"))
+}

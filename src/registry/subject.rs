@@ -1,0 +1,156 @@
+//! Subject names, qualified by context (`:.ctx:name`), and version ids.
+
+use super::RegistryError;
+
+/// The default context's name.
+pub const DEFAULT_CONTEXT: &str = ".";
+
+/// A subject within a context.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Subject {
+    /// `.` for the default context, `.name` otherwise.
+    pub context: String,
+    pub name: String,
+}
+
+impl Subject {
+    /// Parses a subject as it appears in a URL (already percent-decoded).
+    /// `:.ctx:name` selects a context; `:.:name` is the default context.
+    pub fn parse(raw: &str) -> Result<Subject, RegistryError> {
+        let invalid = || RegistryError::InvalidSubject(raw.to_owned());
+        if raw.chars().any(char::is_control) {
+            return Err(invalid());
+        }
+        let subject = match split_context(raw) {
+            Some((context, name)) => Subject {
+                context: context.to_owned(),
+                name: name.to_owned(),
+            },
+            None => Subject {
+                context: DEFAULT_CONTEXT.to_owned(),
+                name: raw.to_owned(),
+            },
+        };
+        if subject.name == "__GLOBAL" || subject.name == "__EMPTY" || subject.context == ".__GLOBAL"
+        {
+            return Err(invalid());
+        }
+        Ok(subject)
+    }
+
+    /// The subject in the same context as `self` named by `raw` (a reference's
+    /// subject): qualified names keep their own context.
+    pub fn relative(&self, raw: &str) -> Result<Subject, RegistryError> {
+        if split_context(raw).is_some() {
+            Subject::parse(raw)
+        } else {
+            Ok(Subject {
+                context: self.context.clone(),
+                name: raw.to_owned(),
+            })
+        }
+    }
+
+    pub fn in_default_context(&self) -> bool {
+        self.context == DEFAULT_CONTEXT
+    }
+
+    /// The name as the API shows it: plain in the default context,
+    /// `:.ctx:name` elsewhere.
+    pub fn qualified(&self) -> String {
+        qualify(&self.context, &self.name)
+    }
+
+    /// The config/mode scope of the subject's context.
+    pub fn context_scope(&self) -> String {
+        context_scope(&self.context)
+    }
+}
+
+pub fn qualify(context: &str, name: &str) -> String {
+    if context == DEFAULT_CONTEXT {
+        name.to_owned()
+    } else {
+        format!(":{context}:{name}")
+    }
+}
+
+/// The config/mode scope key of a context: `` for the default context (the
+/// top level), `:.ctx:` otherwise.
+pub fn context_scope(context: &str) -> String {
+    if context == DEFAULT_CONTEXT {
+        String::new()
+    } else {
+        format!(":{context}:")
+    }
+}
+
+/// Splits `:.ctx:name` into (`.ctx`, `name`); `:.:name` gives the default context.
+pub fn split_context(raw: &str) -> Option<(&str, &str)> {
+    let rest = raw.strip_prefix(':')?;
+    if !rest.starts_with('.') {
+        return None;
+    }
+    let end = rest.find(':')?;
+    Some((&rest[..end], &rest[end + 1..]))
+}
+
+/// A version as given in a path: a number, or the latest live version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VersionSpec {
+    Latest,
+    Number(i64),
+}
+
+impl VersionSpec {
+    /// `latest` (any case, trimmed), `-1`, or an integer in [1, 2^31-1].
+    pub fn parse(raw: &str) -> Result<VersionSpec, RegistryError> {
+        let trimmed = raw.trim();
+        if trimmed.eq_ignore_ascii_case("latest") {
+            return Ok(VersionSpec::Latest);
+        }
+        match trimmed.parse::<i32>() {
+            Ok(-1) => Ok(VersionSpec::Latest),
+            Ok(number) if number >= 1 => Ok(VersionSpec::Number(i64::from(number))),
+            _ => Err(RegistryError::InvalidVersion(raw.to_owned())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_qualified_subjects() {
+        let plain = Subject::parse("orders-value").unwrap();
+        assert_eq!(plain.context, ".");
+        assert_eq!(plain.qualified(), "orders-value");
+        let qualified = Subject::parse(":.staging:orders-value").unwrap();
+        assert_eq!(qualified.context, ".staging");
+        assert_eq!(qualified.name, "orders-value");
+        assert_eq!(qualified.qualified(), ":.staging:orders-value");
+        let default = Subject::parse(":.:orders").unwrap();
+        assert_eq!(default.context, ".");
+        assert_eq!(default.qualified(), "orders");
+        assert!(Subject::parse("a\u{1}b").is_err());
+        assert!(Subject::parse("__GLOBAL").is_err());
+    }
+
+    #[test]
+    fn parses_versions_like_confluent() {
+        assert_eq!(VersionSpec::parse("latest").unwrap(), VersionSpec::Latest);
+        assert_eq!(VersionSpec::parse("LATEST").unwrap(), VersionSpec::Latest);
+        assert_eq!(VersionSpec::parse("-1").unwrap(), VersionSpec::Latest);
+        assert_eq!(VersionSpec::parse("01").unwrap(), VersionSpec::Number(1));
+        assert_eq!(VersionSpec::parse("+1").unwrap(), VersionSpec::Number(1));
+        assert_eq!(VersionSpec::parse("1 ").unwrap(), VersionSpec::Number(1));
+        for bad in ["0", "-2", "abc", "1.0", " ", "2147483648"] {
+            assert!(VersionSpec::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            VersionSpec::parse("2147483647").unwrap(),
+            VersionSpec::Number(2147483647)
+        );
+    }
+}

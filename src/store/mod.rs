@@ -1,0 +1,174 @@
+//! Persistence. One `Store` over sqlx's `Any` driver: the SQL is shared by
+//! SQLite (the embedded default) and PostgreSQL (production, several Accord
+//! processes on one database); what differs lives in `sqlite.rs` and
+//! `postgres.rs`.
+//!
+//! Concurrency guarantees are enforced by the database, not by process-local
+//! locks: every write transaction first upserts its context's row in
+//! `contexts` (PostgreSQL: a row lock held to commit; SQLite: the database
+//! write lock), so checks and inserts in one context are atomic across
+//! processes, and unique constraints back the invariants.
+
+mod migrate;
+mod postgres;
+mod queries;
+mod sqlite;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool, Transaction};
+
+pub use queries::{Queries, SchemaRecord, SchemaReference, SubjectSummary, VersionRecord};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("migration {version} failed")]
+    Migration {
+        version: i64,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the error is a violated unique constraint with this name
+    /// (constraint names are the same in both backends' migrations).
+    pub fn is_unique_violation(&self, constraint: &str) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                db.is_unique_violation()
+                    && (db.constraint() == Some(constraint)
+                        // SQLite reports columns, not constraint names.
+                        || db.message().contains("UNIQUE constraint failed"))
+            }
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating a SQLite file if missing, and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        };
+        let url = match backend {
+            Backend::Sqlite => sqlite::connection_url(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options: AnyConnectOptions = url.parse()?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlite::prepare_connection(conn).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store { pool, backend };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers once the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A pooled connection for reads.
+    pub async fn reader(&self) -> Result<Reader, StoreError> {
+        Ok(Reader {
+            conn: self.pool.acquire().await?,
+        })
+    }
+
+    /// Begins a write transaction in `context`, holding that context's write
+    /// lock until commit or drop. Returns with the lock taken.
+    pub async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let max_id = queries::lock_context(&mut tx, context).await?;
+        Ok(WriteTx { tx, max_id })
+    }
+
+    /// Begins a write transaction that touches no context (config, modes).
+    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+        Ok(WriteTx {
+            tx: self.pool.begin().await?,
+            max_id: 0,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+pub struct Reader {
+    conn: PoolConnection<Any>,
+}
+
+impl Reader {
+    pub fn queries(&mut self) -> Queries<'_> {
+        Queries::new(&mut self.conn)
+    }
+}
+
+/// A write transaction; rolled back if dropped without `commit`.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    max_id: i64,
+}
+
+impl WriteTx {
+    pub fn queries(&mut self) -> Queries<'_> {
+        Queries::new(&mut self.tx)
+    }
+
+    /// The highest id ever handed out in the locked context.
+    pub fn max_id(&self) -> i64 {
+        self.max_id
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,471 @@
+//! The SQL, shared by both backends (`$n` placeholders work in both).
+
+use serde::{Deserialize, Serialize};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use super::StoreError;
+
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A reference from one schema to a version of another subject (in the same context).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SchemaReference {
+    pub name: String,
+    pub subject: String,
+    pub version: i64,
+}
+
+/// One schema, identified by (context, id).
+#[derive(Clone, Debug)]
+pub struct SchemaRecord {
+    pub context: String,
+    pub id: i64,
+    pub schema_type: String,
+    pub schema: String,
+    pub references: Vec<SchemaReference>,
+    pub metadata: Option<serde_json::Value>,
+    pub rule_set: Option<serde_json::Value>,
+    /// Hex MD5 of the schema's identity; also its GUID.
+    pub content_hash: String,
+}
+
+/// One version of a subject.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionRecord {
+    pub context: String,
+    pub subject: String,
+    pub version: i64,
+    pub schema_id: i64,
+    pub deleted: bool,
+}
+
+/// A subject with how many of its versions are live.
+#[derive(Clone, Debug)]
+pub struct SubjectSummary {
+    pub context: String,
+    pub subject: String,
+    pub live_versions: i64,
+}
+
+const SCHEMA_COLUMNS: &str =
+    "s.context, s.id, s.schema_type, s.schema_text, s.references_json, s.metadata, s.rule_set, s.content_hash";
+
+fn schema_from_row(row: &AnyRow) -> Result<SchemaRecord, StoreError> {
+    let json = |column: &str| -> Result<Option<serde_json::Value>, StoreError> {
+        let text: Option<String> = row.try_get(column)?;
+        text.map(|text| {
+            serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+        })
+        .transpose()
+    };
+    let references: String = row.try_get("references_json")?;
+    Ok(SchemaRecord {
+        context: row.try_get("context")?,
+        id: row.try_get("id")?,
+        schema_type: row.try_get("schema_type")?,
+        schema: row.try_get("schema_text")?,
+        references: serde_json::from_str(&references)
+            .map_err(|e| StoreError::Corrupt(format!("references_json: {e}")))?,
+        metadata: json("metadata")?,
+        rule_set: json("rule_set")?,
+        content_hash: row.try_get("content_hash")?,
+    })
+}
+
+fn version_from_row(row: &AnyRow) -> Result<VersionRecord, StoreError> {
+    Ok(VersionRecord {
+        context: row.try_get("context")?,
+        subject: row.try_get("subject")?,
+        version: row.try_get("version")?,
+        schema_id: row.try_get("schema_id")?,
+        deleted: row.try_get::<i64, _>("deleted")? != 0,
+    })
+}
+
+/// Takes the context's write lock (see the module docs of `store`) and
+/// returns the highest id handed out in it so far.
+pub(super) async fn lock_context(
+    conn: &mut AnyConnection,
+    context: &str,
+) -> Result<i64, StoreError> {
+    let max_id: i64 = sqlx::query_scalar(
+        "INSERT INTO contexts (context, max_id, write_count) VALUES ($1, 0, 1) \
+         ON CONFLICT (context) DO UPDATE SET write_count = contexts.write_count + 1 \
+         RETURNING max_id",
+    )
+    .bind(context)
+    .fetch_one(conn)
+    .await?;
+    Ok(max_id)
+}
+
+/// Queries on one connection, in or out of a transaction.
+pub struct Queries<'c> {
+    conn: &'c mut AnyConnection,
+}
+
+impl<'c> Queries<'c> {
+    pub(super) fn new(conn: &'c mut AnyConnection) -> Self {
+        Queries { conn }
+    }
+
+    /// All versions of a subject, deleted ones included, oldest first.
+    pub async fn subject_versions(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        sqlx::query(
+            "SELECT context, subject, version, schema_id, deleted FROM subject_versions \
+             WHERE context = $1 AND subject = $2 ORDER BY version",
+        )
+        .bind(context)
+        .bind(subject)
+        .fetch_all(&mut *self.conn)
+        .await?
+        .iter()
+        .map(version_from_row)
+        .collect()
+    }
+
+    /// Every version that carries a schema id, oldest subject first.
+    pub async fn versions_of_schema(
+        &mut self,
+        context: &str,
+        schema_id: i64,
+    ) -> Result<Vec<VersionRecord>, StoreError> {
+        sqlx::query(
+            "SELECT context, subject, version, schema_id, deleted FROM subject_versions \
+             WHERE context = $1 AND schema_id = $2 ORDER BY subject, version",
+        )
+        .bind(context)
+        .bind(schema_id)
+        .fetch_all(&mut *self.conn)
+        .await?
+        .iter()
+        .map(version_from_row)
+        .collect()
+    }
+
+    pub async fn schema_by_id(
+        &mut self,
+        context: &str,
+        id: i64,
+    ) -> Result<Option<SchemaRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.id = $2"
+        ))
+        .bind(context)
+        .bind(id)
+        .fetch_optional(&mut *self.conn)
+        .await?
+        .as_ref()
+        .map(schema_from_row)
+        .transpose()
+    }
+
+    pub async fn schema_by_hash(
+        &mut self,
+        context: &str,
+        content_hash: &str,
+    ) -> Result<Option<SchemaRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.content_hash = $2"
+        ))
+        .bind(context)
+        .bind(content_hash)
+        .fetch_optional(&mut *self.conn)
+        .await?
+        .as_ref()
+        .map(schema_from_row)
+        .transpose()
+    }
+
+    /// Schemas with this GUID in any context, default context first.
+    pub async fn schemas_by_hash_in_all_contexts(
+        &mut self,
+        content_hash: &str,
+    ) -> Result<Vec<SchemaRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.content_hash = $1 ORDER BY s.context"
+        ))
+        .bind(content_hash)
+        .fetch_all(&mut *self.conn)
+        .await?
+        .iter()
+        .map(schema_from_row)
+        .collect()
+    }
+
+    /// Every subject that has versions, with its count of live versions.
+    pub async fn subjects(&mut self) -> Result<Vec<SubjectSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT context, subject, SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END) AS live \
+             FROM subject_versions GROUP BY context, subject",
+        )
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(SubjectSummary {
+                    context: row.try_get("context")?,
+                    subject: row.try_get("subject")?,
+                    live_versions: row.try_get("live")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every version with its schema, for `GET /schemas`.
+    pub async fn versions_with_schemas(
+        &mut self,
+    ) -> Result<Vec<(VersionRecord, SchemaRecord)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT v.subject, v.version, v.schema_id, v.deleted, {SCHEMA_COLUMNS} \
+             FROM subject_versions v JOIN schemas s ON s.context = v.context AND s.id = v.schema_id"
+        ))
+        .fetch_all(&mut *self.conn)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((version_from_row(row)?, schema_from_row(row)?)))
+            .collect()
+    }
+
+    /// Ids of the schemas that reference (subject, version), ascending;
+    /// `live_only` keeps those still carried by a live version.
+    pub async fn referencing_schema_ids(
+        &mut self,
+        context: &str,
+        subject: &str,
+        version: i64,
+        live_only: bool,
+    ) -> Result<Vec<i64>, StoreError> {
+        let live_filter = if live_only { "AND v.deleted = 0" } else { "" };
+        let ids = sqlx::query_scalar(&format!(
+            "SELECT DISTINCT r.schema_id FROM schema_references r \
+             WHERE r.context = $1 AND r.ref_subject = $2 AND r.ref_version = $3 \
+             AND EXISTS (SELECT 1 FROM subject_versions v \
+                         WHERE v.context = r.context AND v.schema_id = r.schema_id {live_filter}) \
+             ORDER BY r.schema_id"
+        ))
+        .bind(context)
+        .bind(subject)
+        .bind(version)
+        .fetch_all(&mut *self.conn)
+        .await?;
+        Ok(ids)
+    }
+
+    pub async fn insert_schema(&mut self, schema: &SchemaRecord) -> Result<(), StoreError> {
+        let to_text = |value: &Option<serde_json::Value>| value.as_ref().map(|v| v.to_string());
+        sqlx::query(
+            "INSERT INTO schemas (context, id, schema_type, schema_text, references_json, metadata, \
+             rule_set, content_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&schema.context)
+        .bind(schema.id)
+        .bind(&schema.schema_type)
+        .bind(&schema.schema)
+        .bind(serde_json::to_string(&schema.references).expect("references serialize"))
+        .bind(to_text(&schema.metadata))
+        .bind(to_text(&schema.rule_set))
+        .bind(&schema.content_hash)
+        .bind(now_millis())
+        .execute(&mut *self.conn)
+        .await?;
+        for (position, reference) in schema.references.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO schema_references (context, schema_id, position, name, ref_subject, ref_version) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&schema.context)
+            .bind(schema.id)
+            .bind(position as i64)
+            .bind(&reference.name)
+            .bind(&reference.subject)
+            .bind(reference.version)
+            .execute(&mut *self.conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Raises the context's id high-water mark (imported ids count too).
+    pub async fn raise_max_id(&mut self, context: &str, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE contexts SET max_id = $2 WHERE context = $1 AND max_id < $2")
+            .bind(context)
+            .bind(id)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn insert_version(&mut self, version: &VersionRecord) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO subject_versions (context, subject, version, schema_id, deleted, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&version.context)
+        .bind(&version.subject)
+        .bind(version.version)
+        .bind(version.schema_id)
+        .bind(i64::from(version.deleted))
+        .bind(now_millis())
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn soft_delete_version(
+        &mut self,
+        context: &str,
+        subject: &str,
+        version: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE subject_versions SET deleted = 1 WHERE context = $1 AND subject = $2 AND version = $3",
+        )
+        .bind(context)
+        .bind(subject)
+        .bind(version)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Removes a version for good, and its schema once no version carries it.
+    pub async fn hard_delete_version(
+        &mut self,
+        context: &str,
+        subject: &str,
+        version: i64,
+        schema_id: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "DELETE FROM subject_versions WHERE context = $1 AND subject = $2 AND version = $3",
+        )
+        .bind(context)
+        .bind(subject)
+        .bind(version)
+        .execute(&mut *self.conn)
+        .await?;
+        sqlx::query(
+            "DELETE FROM schemas WHERE context = $1 AND id = $2 AND NOT EXISTS \
+             (SELECT 1 FROM subject_versions v WHERE v.context = $1 AND v.schema_id = $2)",
+        )
+        .bind(context)
+        .bind(schema_id)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    /// Contexts that have been written to, in name order.
+    pub async fn contexts(&mut self) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT context FROM contexts ORDER BY context")
+                .fetch_all(&mut *self.conn)
+                .await?,
+        )
+    }
+
+    pub async fn delete_context(&mut self, context: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM contexts WHERE context = $1")
+            .bind(context)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn config(&mut self, scope: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        self.scoped_setting("configs", "config", scope)
+            .await?
+            .map(|text| {
+                serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("config: {e}")))
+            })
+            .transpose()
+    }
+
+    pub async fn put_config(
+        &mut self,
+        scope: &str,
+        config: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.put_scoped_setting("configs", "config", scope, &config.to_string())
+            .await
+    }
+
+    pub async fn delete_config(&mut self, scope: &str) -> Result<(), StoreError> {
+        self.delete_scoped_setting("configs", scope).await
+    }
+
+    pub async fn mode(&mut self, scope: &str) -> Result<Option<String>, StoreError> {
+        self.scoped_setting("modes", "mode", scope).await
+    }
+
+    pub async fn put_mode(&mut self, scope: &str, mode: &str) -> Result<(), StoreError> {
+        self.put_scoped_setting("modes", "mode", scope, mode).await
+    }
+
+    pub async fn delete_mode(&mut self, scope: &str) -> Result<(), StoreError> {
+        self.delete_scoped_setting("modes", scope).await
+    }
+
+    // `table` and `column` below are always literals from this file.
+    async fn scoped_setting(
+        &mut self,
+        table: &str,
+        column: &str,
+        scope: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar(&format!("SELECT {column} FROM {table} WHERE scope = $1"))
+                .bind(scope)
+                .fetch_optional(&mut *self.conn)
+                .await?,
+        )
+    }
+
+    async fn put_scoped_setting(
+        &mut self,
+        table: &str,
+        column: &str,
+        scope: &str,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO {table} (scope, {column}) VALUES ($1, $2) \
+             ON CONFLICT (scope) DO UPDATE SET {column} = excluded.{column}"
+        ))
+        .bind(scope)
+        .bind(value)
+        .execute(&mut *self.conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_scoped_setting(&mut self, table: &str, scope: &str) -> Result<(), StoreError> {
+        sqlx::query(&format!("DELETE FROM {table} WHERE scope = $1"))
+            .bind(scope)
+            .execute(&mut *self.conn)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Queries<'_> {
+    /// The highest id handed out in a context (0 if none).
+    pub async fn max_id(&mut self, context: &str) -> Result<i64, StoreError> {
+        let max_id: Option<i64> = sqlx::query_scalar("SELECT max_id FROM contexts WHERE context = $1")
+            .bind(context)
+            .fetch_optional(&mut *self.conn)
+            .await?;
+        Ok(max_id.unwrap_or(0))
+    }
+}
