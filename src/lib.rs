@@ -49,8 +49,9 @@ pub async fn serve(
         },
     );
     let app = router::router(AppState { registry }, settings.max_body_bytes());
+    let app = tower::util::MapRequest::new(app, router::normalize_path);
     tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
-    let served = axum::serve(listener, app)
+    let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(StartupError::Serve);

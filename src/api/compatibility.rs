@@ -43,7 +43,7 @@ async fn check(
     params: Params,
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(subject)?;
+    let subject = Subject::parse(subject);
     let request = register_request(body)?;
     let verbose = params.flag("verbose");
     let report = state

@@ -25,7 +25,7 @@ async fn get_scoped(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    read(state, Scope::parse(&subject)?, params).await
+    read(state, Scope::parse(&subject), params).await
 }
 
 async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response, ApiError> {
@@ -45,7 +45,7 @@ async fn put_scoped(
     PathParams(subject): PathParams<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    update(state, Scope::parse(&subject)?, body).await
+    update(state, Scope::parse_for_write(&subject)?, body).await
 }
 
 async fn update(state: AppState, scope: Scope, body: serde_json::Value) -> Result<Response, ApiError> {
@@ -71,6 +71,6 @@ async fn delete_scoped(
     State(state): State<AppState>,
     PathParams(subject): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let scope = Scope::parse(&subject)?;
+    let scope = Scope::parse_for_write(&subject)?;
     Ok(ok_json(&state.registry.delete_config(&scope).await?))
 }

@@ -21,7 +21,7 @@ async fn list_contexts(State(state): State<AppState>, params: Params) -> Result<
     if let Some(prefix) = params.get("contextPrefix") {
         contexts.retain(|c| c.starts_with(prefix));
     }
-    Ok(ok_json(&page(contexts, params.offset(), params.limit())))
+    Ok(ok_json(&page(contexts, params.offset()?, params.limit()?)))
 }
 
 /// `{context}` may be given as `.ctx` or `:.ctx:`.

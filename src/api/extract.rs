@@ -83,19 +83,22 @@ impl Params {
             .is_some_and(|value| value.trim().eq_ignore_ascii_case("true"))
     }
 
-    pub fn int(&self, name: &str, default: i64) -> i64 {
-        self.get(name)
-            .and_then(|value| value.trim().parse().ok())
-            .unwrap_or(default)
+    /// An integer parameter. A value that is not an integer makes the
+    /// request match no resource, as in Confluent (Jersey answers 404).
+    pub fn int(&self, name: &str, default: i64) -> Result<i64, ApiError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => value.trim().parse().map_err(|_| ApiError::RouteNotFound),
+        }
     }
 
     /// `offset` (default 0, negatives count as 0).
-    pub fn offset(&self) -> usize {
-        self.int("offset", 0).max(0) as usize
+    pub fn offset(&self) -> Result<usize, ApiError> {
+        Ok(self.int("offset", 0)?.max(0) as usize)
     }
 
     /// `limit` (default -1 = no limit).
-    pub fn limit(&self) -> i64 {
+    pub fn limit(&self) -> Result<i64, ApiError> {
         self.int("limit", -1)
     }
 }

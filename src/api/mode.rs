@@ -26,7 +26,7 @@ async fn get_scoped(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    read(state, Scope::parse(&subject)?, params).await
+    read(state, Scope::parse(&subject), params).await
 }
 
 async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response, ApiError> {
@@ -51,7 +51,7 @@ async fn put_scoped(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    update(state, Scope::parse(&subject)?, params, body).await
+    update(state, Scope::parse_for_write(&subject)?, params, body).await
 }
 
 async fn update(
@@ -75,7 +75,7 @@ async fn delete_scoped(
     State(state): State<AppState>,
     PathParams(subject): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let scope = Scope::parse(&subject)?;
+    let scope = Scope::parse_for_write(&subject)?;
     let previous = state.registry.delete_mode(&scope).await?;
     Ok(ok_json(&json!({ "mode": previous.as_str() })))
 }

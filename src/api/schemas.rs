@@ -8,12 +8,11 @@ use serde_json::{json, Value};
 
 use super::{ok_json, raw_schema, schema_json, AppState, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, RegistryError, SubjectListFilter, DEFAULT_CONTEXT};
+use crate::registry::{page, SubjectListFilter, DEFAULT_CONTEXT};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/schemas", get(list_schemas))
-        .route("/schemas/", get(list_schemas))
         .route("/schemas/types", get(schema_types))
         .route("/schemas/ids/{id}", get(schema_by_id))
         .route("/schemas/ids/{id}/schema", get(schema_text_by_id))
@@ -33,12 +32,12 @@ async fn schema_types() -> Response {
     ok_json(&types)
 }
 
-/// Ids are int32 in Confluent; anything else names no schema.
+/// Ids are int32 in Confluent; a segment that is not one matches no route.
 fn parse_id(raw: &str) -> Result<i64, ApiError> {
     raw.trim()
         .parse::<i32>()
         .map(i64::from)
-        .map_err(|_| RegistryError::SchemaIdNotFound(raw.to_owned()).into())
+        .map_err(|_| ApiError::RouteNotFound)
 }
 
 async fn schema_by_id(
@@ -82,7 +81,7 @@ async fn subjects_of_id(
         .map(|v| crate::registry::qualify(&v.context, &v.subject))
         .collect();
     subjects.dedup();
-    Ok(ok_json(&page(subjects, params.offset(), params.limit())))
+    Ok(ok_json(&page(subjects, params.offset()?, params.limit()?)))
 }
 
 async fn versions_of_id(
@@ -104,7 +103,7 @@ async fn versions_of_id(
             })
         })
         .collect();
-    Ok(ok_json(&page(pairs, params.offset(), params.limit())))
+    Ok(ok_json(&page(pairs, params.offset()?, params.limit()?)))
 }
 
 async fn schema_by_guid(
@@ -124,14 +123,29 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
         deleted: params.flag("deleted"),
         deleted_only: false,
     };
-    let views = state
+    let mut views = state
         .registry
         .list_schemas(&filter, params.flag("latestOnly"))
         .await?;
+    if let Some(rule_type) = params.get("ruleType") {
+        views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
+    }
     let objects: Vec<_> = views.iter().map(|view| schema_json(view, true)).collect();
-    let limit = match params.limit() {
+    let limit = match params.limit()? {
         limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
         limit => limit,
     };
-    Ok(ok_json(&page(objects, params.offset(), limit)))
+    Ok(ok_json(&page(objects, params.offset()?, limit)))
+}
+
+/// Whether a rule set has a domain, migration or encoding rule of this type.
+fn has_rule_of_type(rule_set: Option<&Value>, rule_type: &str) -> bool {
+    let Some(rule_set) = rule_set else {
+        return false;
+    };
+    ["domainRules", "migrationRules", "encodingRules"]
+        .iter()
+        .filter_map(|list| rule_set.get(*list).and_then(Value::as_array))
+        .flatten()
+        .any(|rule| rule.get("type").and_then(Value::as_str) == Some(rule_type))
 }

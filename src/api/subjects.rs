@@ -14,7 +14,6 @@ use crate::registry::{page, Subject, SubjectListFilter, VersionSpec};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/subjects", get(list_subjects))
-        .route("/subjects/", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
         .route("/subjects/{subject}/versions", get(list_versions).post(register))
         .route("/subjects/{subject}/versions/{version}", get(get_version).delete(delete_version))
@@ -29,7 +28,7 @@ async fn list_subjects(State(state): State<AppState>, params: Params) -> Result<
         deleted_only: params.flag("deletedOnly") || params.flag("deleted_only"),
     };
     let subjects = state.registry.list_subjects(&filter).await?;
-    Ok(ok_json(&page(subjects, params.offset(), params.limit())))
+    Ok(ok_json(&page(subjects, params.offset()?, params.limit()?)))
 }
 
 async fn lookup(
@@ -38,7 +37,7 @@ async fn lookup(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let request = register_request(body)?;
     let view = state
         .registry
@@ -54,7 +53,7 @@ async fn delete_subject(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let versions = state
         .registry
         .delete_subject(&subject, params.flag("permanent"))
@@ -67,12 +66,12 @@ async fn list_versions(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let versions = state
         .registry
         .list_versions(&subject, params.flag("deleted"), params.flag("deletedOnly"))
         .await?;
-    Ok(ok_json(&page(versions, params.offset(), params.limit())))
+    Ok(ok_json(&page(versions, params.offset()?, params.limit()?)))
 }
 
 async fn register(
@@ -81,7 +80,7 @@ async fn register(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse_for_write(&subject)?;
     let request = register_request(body)?;
     let registered = state
         .registry
@@ -96,7 +95,7 @@ async fn get_version(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let view = state
         .registry
         .get_version(&subject, version, params.flag("deleted"))
@@ -110,7 +109,7 @@ async fn get_version_schema(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let view = state
         .registry
         .get_version(&subject, version, params.flag("deleted"))
@@ -124,9 +123,9 @@ async fn referenced_by(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let ids = state.registry.referenced_by(&subject, version).await?;
-    Ok(ok_json(&page(ids, params.offset(), params.limit())))
+    Ok(ok_json(&page(ids, params.offset()?, params.limit()?)))
 }
 
 async fn delete_version(
@@ -135,10 +134,10 @@ async fn delete_version(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&raw_version)?;
-    let subject = Subject::parse(&subject)?;
+    let subject = Subject::parse(&subject);
     let deleted = state
         .registry
-        .delete_version(&subject, version, &raw_version, params.flag("permanent"))
+        .delete_version(&subject, version, params.flag("permanent"))
         .await?;
     Ok(ok_json(&deleted))
 }

@@ -41,12 +41,10 @@ impl Registry {
     }
 
     /// `DELETE /subjects/{s}/versions/{v}`: returns the deleted version.
-    /// `raw_version` is the path segment, echoed in not-found messages.
     pub async fn delete_version(
         &self,
         subject: &Subject,
         spec: VersionSpec,
-        raw_version: &str,
         permanent: bool,
     ) -> Result<i64, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
@@ -61,7 +59,12 @@ impl Registry {
             VersionSpec::Number(n) => versions.iter().find(|v| v.version == n),
         }
         .cloned()
-        .ok_or_else(|| RegistryError::VersionNotFound(raw_version.trim().to_owned()))?;
+        .ok_or_else(|| {
+            RegistryError::VersionNotFound(match spec {
+                VersionSpec::Latest => "-1".to_owned(),
+                VersionSpec::Number(n) => n.to_string(),
+            })
+        })?;
         if permanent {
             if !version.deleted {
                 return Err(RegistryError::VersionNotSoftDeleted(

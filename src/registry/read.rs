@@ -129,7 +129,7 @@ impl Registry {
 
     pub async fn list_subjects(&self, filter: &SubjectListFilter) -> Result<Vec<String>, RegistryError> {
         let mut reader = self.store.reader().await?;
-        let mut subjects: Vec<(String, String)> = reader
+        let mut subjects: Vec<String> = reader
             .queries()
             .subjects()
             .await?
@@ -143,13 +143,11 @@ impl Registry {
                 };
                 wanted && filter.matches_prefix(&s.context, &s.subject)
             })
-            .map(|s| (s.context, s.subject))
+            .map(|s| qualify(&s.context, &s.subject))
             .collect();
+        // Confluent orders by the qualified name.
         subjects.sort();
-        Ok(subjects
-            .into_iter()
-            .map(|(context, name)| qualify(&context, &name))
-            .collect())
+        Ok(subjects)
     }
 
     pub async fn list_versions(
@@ -187,7 +185,8 @@ impl Registry {
         };
         found.cloned().ok_or_else(|| {
             RegistryError::VersionNotFound(match spec {
-                VersionSpec::Latest => "latest".to_owned(),
+                // Confluent resolves `latest` to -1 before it reports.
+                VersionSpec::Latest => "-1".to_owned(),
                 VersionSpec::Number(n) => n.to_string(),
             })
         })
@@ -220,7 +219,7 @@ impl Registry {
         let Some(raw) = subject.filter(|s| !s.is_empty()) else {
             return Ok(vec![DEFAULT_CONTEXT.to_owned()]);
         };
-        let subject = Subject::parse(raw)?;
+        let subject = Subject::parse(raw);
         let mut contexts = vec![subject.context.clone()];
         if subject.in_default_context() {
             for context in queries.contexts().await? {
@@ -280,7 +279,10 @@ impl Registry {
     ) -> Result<Vec<VersionRecord>, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let schema = self.find_schema_by_id(&mut queries, id, subject).await?;
+        let schema = match self.find_schema_by_id(&mut queries, id, subject).await {
+            Err(RegistryError::SchemaIdNotFound(_)) => return Err(RegistryError::SchemaNotFound),
+            other => other?,
+        };
         let versions = queries.versions_of_schema(&schema.context, schema.id).await?;
         Ok(filter_versions(versions, deleted, false))
     }

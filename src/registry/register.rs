@@ -153,7 +153,7 @@ impl Registry {
             .map(|r| (r.clone(), subject.clone(), false, true))
             .collect();
         while let Some((reference, base, expanded, top_level)) = stack.pop() {
-            let target = base.relative(&reference.subject)?;
+            let target = base.relative(&reference.subject);
             let not_found = || RegistryError::ReferenceNotFound {
                 subject: reference.subject.clone(),
                 version: reference.version,
@@ -365,6 +365,15 @@ impl Registry {
             queries.raise_max_id(&subject.context, id).await?;
             self.remember_parse(&content_hash, candidate.parsed.clone());
         }
+        queries
+            .insert_version(&VersionRecord {
+                context: subject.context.clone(),
+                subject: subject.name.clone(),
+                version,
+                schema_id: id,
+                deleted: false,
+            })
+            .await?;
         // Soft-deleted versions of the same content give way to the new one.
         for stale in versions.iter().filter(|v| v.deleted && v.schema_id == id) {
             let referenced = queries
@@ -376,15 +385,6 @@ impl Registry {
                     .await?;
             }
         }
-        queries
-            .insert_version(&VersionRecord {
-                context: subject.context.clone(),
-                subject: subject.name.clone(),
-                version,
-                schema_id: id,
-                deleted: false,
-            })
-            .await?;
         tx.commit().await?;
         Ok(Registered {
             id,

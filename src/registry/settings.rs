@@ -26,18 +26,26 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Parses the `{s}` of `/config/{s}` and `/mode/{s}`.
-    pub fn parse(raw: &str) -> Result<Scope, RegistryError> {
-        if raw == ":.:" {
-            return Ok(Scope::TopLevel);
-        }
+    /// Parses the `{s}` of `/config/{s}` and `/mode/{s}`. `:.ctx:` (or
+    /// `:.ctx`) is the context itself; `:.__GLOBAL:` every context.
+    pub fn parse(raw: &str) -> Scope {
         if raw == GLOBAL_CONTEXT_SCOPE {
-            return Ok(Scope::Context(".__GLOBAL".to_owned()));
+            return Scope::Context(".__GLOBAL".to_owned());
         }
-        if let Some((context, "")) = super::subject::split_context(raw) {
-            return Ok(Scope::Context(context.to_owned()));
+        let subject = Subject::parse(raw);
+        match (subject.in_default_context(), subject.name.is_empty()) {
+            (true, true) if raw.starts_with(":.") => Scope::TopLevel,
+            (false, true) => Scope::Context(subject.context),
+            _ => Scope::Subject(subject),
         }
-        Subject::parse(raw).map(Scope::Subject)
+    }
+
+    /// Parses a scope about to be written to (subject names validated).
+    pub fn parse_for_write(raw: &str) -> Result<Scope, RegistryError> {
+        match Scope::parse(raw) {
+            Scope::Subject(_) => Subject::parse_for_write(raw).map(Scope::Subject),
+            scope => Ok(scope),
+        }
     }
 
     pub fn key(&self) -> String {
@@ -213,7 +221,7 @@ impl Registry {
     }
 
     /// `PUT /config[/{s}]`: merges the request into the stored config (absent
-    /// keys keep their value, `null` clears) and echoes the request.
+    /// and `null` keys keep their value) and echoes the request.
     pub async fn put_config(
         &self,
         scope: &Scope,
@@ -241,9 +249,8 @@ impl Registry {
                 field
             };
             match value {
-                Value::Null => {
-                    stored.remove(stored_name);
-                }
+                // Confluent treats an explicit null like an absent key.
+                Value::Null => {}
                 Value::String(level) if *field == "compatibility" => {
                     stored.insert(
                         stored_name.to_owned(),

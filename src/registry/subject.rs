@@ -15,39 +15,51 @@ pub struct Subject {
 
 impl Subject {
     /// Parses a subject as it appears in a URL (already percent-decoded).
-    /// `:.ctx:name` selects a context; `:.:name` is the default context.
-    pub fn parse(raw: &str) -> Result<Subject, RegistryError> {
-        let invalid = || RegistryError::InvalidSubject(raw.to_owned());
-        if raw.chars().any(char::is_control) {
-            return Err(invalid());
-        }
-        let subject = match split_context(raw) {
-            Some((context, name)) => Subject {
+    /// `:.ctx:name` selects a context (`:.ctx` alone names the context's
+    /// empty subject); `:.:name` is the default context; anything else is a
+    /// name in the default context. Reads accept any name: a name that could
+    /// never be registered is simply not found.
+    pub fn parse(raw: &str) -> Subject {
+        match split_context(raw) {
+            Some((context, name)) if context != DEFAULT_CONTEXT => Subject {
                 context: context.to_owned(),
+                name: name.to_owned(),
+            },
+            Some((_, name)) => Subject {
+                context: DEFAULT_CONTEXT.to_owned(),
                 name: name.to_owned(),
             },
             None => Subject {
                 context: DEFAULT_CONTEXT.to_owned(),
                 name: raw.to_owned(),
             },
-        };
-        if subject.name == "__GLOBAL" || subject.name == "__EMPTY" || subject.context == ".__GLOBAL"
-        {
-            return Err(invalid());
+        }
+    }
+
+    /// Parses a subject that is about to be written to: control characters,
+    /// the reserved names `__GLOBAL` and `__EMPTY` and the global context
+    /// are refused (42208).
+    pub fn parse_for_write(raw: &str) -> Result<Subject, RegistryError> {
+        let subject = Subject::parse(raw);
+        let reserved = subject.name == "__GLOBAL"
+            || subject.name == "__EMPTY"
+            || subject.context == ".__GLOBAL";
+        if reserved || raw.chars().any(char::is_control) {
+            return Err(RegistryError::InvalidSubject(raw.to_owned()));
         }
         Ok(subject)
     }
 
     /// The subject in the same context as `self` named by `raw` (a reference's
     /// subject): qualified names keep their own context.
-    pub fn relative(&self, raw: &str) -> Result<Subject, RegistryError> {
+    pub fn relative(&self, raw: &str) -> Subject {
         if split_context(raw).is_some() {
             Subject::parse(raw)
         } else {
-            Ok(Subject {
+            Subject {
                 context: self.context.clone(),
                 name: raw.to_owned(),
-            })
+            }
         }
     }
 
@@ -85,14 +97,17 @@ pub fn context_scope(context: &str) -> String {
     }
 }
 
-/// Splits `:.ctx:name` into (`.ctx`, `name`); `:.:name` gives the default context.
+/// Splits `:.ctx:name` into (`.ctx`, `name`) and `:.ctx` into (`.ctx`, ``);
+/// `:.:name` gives the default context `.`.
 pub fn split_context(raw: &str) -> Option<(&str, &str)> {
     let rest = raw.strip_prefix(':')?;
     if !rest.starts_with('.') {
         return None;
     }
-    let end = rest.find(':')?;
-    Some((&rest[..end], &rest[end + 1..]))
+    Some(match rest.find(':') {
+        Some(end) => (&rest[..end], &rest[end + 1..]),
+        None => (rest, ""),
+    })
 }
 
 /// A version as given in a path: a number, or the latest live version.
@@ -123,18 +138,23 @@ mod tests {
 
     #[test]
     fn parses_qualified_subjects() {
-        let plain = Subject::parse("orders-value").unwrap();
+        let plain = Subject::parse("orders-value");
         assert_eq!(plain.context, ".");
         assert_eq!(plain.qualified(), "orders-value");
-        let qualified = Subject::parse(":.staging:orders-value").unwrap();
+        let qualified = Subject::parse(":.staging:orders-value");
         assert_eq!(qualified.context, ".staging");
         assert_eq!(qualified.name, "orders-value");
         assert_eq!(qualified.qualified(), ":.staging:orders-value");
-        let default = Subject::parse(":.:orders").unwrap();
+        let default = Subject::parse(":.:orders");
         assert_eq!(default.context, ".");
         assert_eq!(default.qualified(), "orders");
-        assert!(Subject::parse("a\u{1}b").is_err());
-        assert!(Subject::parse("__GLOBAL").is_err());
+        let bare_context = Subject::parse(":.staging");
+        assert_eq!((bare_context.context.as_str(), bare_context.name.as_str()), (".staging", ""));
+        assert_eq!(Subject::parse(":abc:x").name, ":abc:x");
+        assert!(Subject::parse_for_write("a\u{1}b").is_err());
+        assert!(Subject::parse_for_write("__GLOBAL").is_err());
+        assert!(Subject::parse_for_write(":.__GLOBAL:x").is_err());
+        assert!(Subject::parse_for_write("tab\there").is_err());
     }
 
     #[test]

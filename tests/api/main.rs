@@ -4,3 +4,7 @@
 mod helpers;
 
 mod basics;
+mod conformance;
+mod openapi;
+mod concurrency;
+mod python_client;
