@@ -56,10 +56,11 @@ impl ApiError {
                 R::SubjectConfigNotFound(_) => (StatusCode::NOT_FOUND, 40408),
                 R::SubjectModeNotFound(_) => (StatusCode::NOT_FOUND, 40409),
                 R::Incompatible { .. } => (StatusCode::CONFLICT, 409),
-                R::InvalidSchema(_) | R::InvalidSchemaType(_) | R::EmptySchema
-                | R::ReferenceNotFound { .. } | R::InvalidVersionInBody(_) => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, 42201)
-                }
+                R::InvalidSchema(_)
+                | R::InvalidSchemaType(_)
+                | R::EmptySchema
+                | R::ReferenceNotFound { .. }
+                | R::InvalidVersionInBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42201),
                 R::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
                 R::InvalidCompatibilityLevel => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
                 R::InvalidMode => (StatusCode::UNPROCESSABLE_ENTITY, 42204),

@@ -51,10 +51,13 @@ pub async fn serve(
     let app = router::router(AppState { registry }, settings.max_body_bytes());
     let app = tower::util::MapRequest::new(app, router::normalize_path);
     tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
-    let served = axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service(app))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(StartupError::Serve);
+    let served = axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .map_err(StartupError::Serve);
     store.close().await;
     served
 }
@@ -86,6 +89,9 @@ mod tests {
             super::redact_password("postgres://me:secret@db:5432/x"),
             "postgres://me:***@db:5432/x"
         );
-        assert_eq!(super::redact_password("sqlite://accord.db"), "sqlite://accord.db");
+        assert_eq!(
+            super::redact_password("sqlite://accord.db"),
+            "sqlite://accord.db"
+        );
     }
 }

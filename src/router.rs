@@ -23,24 +23,42 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .with_state(state)
 }
 
-/// Collapses empty path segments and drops a trailing slash before routing,
-/// as Confluent's Jersey does (`/subjects/` and `/subjects/a//versions` work).
+/// Rewrites a request's path before routing: empty segments and a trailing
+/// slash go, as in Confluent's Jersey (`/subjects/`, `/subjects/a//versions`),
+/// and the context-scoped forms `/contexts/{ctx}/…` become the equivalent
+/// requests on context-qualified subjects.
 pub fn normalize_path(mut request: Request) -> Request {
     let path = request.uri().path();
-    if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
-        return request;
-    }
-    let mut normalized = String::with_capacity(path.len());
-    for segment in path.split('/').filter(|segment| !segment.is_empty()) {
+    let segments: Vec<&str> = path
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    let (segments, extra_query) = match segments.as_slice() {
+        ["contexts", context, rest @ ..] if !rest.is_empty() => context_scoped(context, rest),
+        _ => {
+            if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+                return request;
+            }
+            (segments.iter().map(|s| (*s).to_owned()).collect(), None)
+        }
+    };
+    let mut normalized = String::with_capacity(path.len() + 16);
+    for segment in &segments {
         normalized.push('/');
         normalized.push_str(segment);
     }
     if normalized.is_empty() {
         normalized.push('/');
     }
-    if let Some(query) = request.uri().query() {
+    let query: Vec<&str> = request
+        .uri()
+        .query()
+        .into_iter()
+        .chain(extra_query.as_deref())
+        .collect();
+    if !query.is_empty() {
         normalized.push('?');
-        normalized.push_str(query);
+        normalized.push_str(&query.join("&"));
     }
     let mut parts = request.uri().clone().into_parts();
     if let Ok(path_and_query) = normalized.parse() {
@@ -52,21 +70,82 @@ pub fn normalize_path(mut request: Request) -> Request {
     request
 }
 
+/// `/contexts/{ctx}/rest…` as a request on `:{ctx}:`-qualified subjects;
+/// returns the new path segments and any query parameter to add.
+fn context_scoped(context: &str, rest: &[&str]) -> (Vec<String>, Option<String>) {
+    // `%3A` is `:`; a context is named with its leading dot.
+    let dot = if context.starts_with('.') { "" } else { "." };
+    let qualifier = format!("%3A{dot}{context}%3A");
+    let owned = |segments: &[&str]| segments.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    match rest {
+        ["subjects"] | ["schemas"] => (owned(rest), Some(format!("subjectPrefix={qualifier}"))),
+        ["subjects", subject, tail @ ..] | ["compatibility", "subjects", subject, tail @ ..] => {
+            let mut segments = owned(&rest[..rest.len() - tail.len() - 1]);
+            segments.push(format!("{qualifier}{subject}"));
+            segments.extend(owned(tail));
+            (segments, None)
+        }
+        ["schemas", "ids", ..] => (owned(rest), Some(format!("subject={qualifier}"))),
+        [resource @ ("config" | "mode")] => (vec![(*resource).to_owned(), qualifier], None),
+        [resource @ ("config" | "mode"), subject] => (
+            vec![(*resource).to_owned(), format!("{qualifier}{subject}")],
+            None,
+        ),
+        _ => {
+            let mut segments = vec!["contexts".to_owned(), context.to_owned()];
+            segments.extend(owned(rest));
+            (segments, None)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::normalize_path;
     use axum::extract::Request;
 
     fn normalized(uri: &str) -> String {
-        let request = Request::builder().uri(uri).body(axum::body::Body::empty()).unwrap();
+        let request = Request::builder()
+            .uri(uri)
+            .body(axum::body::Body::empty())
+            .unwrap();
         normalize_path(request).uri().to_string()
     }
 
     #[test]
     fn collapses_empty_segments_and_trailing_slashes() {
         assert_eq!(normalized("/subjects/"), "/subjects");
-        assert_eq!(normalized("/subjects/a//versions?deleted=true"), "/subjects/a/versions?deleted=true");
+        assert_eq!(
+            normalized("/subjects/a//versions?deleted=true"),
+            "/subjects/a/versions?deleted=true"
+        );
         assert_eq!(normalized("/"), "/");
-        assert_eq!(normalized("/subjects/a%2Fb/versions"), "/subjects/a%2Fb/versions");
+        assert_eq!(
+            normalized("/subjects/a%2Fb/versions"),
+            "/subjects/a%2Fb/versions"
+        );
+    }
+
+    #[test]
+    fn rewrites_context_scoped_urls() {
+        assert_eq!(
+            normalized("/contexts/.c/subjects/a/versions/1"),
+            "/subjects/%3A.c%3Aa/versions/1"
+        );
+        assert_eq!(
+            normalized("/contexts/c/subjects?deleted=true"),
+            "/subjects?deleted=true&subjectPrefix=%3A.c%3A"
+        );
+        assert_eq!(
+            normalized("/contexts/.c/schemas/ids/3"),
+            "/schemas/ids/3?subject=%3A.c%3A"
+        );
+        assert_eq!(normalized("/contexts/.c/config"), "/config/%3A.c%3A");
+        assert_eq!(normalized("/contexts/.c/mode/a"), "/mode/%3A.c%3Aa");
+        assert_eq!(
+            normalized("/contexts/.c/compatibility/subjects/a/versions/latest"),
+            "/compatibility/subjects/%3A.c%3Aa/versions/latest"
+        );
+        assert_eq!(normalized("/contexts/.c"), "/contexts/.c");
     }
 }

@@ -8,11 +8,19 @@ use clap::Args;
 #[derive(Clone, Debug, Args)]
 pub struct ServeSettings {
     /// Address to listen on.
-    #[arg(long = "listen", env = "ACCORD_LISTEN", default_value = "127.0.0.1:8081")]
+    #[arg(
+        long = "listen",
+        env = "ACCORD_LISTEN",
+        default_value = "127.0.0.1:8081"
+    )]
     pub listen: SocketAddr,
 
     /// Database URL: `sqlite://FILE` (created if missing) or `postgres://…`.
-    #[arg(long = "database", env = "ACCORD_DATABASE_URL", default_value = "sqlite://accord.db")]
+    #[arg(
+        long = "database",
+        env = "ACCORD_DATABASE_URL",
+        default_value = "sqlite://accord.db"
+    )]
     pub database_url: String,
 
     /// Largest schema accepted, in bytes.
@@ -43,6 +51,8 @@ impl ServeSettings {
     /// Request bodies may be larger than the schema they carry (JSON escaping,
     /// references, metadata), so the body limit leaves room.
     pub fn max_body_bytes(&self) -> usize {
-        self.max_schema_bytes.saturating_mul(8).saturating_add(1024 * 1024)
+        self.max_schema_bytes
+            .saturating_mul(8)
+            .saturating_add(1024 * 1024)
     }
 }

@@ -61,7 +61,9 @@ pub fn int_field(object: &Map<String, Value>, field: &str) -> Result<Option<i64>
             .parse::<i32>()
             .map(|n| Some(i64::from(n)))
             .map_err(|_| {
-                ApiError::MalformedBody(format!("Field `{field}` must be an integer, not \"{text}\""))
+                ApiError::MalformedBody(format!(
+                    "Field `{field}` must be an integer, not \"{text}\""
+                ))
             }),
         Some(other) => Err(wrong_shape(field, "an integer", other)),
     }

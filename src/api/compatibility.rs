@@ -13,8 +13,14 @@ use crate::registry::{Subject, VersionSpec};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/compatibility/subjects/{subject}/versions", post(check_all))
-        .route("/compatibility/subjects/{subject}/versions/{version}", post(check_version))
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(check_all),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(check_version),
+        )
 }
 
 async fn check_all(
@@ -48,7 +54,13 @@ async fn check(
     let verbose = params.flag("verbose");
     let report = state
         .registry
-        .test_compatibility(&subject, version, request, params.flag("normalize"), verbose)
+        .test_compatibility(
+            &subject,
+            version,
+            request,
+            params.flag("normalize"),
+            verbose,
+        )
         .await?;
     Ok(if verbose {
         ok_json(&json!({ "is_compatible": report.is_compatible, "messages": report.messages }))

@@ -13,7 +13,10 @@ use crate::registry::Scope;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/config", get(get_top).put(put_top).delete(delete_top))
-        .route("/config/{subject}", get(get_scoped).put(put_scoped).delete(delete_scoped))
+        .route(
+            "/config/{subject}",
+            get(get_scoped).put(put_scoped).delete(delete_scoped),
+        )
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -36,7 +39,10 @@ async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response,
     Ok(ok_json(&config))
 }
 
-async fn put_top(State(state): State<AppState>, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+async fn put_top(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     update(state, Scope::TopLevel, body).await
 }
 
@@ -48,13 +54,22 @@ async fn put_scoped(
     update(state, Scope::parse_for_write(&subject)?, body).await
 }
 
-async fn update(state: AppState, scope: Scope, body: serde_json::Value) -> Result<Response, ApiError> {
+async fn update(
+    state: AppState,
+    scope: Scope,
+    body: serde_json::Value,
+) -> Result<Response, ApiError> {
     let mut request = object(body, "a config update")?;
     // Check the shapes Jackson would reject before anything is stored.
     for field in ["normalize", "validateFields", "validateRules"] {
         bool_field(&request, field)?;
     }
-    for field in ["compatibility", "compatibilityGroup", "compatibilityPolicy", "alias"] {
+    for field in [
+        "compatibility",
+        "compatibilityGroup",
+        "compatibilityPolicy",
+        "alias",
+    ] {
         if let Some(text) = string_field(&request, field)? {
             request.insert(field.to_owned(), serde_json::Value::String(text));
         }
@@ -64,7 +79,9 @@ async fn update(state: AppState, scope: Scope, body: serde_json::Value) -> Resul
 }
 
 async fn delete_top(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(ok_json(&state.registry.delete_config(&Scope::TopLevel).await?))
+    Ok(ok_json(
+        &state.registry.delete_config(&Scope::TopLevel).await?,
+    ))
 }
 
 async fn delete_scoped(

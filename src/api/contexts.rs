@@ -16,7 +16,10 @@ pub fn router() -> Router<AppState> {
         .route("/contexts/{context}", delete(delete_context))
 }
 
-async fn list_contexts(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn list_contexts(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let mut contexts = state.registry.contexts().await?;
     if let Some(prefix) = params.get("contextPrefix") {
         contexts.retain(|c| c.starts_with(prefix));

@@ -27,7 +27,14 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|value| value.to_str().ok())
-            .map(|value| value.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            });
         match media_type {
             Some(media_type) if ACCEPTED_BODY_TYPES.contains(&media_type.as_str()) => {}
             _ => return Err(ApiError::UnsupportedMediaType),
@@ -42,12 +49,16 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 }
             })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::MissingBody("Request body must not be empty".to_owned()));
+            return Err(ApiError::MissingBody(
+                "Request body must not be empty".to_owned(),
+            ));
         }
         let value: serde_json::Value = serde_json::from_slice(&bytes)
             .map_err(|error| ApiError::MalformedBody(format!("Malformed JSON: {error}")))?;
         if value.is_null() {
-            return Err(ApiError::MissingBody("Request body must not be null".to_owned()));
+            return Err(ApiError::MissingBody(
+                "Request body must not be null".to_owned(),
+            ));
         }
         Ok(JsonBody(value))
     }

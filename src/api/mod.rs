@@ -1,10 +1,10 @@
 //! The HTTP API, one module per resource. Handlers stay thin: extract, call
 //! the registry, shape the response.
 
+mod body;
 pub mod compatibility;
 pub mod config;
 pub mod contexts;
-mod body;
 mod extract;
 pub mod mode;
 pub mod root;
@@ -33,7 +33,10 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Res
     let bytes = serde_json::to_vec(body).expect("response bodies serialize");
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(SCHEMA_REGISTRY_JSON))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCHEMA_REGISTRY_JSON),
+        )],
         bytes,
     )
         .into_response()
@@ -47,7 +50,10 @@ pub fn ok_json<T: Serialize + ?Sized>(body: &T) -> Response {
 pub fn raw_schema(text: String) -> Response {
     (
         StatusCode::OK,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(SCHEMA_REGISTRY_JSON))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCHEMA_REGISTRY_JSON),
+        )],
         text,
     )
         .into_response()
@@ -55,7 +61,10 @@ pub fn raw_schema(text: String) -> Response {
 
 /// The schema object of Confluent's API. `schemaType` is left out for Avro
 /// and `references` when empty, as Confluent (≤7.9) does.
-pub fn schema_json(view: &SchemaView, with_subject: bool) -> serde_json::Map<String, serde_json::Value> {
+pub fn schema_json(
+    view: &SchemaView,
+    with_subject: bool,
+) -> serde_json::Map<String, serde_json::Value> {
     use serde_json::{json, Value};
     let mut object = serde_json::Map::new();
     if with_subject {

@@ -14,7 +14,10 @@ use crate::registry::{Mode, RegistryError, Scope};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/mode", get(get_top).put(put_top))
-        .route("/mode/{subject}", get(get_scoped).put(put_scoped).delete(delete_scoped))
+        .route(
+            "/mode/{subject}",
+            get(get_scoped).put(put_scoped).delete(delete_scoped),
+        )
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {

@@ -74,4 +74,3 @@ async fn associations() -> Response {
         }),
     )
 }
-

@@ -46,7 +46,10 @@ async fn schema_by_id(
     params: Params,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let view = state.registry.schema_by_id(id, params.get("subject")).await?;
+    let view = state
+        .registry
+        .schema_by_id(id, params.get("subject"))
+        .await?;
     let mut object = schema_json(&view, false);
     object.remove("id");
     if params.flag("fetchMaxId") {
@@ -62,7 +65,10 @@ async fn schema_text_by_id(
     params: Params,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
-    let view = state.registry.schema_by_id(id, params.get("subject")).await?;
+    let view = state
+        .registry
+        .schema_by_id(id, params.get("subject"))
+        .await?;
     Ok(raw_schema(view.schema))
 }
 

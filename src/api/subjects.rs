@@ -15,13 +15,28 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/subjects", get(list_subjects))
         .route("/subjects/{subject}", post(lookup).delete(delete_subject))
-        .route("/subjects/{subject}/versions", get(list_versions).post(register))
-        .route("/subjects/{subject}/versions/{version}", get(get_version).delete(delete_version))
-        .route("/subjects/{subject}/versions/{version}/schema", get(get_version_schema))
-        .route("/subjects/{subject}/versions/{version}/referencedby", get(referenced_by))
+        .route(
+            "/subjects/{subject}/versions",
+            get(list_versions).post(register),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(get_version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(get_version_schema),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            get(referenced_by),
+        )
 }
 
-async fn list_subjects(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn list_subjects(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let filter = SubjectListFilter {
         prefix: params.get("subjectPrefix").map(str::to_owned),
         deleted: params.flag("deleted"),
@@ -41,7 +56,12 @@ async fn lookup(
     let request = register_request(body)?;
     let view = state
         .registry
-        .lookup(&subject, request, params.flag("normalize"), params.flag("deleted"))
+        .lookup(
+            &subject,
+            request,
+            params.flag("normalize"),
+            params.flag("deleted"),
+        )
         .await?;
     let mut object = schema_json(&view, true);
     object.insert("guid".into(), Value::String(view.guid.clone()));
@@ -84,9 +104,16 @@ async fn register(
     let request = register_request(body)?;
     let registered = state
         .registry
-        .register(&subject, request, params.flag("normalize"), params.flag("force"))
+        .register(
+            &subject,
+            request,
+            params.flag("normalize"),
+            params.flag("force"),
+        )
         .await?;
-    Ok(ok_json(&json!({ "id": registered.id, "guid": registered.guid })))
+    Ok(ok_json(
+        &json!({ "id": registered.id, "guid": registered.guid }),
+    ))
 }
 
 async fn get_version(

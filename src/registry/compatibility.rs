@@ -60,7 +60,9 @@ impl Registry {
             let schema = queries
                 .schema_by_id(&version.context, version.schema_id)
                 .await?
-                .ok_or_else(|| RegistryError::Internal(format!("version {version:?} has no schema")))?;
+                .ok_or_else(|| {
+                    RegistryError::Internal(format!("version {version:?} has no schema"))
+                })?;
             // compatibilityGroup splits the history by a metadata property.
             if let Some(group) = &config.compatibility_group {
                 if metadata_property(&schema.metadata, group)
@@ -130,7 +132,9 @@ impl Registry {
     ) -> Result<CompatibilityReport, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let (subject, versions) = self.versions_resolving_context(&mut queries, subject).await?;
+        let (subject, versions) = self
+            .versions_resolving_context(&mut queries, subject)
+            .await?;
         let live: Vec<VersionRecord> = versions.into_iter().filter(|v| !v.deleted).collect();
         let only = match version {
             None => None,
@@ -153,12 +157,18 @@ impl Registry {
         let mut request = request;
         if request.metadata.is_none() {
             if let Some(latest) = live.last() {
-                if let Some(schema) = queries.schema_by_id(&latest.context, latest.schema_id).await? {
+                if let Some(schema) = queries
+                    .schema_by_id(&latest.context, latest.schema_id)
+                    .await?
+                {
                     request.metadata = schema.metadata;
                 }
             }
         }
-        let candidate = match self.prepare(&mut queries, &subject, &request, normalize).await {
+        let candidate = match self
+            .prepare(&mut queries, &subject, &request, normalize)
+            .await
+        {
             Ok(candidate) => candidate,
             Err(RegistryError::InvalidSchema(message)) if verbose => {
                 return Ok(CompatibilityReport {
@@ -168,7 +178,14 @@ impl Registry {
             }
             Err(error) => return Err(error),
         };
-        self.check_history(&mut queries, &subject, &candidate, &config, &live, only.as_ref())
-            .await
+        self.check_history(
+            &mut queries,
+            &subject,
+            &candidate,
+            &config,
+            &live,
+            only.as_ref(),
+        )
+        .await
     }
 }

@@ -14,7 +14,12 @@ impl Registry {
         permanent: bool,
     ) -> Result<(), RegistryError> {
         let referrers = queries
-            .referencing_schema_ids(&version.context, &version.subject, version.version, !permanent)
+            .referencing_schema_ids(
+                &version.context,
+                &version.subject,
+                version.version,
+                !permanent,
+            )
             .await?;
         if referrers.is_empty() {
             Ok(())
@@ -49,8 +54,11 @@ impl Registry {
     ) -> Result<i64, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        self.ensure_mode_allows_delete(&mut queries, subject).await?;
-        let versions = queries.subject_versions(&subject.context, &subject.name).await?;
+        self.ensure_mode_allows_delete(&mut queries, subject)
+            .await?;
+        let versions = queries
+            .subject_versions(&subject.context, &subject.name)
+            .await?;
         if versions.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
@@ -74,7 +82,12 @@ impl Registry {
             }
             Self::ensure_unreferenced(&mut queries, &version, true).await?;
             queries
-                .hard_delete_version(&subject.context, &subject.name, version.version, version.schema_id)
+                .hard_delete_version(
+                    &subject.context,
+                    &subject.name,
+                    version.version,
+                    version.schema_id,
+                )
                 .await?;
             if versions.len() == 1 {
                 Self::forget_subject_settings(&mut queries, subject).await?;
@@ -103,8 +116,11 @@ impl Registry {
     ) -> Result<Vec<i64>, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        self.ensure_mode_allows_delete(&mut queries, subject).await?;
-        let versions = queries.subject_versions(&subject.context, &subject.name).await?;
+        self.ensure_mode_allows_delete(&mut queries, subject)
+            .await?;
+        let versions = queries
+            .subject_versions(&subject.context, &subject.name)
+            .await?;
         if versions.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
@@ -118,7 +134,12 @@ impl Registry {
             }
             for version in &versions {
                 queries
-                    .hard_delete_version(&subject.context, &subject.name, version.version, version.schema_id)
+                    .hard_delete_version(
+                        &subject.context,
+                        &subject.name,
+                        version.version,
+                        version.schema_id,
+                    )
                     .await?;
             }
             Self::forget_subject_settings(&mut queries, subject).await?;

@@ -89,10 +89,20 @@ pub fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> Vec<T> {
 }
 
 /// Keeps the versions a `deleted`/`deletedOnly` filter asks for.
-fn filter_versions(versions: Vec<VersionRecord>, deleted: bool, deleted_only: bool) -> Vec<VersionRecord> {
+fn filter_versions(
+    versions: Vec<VersionRecord>,
+    deleted: bool,
+    deleted_only: bool,
+) -> Vec<VersionRecord> {
     versions
         .into_iter()
-        .filter(|v| if deleted_only { v.deleted } else { deleted || !v.deleted })
+        .filter(|v| {
+            if deleted_only {
+                v.deleted
+            } else {
+                deleted || !v.deleted
+            }
+        })
         .collect()
 }
 
@@ -105,7 +115,9 @@ impl Registry {
         queries: &mut Queries<'_>,
         subject: &Subject,
     ) -> Result<(Subject, Vec<VersionRecord>), RegistryError> {
-        let versions = queries.subject_versions(&subject.context, &subject.name).await?;
+        let versions = queries
+            .subject_versions(&subject.context, &subject.name)
+            .await?;
         if !versions.is_empty() || !subject.in_default_context() {
             return Ok((subject.clone(), versions));
         }
@@ -127,7 +139,10 @@ impl Registry {
         Ok((subject.clone(), versions))
     }
 
-    pub async fn list_subjects(&self, filter: &SubjectListFilter) -> Result<Vec<String>, RegistryError> {
+    pub async fn list_subjects(
+        &self,
+        filter: &SubjectListFilter,
+    ) -> Result<Vec<String>, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut subjects: Vec<String> = reader
             .queries()
@@ -181,7 +196,9 @@ impl Registry {
         }
         let found = match spec {
             VersionSpec::Latest => versions.iter().rev().find(|v| !v.deleted),
-            VersionSpec::Number(n) => versions.iter().find(|v| v.version == n && (deleted || !v.deleted)),
+            VersionSpec::Number(n) => versions
+                .iter()
+                .find(|v| v.version == n && (deleted || !v.deleted)),
         };
         found.cloned().ok_or_else(|| {
             RegistryError::VersionNotFound(match spec {
@@ -200,7 +217,9 @@ impl Registry {
     ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let (subject, versions) = self.versions_resolving_context(&mut queries, subject).await?;
+        let (subject, versions) = self
+            .versions_resolving_context(&mut queries, subject)
+            .await?;
         let version = Self::pick_version(&subject, &versions, spec, deleted)?;
         let schema = queries
             .schema_by_id(&version.context, version.schema_id)
@@ -224,7 +243,10 @@ impl Registry {
         if subject.in_default_context() {
             for context in queries.contexts().await? {
                 if !contexts.contains(&context)
-                    && !queries.subject_versions(&context, &subject.name).await?.is_empty()
+                    && !queries
+                        .subject_versions(&context, &subject.name)
+                        .await?
+                        .is_empty()
                 {
                     contexts.push(context);
                 }
@@ -247,9 +269,15 @@ impl Registry {
         Err(RegistryError::SchemaIdNotFound(id.to_string()))
     }
 
-    pub async fn schema_by_id(&self, id: i64, subject: Option<&str>) -> Result<SchemaView, RegistryError> {
+    pub async fn schema_by_id(
+        &self,
+        id: i64,
+        subject: Option<&str>,
+    ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
-        let schema = self.find_schema_by_id(&mut reader.queries(), id, subject).await?;
+        let schema = self
+            .find_schema_by_id(&mut reader.queries(), id, subject)
+            .await?;
         Ok(SchemaView::of(schema, None))
     }
 
@@ -260,9 +288,16 @@ impl Registry {
     }
 
     pub async fn schema_by_guid(&self, guid: &str) -> Result<SchemaView, RegistryError> {
-        let hash: String = guid.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+        let hash: String = guid
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
         let mut reader = self.store.reader().await?;
-        let found = reader.queries().schemas_by_hash_in_all_contexts(&hash).await?;
+        let found = reader
+            .queries()
+            .schemas_by_hash_in_all_contexts(&hash)
+            .await?;
         found
             .into_iter()
             .next()
@@ -283,7 +318,9 @@ impl Registry {
             Err(RegistryError::SchemaIdNotFound(_)) => return Err(RegistryError::SchemaNotFound),
             other => other?,
         };
-        let versions = queries.versions_of_schema(&schema.context, schema.id).await?;
+        let versions = queries
+            .versions_of_schema(&schema.context, schema.id)
+            .await?;
         Ok(filter_versions(versions, deleted, false))
     }
 
@@ -298,14 +335,22 @@ impl Registry {
             .versions_with_schemas()
             .await?
             .into_iter()
-            .filter(|(v, _)| (filter.deleted || !v.deleted) && filter.matches_prefix(&v.context, &v.subject))
+            .filter(|(v, _)| {
+                (filter.deleted || !v.deleted) && filter.matches_prefix(&v.context, &v.subject)
+            })
             .collect();
-        rows.sort_by(|(a, _), (b, _)| (&a.context, &a.subject, a.version).cmp(&(&b.context, &b.subject, b.version)));
+        rows.sort_by(|(a, _), (b, _)| {
+            (&a.context, &a.subject, a.version).cmp(&(&b.context, &b.subject, b.version))
+        });
         if latest_only {
             let mut latest: Vec<(VersionRecord, SchemaRecord)> = Vec::new();
             for row in rows {
                 match latest.last_mut() {
-                    Some(last) if last.0.context == row.0.context && last.0.subject == row.0.subject => *last = row,
+                    Some(last)
+                        if last.0.context == row.0.context && last.0.subject == row.0.subject =>
+                    {
+                        *last = row
+                    }
                     _ => latest.push(row),
                 }
             }
@@ -317,10 +362,16 @@ impl Registry {
             .collect())
     }
 
-    pub async fn referenced_by(&self, subject: &Subject, spec: VersionSpec) -> Result<Vec<i64>, RegistryError> {
+    pub async fn referenced_by(
+        &self,
+        subject: &Subject,
+        spec: VersionSpec,
+    ) -> Result<Vec<i64>, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let (subject, versions) = self.versions_resolving_context(&mut queries, subject).await?;
+        let (subject, versions) = self
+            .versions_resolving_context(&mut queries, subject)
+            .await?;
         let version = Self::pick_version(&subject, &versions, spec, true)?;
         Ok(queries
             .referencing_schema_ids(&version.context, &version.subject, version.version, false)
@@ -346,7 +397,11 @@ impl Registry {
     pub async fn delete_context(&self, context: &str) -> Result<(), RegistryError> {
         let mut tx = self.store.begin_write(context).await?;
         let mut queries = tx.queries();
-        let in_use = queries.subjects().await?.iter().any(|s| s.context == context);
+        let in_use = queries
+            .subjects()
+            .await?
+            .iter()
+            .any(|s| s.context == context);
         if in_use {
             return Err(RegistryError::ContextNotEmpty(context.to_owned()));
         }

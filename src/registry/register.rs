@@ -77,7 +77,12 @@ fn invalid_schema(
 ) -> RegistryError {
     let refs: Vec<String> = references
         .iter()
-        .map(|r| format!("{{name='{}', subject='{}', version={}}}", r.name, r.subject, r.version))
+        .map(|r| {
+            format!(
+                "{{name='{}', subject='{}', version={}}}",
+                r.name, r.subject, r.version
+            )
+        })
         .collect();
     let refs = refs.join(", ");
     RegistryError::InvalidSchema(format!(
@@ -118,7 +123,13 @@ impl Registry {
             .map(|(name, schema)| ResolvedReference { name, schema })
             .collect();
         let parsed = ParsedSchema::parse(schema_type, text, &resolved).map_err(|error| {
-            invalid_schema(subject, schema_type, text, &request.references, &error.to_string())
+            invalid_schema(
+                subject,
+                schema_type,
+                text,
+                &request.references,
+                &error.to_string(),
+            )
         })?;
         let text = if normalize {
             parsed.normalized()
@@ -158,7 +169,9 @@ impl Registry {
                 subject: reference.subject.clone(),
                 version: reference.version,
             };
-            let versions = queries.subject_versions(&target.context, &target.name).await?;
+            let versions = queries
+                .subject_versions(&target.context, &target.name)
+                .await?;
             let version = match reference.version {
                 -1 => versions.iter().rev().find(|v| !v.deleted),
                 n => versions.iter().find(|v| v.version == n),
@@ -219,7 +232,10 @@ impl Registry {
             .collect();
         let parsed = Arc::new(
             ParsedSchema::parse(schema_type, &schema.schema, &resolved).map_err(|error| {
-                RegistryError::Internal(format!("stored schema {} no longer parses: {error}", schema.id))
+                RegistryError::Internal(format!(
+                    "stored schema {} no longer parses: {error}",
+                    schema.id
+                ))
             })?,
         );
         self.remember_parse(&schema.content_hash, parsed.clone());
@@ -259,17 +275,25 @@ impl Registry {
             _ => {}
         }
         let config = self.config_for(&mut queries, subject).await?;
-        let versions = queries.subject_versions(&subject.context, &subject.name).await?;
+        let versions = queries
+            .subject_versions(&subject.context, &subject.name)
+            .await?;
         let latest_live = versions.iter().rev().find(|v| !v.deleted).cloned();
         let latest_schema = match &latest_live {
-            Some(version) => queries.schema_by_id(&subject.context, version.schema_id).await?,
+            Some(version) => {
+                queries
+                    .schema_by_id(&subject.context, version.schema_id)
+                    .await?
+            }
             None => None,
         };
         // A body without a schema re-registers the latest one (metadata updates).
         if request.schema.is_none() {
             if let Some(latest) = &latest_schema {
                 request.schema = Some(latest.schema.clone());
-                request.schema_type.get_or_insert_with(|| latest.schema_type.clone());
+                request
+                    .schema_type
+                    .get_or_insert_with(|| latest.schema_type.clone());
                 if request.references.is_empty() {
                     request.references = latest.references.clone();
                 }
@@ -287,13 +311,20 @@ impl Registry {
             }
         }
         let normalize = !import && (normalize || config.normalize);
-        let candidate = self.prepare(&mut queries, subject, &request, normalize).await?;
+        let candidate = self
+            .prepare(&mut queries, subject, &request, normalize)
+            .await?;
         let content_hash = candidate.content_hash();
-        let existing = queries.schema_by_hash(&subject.context, &content_hash).await?;
+        let existing = queries
+            .schema_by_hash(&subject.context, &content_hash)
+            .await?;
 
         // Identical content already live under this subject: nothing to do.
         if let Some(existing) = &existing {
-            if let Some(live) = versions.iter().find(|v| v.schema_id == existing.id && !v.deleted) {
+            if let Some(live) = versions
+                .iter()
+                .find(|v| v.schema_id == existing.id && !v.deleted)
+            {
                 if let Some(id) = request.id.filter(|id| *id >= 0 && *id != existing.id) {
                     return Err(overwrite_refused(id, &subject.context));
                 }
@@ -325,7 +356,8 @@ impl Registry {
         };
 
         if !import && !force {
-            let live: Vec<VersionRecord> = versions.iter().filter(|v| !v.deleted).cloned().collect();
+            let live: Vec<VersionRecord> =
+                versions.iter().filter(|v| !v.deleted).cloned().collect();
             let report = self
                 .check_history(&mut queries, subject, &candidate, &config, &live, None)
                 .await?;
@@ -403,14 +435,19 @@ impl Registry {
     ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let (subject, versions) = self.versions_resolving_context(&mut queries, subject).await?;
+        let (subject, versions) = self
+            .versions_resolving_context(&mut queries, subject)
+            .await?;
         let config = self.config_for(&mut queries, &subject).await?;
         let mode = self
             .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
             .await?;
         let normalize = mode != Mode::Import && (normalize || config.normalize);
-        let mut candidate = self.prepare(&mut queries, &subject, &request, normalize).await?;
-        let visible: Vec<&VersionRecord> = versions.iter().filter(|v| deleted || !v.deleted).collect();
+        let mut candidate = self
+            .prepare(&mut queries, &subject, &request, normalize)
+            .await?;
+        let visible: Vec<&VersionRecord> =
+            versions.iter().filter(|v| deleted || !v.deleted).collect();
         if visible.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
@@ -418,7 +455,10 @@ impl Registry {
         // A plain schema also finds a version registered with metadata or rules.
         if candidate.metadata.is_none() && candidate.rule_set.is_none() {
             if let Some(latest) = visible.last() {
-                if let Some(schema) = queries.schema_by_id(&latest.context, latest.schema_id).await? {
+                if let Some(schema) = queries
+                    .schema_by_id(&latest.context, latest.schema_id)
+                    .await?
+                {
                     candidate.metadata = schema.metadata;
                     candidate.rule_set = schema.rule_set;
                     hashes.push(candidate.content_hash());

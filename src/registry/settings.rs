@@ -34,7 +34,6 @@ impl Scope {
         }
         let subject = Subject::parse(raw);
         match (subject.in_default_context(), subject.name.is_empty()) {
-            (true, true) if raw.starts_with(":.") => Scope::TopLevel,
             (false, true) => Scope::Context(subject.context),
             _ => Scope::Subject(subject),
         }
@@ -155,23 +154,29 @@ pub struct EffectiveConfig {
 }
 
 impl Registry {
-    /// Merges the stored configs along the scope chain over the server default.
+    /// The config in force: the most specific one stored along the scope
+    /// chain (Confluent does not merge scopes), with the server's default
+    /// level filled in where it sets none.
     pub(super) async fn effective_config_in(
         &self,
         queries: &mut Queries<'_>,
         scope: &Scope,
     ) -> Result<Map<String, Value>, RegistryError> {
-        let mut merged = Map::new();
-        merged.insert(
-            "compatibilityLevel".to_owned(),
-            Value::String(self.settings.default_compatibility.as_str().to_owned()),
-        );
-        for key in scope.chain().iter().rev() {
-            if let Some(Value::Object(stored)) = queries.config(key).await? {
-                merged.extend(stored);
+        let mut effective = Map::new();
+        for key in scope.chain() {
+            if let Some(Value::Object(stored)) = queries.config(&key).await? {
+                effective = stored;
+                break;
             }
         }
-        Ok(merged)
+        Ok(self.with_default_level(effective))
+    }
+
+    fn with_default_level(&self, mut config: Map<String, Value>) -> Map<String, Value> {
+        config.entry("compatibilityLevel").or_insert_with(|| {
+            Value::String(self.settings.default_compatibility.as_str().to_owned())
+        });
+        config
     }
 
     pub(super) async fn config_for(
@@ -210,12 +215,7 @@ impl Registry {
             return self.effective_config_in(&mut queries, scope).await;
         }
         match queries.config(&scope.key()).await? {
-            Some(Value::Object(mut stored)) => {
-                stored.entry("compatibilityLevel").or_insert_with(|| {
-                    Value::String(self.settings.default_compatibility.as_str().to_owned())
-                });
-                Ok(stored)
-            }
+            Some(Value::Object(stored)) => Ok(self.with_default_level(stored)),
             _ => Err(RegistryError::SubjectConfigNotFound(scope.display_name())),
         }
     }
@@ -264,7 +264,9 @@ impl Registry {
                 }
             }
         }
-        queries.put_config(&scope.key(), &Value::Object(stored)).await?;
+        queries
+            .put_config(&scope.key(), &Value::Object(stored))
+            .await?;
         tx.commit().await?;
         Ok(echo)
     }
@@ -278,12 +280,7 @@ impl Registry {
             self.effective_config_in(&mut queries, scope).await?
         } else {
             match queries.config(&scope.key()).await? {
-                Some(Value::Object(mut stored)) => {
-                    stored.entry("compatibilityLevel").or_insert_with(|| {
-                        Value::String(self.settings.default_compatibility.as_str().to_owned())
-                    });
-                    stored
-                }
+                Some(Value::Object(stored)) => self.with_default_level(stored),
                 _ => return Err(RegistryError::SubjectNotFound(scope.display_name())),
             }
         };
@@ -292,17 +289,23 @@ impl Registry {
         Ok(previous)
     }
 
+    /// Whether a top-level READONLY_OVERRIDE is set; it beats every
+    /// narrower mode, in every context.
+    async fn global_override(&self, queries: &mut Queries<'_>) -> Result<bool, RegistryError> {
+        Ok(
+            queries.mode(TOP_LEVEL_SCOPE).await?.as_deref()
+                == Some(Mode::ReadOnlyOverride.as_str()),
+        )
+    }
+
     /// The mode in force for a scope.
     pub(super) async fn effective_mode_in(
         &self,
         queries: &mut Queries<'_>,
         scope: &Scope,
     ) -> Result<Mode, RegistryError> {
-        // A top-level READONLY_OVERRIDE beats every narrower setting.
-        if let Some(top) = queries.mode(TOP_LEVEL_SCOPE).await? {
-            if top == Mode::ReadOnlyOverride.as_str() {
-                return Ok(Mode::ReadOnlyOverride);
-            }
+        if self.global_override(queries).await? {
+            return Ok(Mode::ReadOnlyOverride);
         }
         for key in scope.chain() {
             if let Some(mode) = queries.mode(&key).await? {
@@ -335,7 +338,10 @@ impl Registry {
     ) -> Result<Mode, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        if default_to_global || scope == &Scope::TopLevel {
+        if default_to_global
+            || scope == &Scope::TopLevel
+            || self.global_override(&mut queries).await?
+        {
             return self.effective_mode_in(&mut queries, scope).await;
         }
         match queries.mode(&scope.key()).await? {
@@ -345,7 +351,12 @@ impl Registry {
     }
 
     /// `PUT /mode[/{s}]`.
-    pub async fn put_mode(&self, scope: &Scope, mode: Mode, force: bool) -> Result<(), RegistryError> {
+    pub async fn put_mode(
+        &self,
+        scope: &Scope,
+        mode: Mode,
+        force: bool,
+    ) -> Result<(), RegistryError> {
         if mode == Mode::Forward && matches!(scope, Scope::Subject(_)) {
             return Err(RegistryError::InvalidMode);
         }
@@ -395,6 +406,7 @@ impl Registry {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
         let previous = match queries.mode(&scope.key()).await? {
+            _ if self.global_override(&mut queries).await? => Mode::ReadOnlyOverride,
             Some(mode) => mode.parse()?,
             None if scope == &Scope::TopLevel => Mode::ReadWrite,
             None => return Err(RegistryError::SubjectNotFound(scope.display_name())),

@@ -149,7 +149,10 @@ mod tests {
         assert_eq!(default.context, ".");
         assert_eq!(default.qualified(), "orders");
         let bare_context = Subject::parse(":.staging");
-        assert_eq!((bare_context.context.as_str(), bare_context.name.as_str()), (".staging", ""));
+        assert_eq!(
+            (bare_context.context.as_str(), bare_context.name.as_str()),
+            (".staging", "")
+        );
         assert_eq!(Subject::parse(":abc:x").name, ":abc:x");
         assert!(Subject::parse_for_write("a\u{1}b").is_err());
         assert!(Subject::parse_for_write("__GLOBAL").is_err());

@@ -462,10 +462,11 @@ impl<'c> Queries<'c> {
 impl Queries<'_> {
     /// The highest id handed out in a context (0 if none).
     pub async fn max_id(&mut self, context: &str) -> Result<i64, StoreError> {
-        let max_id: Option<i64> = sqlx::query_scalar("SELECT max_id FROM contexts WHERE context = $1")
-            .bind(context)
-            .fetch_optional(&mut *self.conn)
-            .await?;
+        let max_id: Option<i64> =
+            sqlx::query_scalar("SELECT max_id FROM contexts WHERE context = $1")
+                .bind(context)
+                .fetch_optional(&mut *self.conn)
+                .await?;
         Ok(max_id.unwrap_or(0))
     }
 }

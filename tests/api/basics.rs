@@ -6,8 +6,16 @@ use crate::helpers::TestApp;
 async fn register_fetch_and_reuse_ids(app: TestApp) {
     let schema = r#"{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}"#;
     let id = app.register("users-value", schema).await;
-    assert_eq!(app.register("users-value", schema).await, id, "re-registration is idempotent");
-    assert_eq!(app.register("other-value", schema).await, id, "same content, same id");
+    assert_eq!(
+        app.register("users-value", schema).await,
+        id,
+        "re-registration is idempotent"
+    );
+    assert_eq!(
+        app.register("other-value", schema).await,
+        id,
+        "same content, same id"
+    );
 
     let (status, body) = app.get("/subjects/users-value/versions/latest").await;
     assert_eq!(status, StatusCode::OK);

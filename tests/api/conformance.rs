@@ -108,7 +108,9 @@ impl SymbolicIds {
                 .and_then(|t| t.strip_suffix('}'))
                 .and_then(|name| self.real.get(name))
                 .map_or_else(|| body.clone(), |id| Value::from(*id)),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.substitute_body(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.substitute_body(v)).collect())
+            }
             Value::Object(object) => Value::Object(
                 object
                     .iter()
@@ -152,7 +154,11 @@ fn step_context(path: &str) -> String {
     if let Some(rest) = path.strip_prefix("/contexts/") {
         let context = percent_decode(rest.split('/').next().unwrap_or("."));
         let context = context.trim_matches(':').to_owned();
-        return if context.is_empty() { ".".to_owned() } else { context };
+        return if context.is_empty() {
+            ".".to_owned()
+        } else {
+            context
+        };
     }
     if let Some((_, rest)) = path.split_once("/subjects/") {
         return context_of_subject(&percent_decode(rest.split('/').next().unwrap_or("")));
@@ -270,7 +276,8 @@ fn general_comparison(step: &Step, recorded: &Recorded) -> Comparison {
         return Comparison::Skip;
     }
     let message_mentions = |text: &str| {
-        text.contains("details: com.fasterxml.jackson") || text.contains("details: Could not parse Protobuf")
+        text.contains("details: com.fasterxml.jackson")
+            || text.contains("details: Could not parse Protobuf")
     };
     if let Some(message) = recorded.body.get("message").and_then(Value::as_str) {
         if message_mentions(message) {
@@ -278,7 +285,11 @@ fn general_comparison(step: &Step, recorded: &Recorded) -> Comparison {
         }
     }
     if let Some(Value::Array(messages)) = recorded.body.get("messages") {
-        if messages.iter().filter_map(Value::as_str).any(message_mentions) {
+        if messages
+            .iter()
+            .filter_map(Value::as_str)
+            .any(message_mentions)
+        {
             return Comparison::Verdict;
         }
     }
@@ -346,11 +357,16 @@ struct Tally {
 }
 
 async fn replay(backend: Backend) {
-    let scenarios: Vec<Scenario> = serde_json::from_str(&data("http/scenarios.json")).expect("scenarios");
-    let golden: HashMap<String, Vec<Recorded>> = serde_json::from_str(&data("http/golden.json")).expect("golden");
+    let scenarios: Vec<Scenario> =
+        serde_json::from_str(&data("http/scenarios.json")).expect("scenarios");
+    let golden: HashMap<String, Vec<Recorded>> =
+        serde_json::from_str(&data("http/golden.json")).expect("golden");
     // (exception, whether it is ours rather than the recording project's)
     let mut exceptions: HashMap<String, (Exception, bool)> = HashMap::new();
-    for (file, ours) in [("http/allowed.json", false), ("accord-differences.json", true)] {
+    for (file, ours) in [
+        ("http/allowed.json", false),
+        ("accord-differences.json", true),
+    ] {
         let listed: Vec<Exception> = serde_json::from_str(&data(file)).expect(file);
         for exception in listed {
             exceptions.insert(exception.step.clone(), (exception, ours));
@@ -365,7 +381,9 @@ async fn replay(backend: Backend) {
             tally.deferred += scenario.steps.len();
             continue;
         }
-        let Some(app) = spawn_app(backend).await else { return };
+        let Some(app) = spawn_app(backend).await else {
+            return;
+        };
         let mut ids = SymbolicIds::default();
         let (mut ok, mut total) = (0, 0);
         for (index, (step, recorded)) in scenario.steps.iter().zip(recorded).enumerate() {
@@ -390,14 +408,23 @@ async fn replay(backend: Backend) {
                     if comparison == Comparison::Skip {
                         tally.excepted += 1;
                         if exact && general != Comparison::Skip && *ours {
-                            tally.stale.push(format!("{key} now matches; remove it from accord-differences.json"));
+                            tally.stale.push(format!(
+                                "{key} now matches; remove it from accord-differences.json"
+                            ));
                         }
                         ok += 1;
                     } else if compare(comparison, recorded, status, &body) {
                         tally.excepted += 1;
                         ok += 1;
                     } else {
-                        tally.failures.push(describe(&key, step, recorded, status, &body, Some(&exception.reason)));
+                        tally.failures.push(describe(
+                            &key,
+                            step,
+                            recorded,
+                            status,
+                            &body,
+                            Some(&exception.reason),
+                        ));
                     }
                 }
                 None if exact => {
@@ -408,7 +435,9 @@ async fn replay(backend: Backend) {
                     }
                     ok += 1;
                 }
-                None => tally.failures.push(describe(&key, step, recorded, status, &body, None)),
+                None => tally
+                    .failures
+                    .push(describe(&key, step, recorded, status, &body, None)),
             }
         }
         per_scenario.insert(scenario.name.clone(), (ok, total));
@@ -428,18 +457,40 @@ async fn replay(backend: Backend) {
         println!("{failure}");
     }
     assert!(tally.stale.is_empty(), "{}", tally.stale.join("\n"));
-    assert!(tally.failures.is_empty(), "{} steps differ from Confluent; see the output above", tally.failures.len());
+    assert!(
+        tally.failures.is_empty(),
+        "{} steps differ from Confluent; see the output above",
+        tally.failures.len()
+    );
 }
 
-fn describe(key: &str, step: &Step, recorded: &Recorded, status: u16, body: &Value, reason: Option<&str>) -> String {
+fn describe(
+    key: &str,
+    step: &Step,
+    recorded: &Recorded,
+    status: u16,
+    body: &Value,
+    reason: Option<&str>,
+) -> String {
     let clip = |v: &Value| {
         let text = v.to_string();
-        if text.len() > 600 { format!("{}…", &text[..text.floor_char_boundary(600)]) } else { text }
+        if text.len() > 600 {
+            format!("{}…", &text[..text.floor_char_boundary(600)])
+        } else {
+            text
+        }
     };
-    let request = step.b.as_ref().map(clip).or_else(|| step.raw.clone()).unwrap_or_default();
+    let request = step
+        .b
+        .as_ref()
+        .map(clip)
+        .or_else(|| step.raw.clone())
+        .unwrap_or_default();
     format!(
         "MISMATCH {key}{}: {} {} {}\n   expected {} {}\n   got      {} {}",
-        reason.map(|r| format!(" (listed: {r})")).unwrap_or_default(),
+        reason
+            .map(|r| format!(" (listed: {r})"))
+            .unwrap_or_default(),
         step.m,
         step.p,
         request,

@@ -66,7 +66,9 @@ impl TestDatabase {
                 let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
                     Ok(conn) => conn,
                     Err(error) => {
-                        unavailable(&format!("PostgreSQL is not reachable at {admin_url}: {error}"));
+                        unavailable(&format!(
+                            "PostgreSQL is not reachable at {admin_url}: {error}"
+                        ));
                         return None;
                     }
                 };
@@ -109,9 +111,11 @@ impl Drop for TestDatabase {
                     runtime.block_on(async move {
                         use sqlx::Connection;
                         if let Ok(mut admin) = sqlx::PgConnection::connect(&admin_url).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                                .execute(&mut admin)
-                                .await;
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            ))
+                            .execute(&mut admin)
+                            .await;
                         }
                     });
                 })
@@ -190,7 +194,12 @@ impl TestApp {
 
     /// Sends a request with an optional JSON body; returns status and the body
     /// as JSON (or as a JSON string when it is not JSON).
-    pub async fn request(&self, method: Method, path: &str, body: Option<&Value>) -> (StatusCode, Value) {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (StatusCode, Value) {
         let mut request = self.client.request(method, self.url(path));
         if let Some(body) = body {
             request = request
