@@ -1,0 +1,11 @@
+//! Avro: parsing, canonical text, normalization and compatibility, following
+//! Apache Avro Java and Confluent's Avro provider, whose outputs (stored text,
+//! error messages, compatibility messages) clients compare against.
+
+mod canonical;
+pub mod compat;
+mod json;
+mod parse;
+mod schema;
+
+pub use schema::{AvroSchema, ParseOptions};
