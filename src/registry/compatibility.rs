@@ -1,6 +1,6 @@
 //! Which versions a level compares against, and the verdict in Confluent's words.
 
-use accord_schema::{CompatibilityLevel, ParsedSchema};
+use accord_schema::{CompatibilityLevel, Direction, ParsedSchema};
 use serde_json::Value;
 
 use super::register::{Candidate, RegisterRequest};
@@ -83,16 +83,32 @@ impl Registry {
                 break;
             }
             let old = self.parse_stored(queries, subject, &schema).await?;
-            let mut found: Vec<String> = Vec::new();
-            for direction in level.directions() {
-                found.extend(
-                    ParsedSchema::incompatibilities(&candidate.parsed, &old, *direction)
-                        .iter()
-                        .map(|incompatibility| incompatibility.confluent_message()),
-                );
+            let messages_for = |direction| -> Vec<String> {
+                ParsedSchema::incompatibilities(&candidate.parsed, &old, direction)
+                    .iter()
+                    .map(|incompatibility| incompatibility.confluent_message())
+                    .collect()
+            };
+            let (forward, backward) = match level.directions() {
+                [Direction::Backward] => (Vec::new(), messages_for(Direction::Backward)),
+                [Direction::Forward] => (messages_for(Direction::Forward), Vec::new()),
+                _ => (
+                    messages_for(Direction::Forward),
+                    messages_for(Direction::Backward),
+                ),
+            };
+            // Confluent reports a FULL check's forward problems first, and
+            // adds the old version and schema only after backward ones (or
+            // after forward ones when forward is all that is checked).
+            let trailer = !backward.is_empty()
+                || (level.directions() == [Direction::Forward] && !forward.is_empty());
+            let failed = !forward.is_empty() || !backward.is_empty();
+            messages.extend(forward);
+            messages.extend(backward);
+            if failed && !trailer {
+                break;
             }
-            if !found.is_empty() {
-                messages.extend(found);
+            if failed {
                 messages.push(format!("{{oldSchemaVersion: {}}}", version.version));
                 let mut old_text = schema.schema.clone();
                 if old_text.len() > OLD_SCHEMA_MESSAGE_LIMIT {

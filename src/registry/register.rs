@@ -4,7 +4,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use accord_schema::{identity_hash, IdentityInput, ParsedSchema, ResolvedReference, SchemaType};
+use accord_schema::{
+    identity_hash, IdentityInput, ParseOptions, ParsedSchema, ResolvedReference, SchemaType,
+};
 use serde_json::Value;
 
 use super::read::{guid_of, SchemaView};
@@ -122,15 +124,20 @@ impl Registry {
             .iter()
             .map(|(name, schema)| ResolvedReference { name, schema })
             .collect();
-        let parsed = ParsedSchema::parse(schema_type, text, &resolved).map_err(|error| {
-            invalid_schema(
-                subject,
-                schema_type,
-                text,
-                &request.references,
-                &error.to_string(),
-            )
-        })?;
+        // Confluent checks field defaults only when it normalizes.
+        let options = ParseOptions {
+            validate_defaults: normalize,
+        };
+        let parsed =
+            ParsedSchema::parse_with(schema_type, text, &resolved, options).map_err(|error| {
+                invalid_schema(
+                    subject,
+                    schema_type,
+                    text,
+                    &request.references,
+                    &error.to_string(),
+                )
+            })?;
         let text = if normalize {
             parsed.normalized()
         } else {
@@ -231,7 +238,15 @@ impl Registry {
             .map(|(name, schema)| ResolvedReference { name, schema })
             .collect();
         let parsed = Arc::new(
-            ParsedSchema::parse(schema_type, &schema.schema, &resolved).map_err(|error| {
+            ParsedSchema::parse_with(
+                schema_type,
+                &schema.schema,
+                &resolved,
+                ParseOptions {
+                    validate_defaults: false,
+                },
+            )
+            .map_err(|error| {
                 RegistryError::Internal(format!(
                     "stored schema {} no longer parses: {error}",
                     schema.id

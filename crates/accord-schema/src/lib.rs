@@ -7,6 +7,7 @@ mod compat;
 mod error;
 mod fingerprint;
 
+pub use avro::ParseOptions;
 pub use compat::{CompatibilityLevel, Direction, Incompatibility};
 pub use error::SchemaError;
 pub use fingerprint::{guid_string, identity_hash, IdentityInput};
@@ -76,8 +77,20 @@ impl ParsedSchema {
         text: &str,
         references: &[ResolvedReference<'_>],
     ) -> Result<ParsedSchema, SchemaError> {
+        ParsedSchema::parse_with(schema_type, text, references, ParseOptions::default())
+    }
+
+    /// Like `parse`, with control over optional validation.
+    pub fn parse_with(
+        schema_type: SchemaType,
+        text: &str,
+        references: &[ResolvedReference<'_>],
+        options: ParseOptions,
+    ) -> Result<ParsedSchema, SchemaError> {
         match schema_type {
-            SchemaType::Avro => avro::AvroSchema::parse(text, references).map(ParsedSchema::Avro),
+            SchemaType::Avro => {
+                avro::AvroSchema::parse_with(text, references, options).map(ParsedSchema::Avro)
+            }
             SchemaType::Protobuf | SchemaType::Json => {
                 Err(SchemaError::UnsupportedType(schema_type))
             }
