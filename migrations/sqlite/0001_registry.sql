@@ -50,7 +50,7 @@ CREATE TABLE schema_references (
 );
 CREATE INDEX schema_references_target_idx ON schema_references (context, ref_subject, ref_version);
 
--- Config and mode per scope: '' is the top level, ':.ctx:' a context, a
+-- Config and mode per scope: ':.:' is the top level, ':.ctx:' a context, a
 -- (qualified) subject name a subject.
 CREATE TABLE configs (
     scope TEXT NOT NULL,

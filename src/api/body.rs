@@ -92,6 +92,13 @@ fn metadata(value: Option<&Value>) -> Result<Option<Value>, ApiError> {
                     }
                 }
             }
+            // An empty part says nothing: `{"properties":{}}` equals `{}`.
+            object.retain(|_, part| match part {
+                Value::Null => false,
+                Value::Object(map) => !map.is_empty(),
+                Value::Array(items) => !items.is_empty(),
+                _ => true,
+            });
             Ok(Some(Value::Object(object)))
         }
         Some(other) => Err(wrong_shape("metadata", "an object", other)),

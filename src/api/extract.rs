@@ -99,7 +99,10 @@ impl Params {
     pub fn int(&self, name: &str, default: i64) -> Result<i64, ApiError> {
         match self.get(name) {
             None => Ok(default),
-            Some(value) => value.trim().parse().map_err(|_| ApiError::RouteNotFound),
+            Some(value) => value
+                .parse::<i32>()
+                .map(i64::from)
+                .map_err(|_| ApiError::RouteNotFound),
         }
     }
 

@@ -111,9 +111,13 @@ async fn register(
             params.flag("force"),
         )
         .await?;
-    Ok(ok_json(
-        &json!({ "id": registered.id, "guid": registered.guid }),
-    ))
+    let mut response = json!({ "id": registered.id, "guid": registered.guid });
+    if let Some((schema, metadata)) = registered.stored {
+        response["version"] = json!(registered.version);
+        response["schema"] = json!(schema);
+        response["metadata"] = metadata;
+    }
+    Ok(ok_json(&response))
 }
 
 async fn get_version(

@@ -35,6 +35,9 @@ pub struct Registered {
     pub id: i64,
     pub version: i64,
     pub guid: String,
+    /// The stored schema, when it carries metadata the client should see
+    /// (Confluent 7.9 echoes it then): text and metadata.
+    pub stored: Option<(String, Value)>,
 }
 
 /// A submitted schema, parsed and in the form it would be stored.
@@ -274,6 +277,10 @@ impl Registry {
             return Err(read_only(&subject.qualified()));
         }
         let import = mode.is_import();
+        // `id: -1` is Confluent's "no id"; `0` asks IMPORT for a fresh one.
+        if request.id == Some(-1) {
+            request.id = None;
+        }
         match (import, request.id) {
             (false, Some(id)) if id >= 0 => {
                 return Err(RegistryError::OperationNotPermitted(format!(
@@ -315,10 +322,12 @@ impl Registry {
             }
         }
         // Metadata and rule sets carry over from the latest version unless given.
+        let mut metadata_inherited = false;
         if !import {
             if let Some(latest) = &latest_schema {
                 if request.metadata.is_none() {
                     request.metadata = latest.metadata.clone();
+                    metadata_inherited = request.metadata.is_some();
                 }
                 if request.rule_set.is_none() {
                     request.rule_set = latest.rule_set.clone();
@@ -347,6 +356,11 @@ impl Registry {
                     id: existing.id,
                     version: live.version,
                     guid: guid_of(&content_hash),
+                    stored: candidate
+                        .metadata
+                        .clone()
+                        .filter(|_| metadata_inherited)
+                        .map(|metadata| (candidate.text.clone(), metadata)),
                 });
             }
         }
@@ -384,7 +398,7 @@ impl Registry {
             }
         }
 
-        let id = match (&existing, request.id.filter(|id| *id >= 0)) {
+        let id = match (&existing, request.id.filter(|id| *id > 0)) {
             (Some(existing), None) => existing.id,
             (Some(existing), Some(id)) if existing.id == id => id,
             (Some(_), Some(id)) => return Err(overwrite_refused(id, &subject.context)),
@@ -437,6 +451,9 @@ impl Registry {
             id,
             version,
             guid: guid_of(&content_hash),
+            stored: candidate
+                .metadata
+                .map(|metadata| (candidate.text, metadata)),
         })
     }
 
@@ -458,7 +475,7 @@ impl Registry {
             .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
             .await?;
         let normalize = mode != Mode::Import && (normalize || config.normalize);
-        let mut candidate = self
+        let candidate = self
             .prepare(&mut queries, &subject, &request, normalize)
             .await?;
         let visible: Vec<&VersionRecord> =
@@ -466,25 +483,12 @@ impl Registry {
         if visible.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
-        let mut hashes = vec![candidate.content_hash()];
-        // A plain schema also finds a version registered with metadata or rules.
-        if candidate.metadata.is_none() && candidate.rule_set.is_none() {
-            if let Some(latest) = visible.last() {
-                if let Some(schema) = queries
-                    .schema_by_id(&latest.context, latest.schema_id)
-                    .await?
-                {
-                    candidate.metadata = schema.metadata;
-                    candidate.rule_set = schema.rule_set;
-                    hashes.push(candidate.content_hash());
-                }
-            }
-        }
-        for hash in hashes {
-            if let Some(schema) = queries.schema_by_hash(&subject.context, &hash).await? {
-                if let Some(version) = visible.iter().rev().find(|v| v.schema_id == schema.id) {
-                    return Ok(SchemaView::of(schema, Some(version)));
-                }
+        // Confluent 7.9 matches the schema as given: a plain schema does not
+        // find a version registered with metadata.
+        let hash = candidate.content_hash();
+        if let Some(schema) = queries.schema_by_hash(&subject.context, &hash).await? {
+            if let Some(version) = visible.iter().rev().find(|v| v.schema_id == schema.id) {
+                return Ok(SchemaView::of(schema, Some(version)));
             }
         }
         Err(RegistryError::SchemaNotFound)
@@ -492,7 +496,12 @@ impl Registry {
 }
 
 fn overwrite_refused(id: i64, context: &str) -> RegistryError {
+    let place = if context == super::DEFAULT_CONTEXT {
+        String::new()
+    } else {
+        format!(" in context {context}")
+    };
     RegistryError::OperationNotPermitted(format!(
-        "Overwrite new schema with id {id} in context {context} is not permitted."
+        "Overwrite new schema with id {id}{place} is not permitted."
     ))
 }

@@ -13,7 +13,7 @@ use crate::store::Queries;
 /// The scope of settings that apply across every context.
 pub const GLOBAL_CONTEXT_SCOPE: &str = ":.__GLOBAL:";
 /// The top-level (default-context) scope.
-pub const TOP_LEVEL_SCOPE: &str = "";
+pub const TOP_LEVEL_SCOPE: &str = ":.:";
 
 /// Where a config or mode is read or written.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -87,14 +87,10 @@ pub fn qualify(context: &str, name: &str) -> String {
     }
 }
 
-/// The config/mode scope key of a context: `` for the default context (the
-/// top level), `:.ctx:` otherwise.
+/// The config/mode scope key of a context, `:.ctx:`; the default context's
+/// (`:.:`) is the top level.
 pub fn context_scope(context: &str) -> String {
-    if context == DEFAULT_CONTEXT {
-        String::new()
-    } else {
-        format!(":{context}:")
-    }
+    format!(":{context}:")
 }
 
 /// Splits `:.ctx:name` into (`.ctx`, `name`) and `:.ctx` into (`.ctx`, ``);
