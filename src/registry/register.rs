@@ -120,9 +120,21 @@ impl Registry {
                 limit: self.settings.max_schema_bytes,
             });
         }
-        let (references, dependencies) = self
+        let (references, dependencies) = match self
             .resolve_references(queries, subject, &request.references)
-            .await?;
+            .await
+        {
+            Err(missing @ RegistryError::ReferenceNotFound { .. }) => {
+                return Err(invalid_schema(
+                    subject,
+                    schema_type,
+                    text,
+                    &request.references,
+                    &missing.to_string(),
+                ))
+            }
+            resolved => resolved?,
+        };
         let resolved: Vec<ResolvedReference<'_>> = dependencies
             .iter()
             .map(|(name, schema)| ResolvedReference { name, schema })

@@ -275,7 +275,7 @@ impl Registry {
     pub async fn delete_config(&self, scope: &Scope) -> Result<Map<String, Value>, RegistryError> {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
-        self.ensure_writable(&mut queries, scope).await?;
+        // Nothing to delete is reported before a read-only mode is.
         let previous = if scope == &Scope::TopLevel {
             self.effective_config_in(&mut queries, scope).await?
         } else {
@@ -284,6 +284,7 @@ impl Registry {
                 _ => return Err(RegistryError::SubjectNotFound(scope.display_name())),
             }
         };
+        self.ensure_writable(&mut queries, scope).await?;
         queries.delete_config(&scope.key()).await?;
         tx.commit().await?;
         Ok(previous)
