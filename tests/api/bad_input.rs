@@ -1,0 +1,269 @@
+//! Bad requests get their Confluent status and error code, never a 500, and
+//! leave the store exactly as it was.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, SR_JSON};
+
+/// Everything a client can read back about the registry's state.
+async fn snapshot(app: &TestApp) -> Value {
+    let mut state = serde_json::Map::new();
+    for path in [
+        "/subjects?deleted=true",
+        "/schemas?deleted=true",
+        "/config",
+        "/mode",
+        "/contexts",
+    ] {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        state.insert(path.to_owned(), body);
+    }
+    let (_, subjects) = app.get("/subjects?deleted=true").await;
+    for subject in subjects.as_array().expect("subject list") {
+        let subject = subject.as_str().expect("subject name");
+        let path = format!("/subjects/{subject}/versions?deleted=true");
+        state.insert(path.clone(), app.get(&path).await.1);
+    }
+    Value::Object(state)
+}
+
+async fn raw_post(
+    app: &TestApp,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut request = app
+        .client
+        .request(Method::POST, app.url(path))
+        .body(body.to_owned());
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request.send().await.expect("request is sent");
+    let status = response.status();
+    let text = response.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn assert_error(
+    what: &str,
+    (status, body): (StatusCode, Value),
+    expected_status: u16,
+    expected_code: i64,
+) {
+    assert_eq!(status.as_u16(), expected_status, "{what}: {body}");
+    assert_eq!(body["error_code"], json!(expected_code), "{what}: {body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(
+        !message.is_empty(),
+        "{what}: an error says what is wrong: {body}"
+    );
+}
+
+const USER: &str = r#"{"type":"record","name":"User","fields":[{"name":"name","type":"string"}]}"#;
+
+async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
+    app.register("bad-input-value", USER).await;
+    let before = snapshot(&app).await;
+    let versions = "/subjects/bad-input-value/versions";
+
+    assert_error(
+        "malformed JSON",
+        raw_post(&app, versions, Some(SR_JSON), "{\"schema\":").await,
+        400,
+        400,
+    );
+    assert_error(
+        "JSON that is not an object",
+        raw_post(&app, versions, Some(SR_JSON), "[1]").await,
+        400,
+        400,
+    );
+    assert_error(
+        "no body",
+        raw_post(&app, versions, Some(SR_JSON), "").await,
+        422,
+        422,
+    );
+    assert_error(
+        "wrong media type",
+        raw_post(&app, versions, Some("text/plain"), "{}").await,
+        415,
+        415,
+    );
+    assert_error(
+        "empty schema",
+        app.post(versions, &json!({ "schema": "" })).await,
+        422,
+        42201,
+    );
+    assert_error(
+        "invalid Avro",
+        app.post(
+            versions,
+            &json!({ "schema": r#"{"type":"record","name":"X"}"# }),
+        )
+        .await,
+        422,
+        42201,
+    );
+    assert_error(
+        "not JSON at all",
+        app.post(versions, &json!({ "schema": "{nope" })).await,
+        422,
+        42201,
+    );
+    assert_error(
+        "unknown schemaType",
+        app.post(
+            versions,
+            &json!({ "schema": "\"string\"", "schemaType": "XML" }),
+        )
+        .await,
+        422,
+        42201,
+    );
+    assert_error(
+        "lower-case schemaType",
+        app.post(
+            versions,
+            &json!({ "schema": "\"string\"", "schemaType": "avro" }),
+        )
+        .await,
+        422,
+        42201,
+    );
+    let (status, body) = app
+        .post(
+            versions,
+            &json!({ "schema": "message M {}", "schemaType": "PROTOBUF" }),
+        )
+        .await;
+    assert_error(
+        "PROTOBUF not supported yet",
+        (status, body.clone()),
+        422,
+        42201,
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not supported yet"),
+        "{body}"
+    );
+    let oversized = format!(
+        r#"{{"type":"record","name":"Big","doc":"{}","fields":[{{"name":"a","type":"int"}}]}}"#,
+        "x".repeat(1024 * 1024)
+    );
+    assert_error(
+        "schema over the size limit",
+        app.post(versions, &json!({ "schema": oversized })).await,
+        422,
+        42209,
+    );
+    assert_error(
+        "reference to a missing subject",
+        app.post(
+            versions,
+            &json!({
+                "schema": r#"{"type":"record","name":"H","fields":[{"name":"d","type":"Dep"}]}"#,
+                "references": [{ "name": "Dep", "subject": "no-such-subject", "version": 1 }],
+            }),
+        )
+        .await,
+        422,
+        42201,
+    );
+    assert_error(
+        "incompatible schema",
+        app.post(versions, &json!({ "schema": r#"{"type":"record","name":"User","fields":[{"name":"name","type":"int"}]}"# }))
+            .await,
+        409,
+        409,
+    );
+    for bad_version in ["0", "-2", "abc", "1.5", "2147483648"] {
+        assert_error(
+            &format!("version {bad_version}"),
+            app.get(&format!("/subjects/bad-input-value/versions/{bad_version}"))
+                .await,
+            422,
+            42202,
+        );
+        assert_error(
+            &format!("delete version {bad_version}"),
+            app.delete(&format!("/subjects/bad-input-value/versions/{bad_version}"))
+                .await,
+            422,
+            42202,
+        );
+    }
+    assert_error(
+        "unknown version",
+        app.get("/subjects/bad-input-value/versions/7").await,
+        404,
+        40402,
+    );
+    assert_error(
+        "unknown subject",
+        app.get("/subjects/nobody/versions/1").await,
+        404,
+        40401,
+    );
+    assert_error("unknown id", app.get("/schemas/ids/4242").await, 404, 40403);
+    assert_error(
+        "invalid compatibility level",
+        app.put(
+            "/config/bad-input-value",
+            &json!({ "compatibility": "SIDEWAYS" }),
+        )
+        .await,
+        422,
+        42203,
+    );
+    assert_error(
+        "invalid mode",
+        app.put("/mode/bad-input-value", &json!({ "mode": "SIDEWAYS" }))
+            .await,
+        422,
+        42204,
+    );
+    assert_error(
+        "reserved subject",
+        app.post(
+            "/subjects/__GLOBAL/versions",
+            &json!({ "schema": "\"int\"" }),
+        )
+        .await,
+        422,
+        42208,
+    );
+    assert_error(
+        "permanent delete before soft delete",
+        app.delete("/subjects/bad-input-value?permanent=true").await,
+        404,
+        40405,
+    );
+    assert_error("unknown route", app.get("/no/such/route").await, 404, 404);
+    assert_error(
+        "wrong method",
+        app.request(Method::PUT, "/subjects", Some(&json!({})))
+            .await,
+        405,
+        405,
+    );
+
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused request changed the store"
+    );
+}
+
+crate::backend_tests!(bad_input_is_refused_and_changes_nothing);
