@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 
 use super::{ok_json, raw_schema, schema_json, AppState, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, SubjectListFilter, DEFAULT_CONTEXT};
+use crate::registry::{page, qualify, SchemaView, SubjectListFilter, DEFAULT_CONTEXT};
+use crate::store::VersionRecord;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -40,16 +41,25 @@ fn parse_id(raw: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::RouteNotFound)
 }
 
+/// The schema an `/schemas/ids/{id}…` request names.
+async fn find_by_id(
+    state: &AppState,
+    raw_id: &str,
+    params: &Params,
+) -> Result<SchemaView, ApiError> {
+    let id = parse_id(raw_id)?;
+    Ok(state
+        .registry
+        .schema_by_id(id, params.get("subject"))
+        .await?)
+}
+
 async fn schema_by_id(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let view = state
-        .registry
-        .schema_by_id(id, params.get("subject"))
-        .await?;
+    let view = find_by_id(&state, &id, &params).await?;
     let mut object = schema_json(&view, false);
     object.remove("id");
     if params.flag("fetchMaxId") {
@@ -64,12 +74,20 @@ async fn schema_text_by_id(
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let view = state
+    Ok(raw_schema(find_by_id(&state, &id, &params).await?.schema))
+}
+
+/// The versions that carry the id an `/schemas/ids/{id}/…` request names.
+async fn versions_carrying(
+    state: &AppState,
+    raw_id: &str,
+    params: &Params,
+) -> Result<Vec<VersionRecord>, ApiError> {
+    let id = parse_id(raw_id)?;
+    Ok(state
         .registry
-        .schema_by_id(id, params.get("subject"))
-        .await?;
-    Ok(raw_schema(view.schema))
+        .versions_of_id(id, params.get("subject"), params.flag("deleted"))
+        .await?)
 }
 
 async fn subjects_of_id(
@@ -77,14 +95,10 @@ async fn subjects_of_id(
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let versions = state
-        .registry
-        .versions_of_id(id, params.get("subject"), params.flag("deleted"))
-        .await?;
+    let versions = versions_carrying(&state, &id, &params).await?;
     let mut subjects: Vec<String> = versions
         .iter()
-        .map(|v| crate::registry::qualify(&v.context, &v.subject))
+        .map(|v| qualify(&v.context, &v.subject))
         .collect();
     subjects.dedup();
     Ok(ok_json(&page(subjects, params.offset()?, params.limit()?)))
@@ -95,19 +109,10 @@ async fn versions_of_id(
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id)?;
-    let versions = state
-        .registry
-        .versions_of_id(id, params.get("subject"), params.flag("deleted"))
-        .await?;
+    let versions = versions_carrying(&state, &id, &params).await?;
     let pairs: Vec<Value> = versions
         .iter()
-        .map(|v| {
-            json!({
-                "subject": crate::registry::qualify(&v.context, &v.subject),
-                "version": v.version,
-            })
-        })
+        .map(|v| json!({ "subject": qualify(&v.context, &v.subject), "version": v.version }))
         .collect();
     Ok(ok_json(&page(pairs, params.offset()?, params.limit()?)))
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::body::register_request;
 use super::{ok_json, raw_schema, schema_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, Subject, SubjectListFilter, VersionSpec};
+use crate::registry::{page, SchemaView, Subject, SubjectListFilter, VersionSpec};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -120,17 +120,27 @@ async fn register(
     Ok(ok_json(&response))
 }
 
+/// The version a `/subjects/{s}/versions/{v}…` request names.
+async fn find_version(
+    state: &AppState,
+    subject: &str,
+    version: &str,
+    params: &Params,
+) -> Result<SchemaView, ApiError> {
+    let version = VersionSpec::parse(version)?;
+    let subject = Subject::parse(subject);
+    Ok(state
+        .registry
+        .get_version(&subject, version, params.flag("deleted"))
+        .await?)
+}
+
 async fn get_version(
     State(state): State<AppState>,
     PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject);
-    let view = state
-        .registry
-        .get_version(&subject, version, params.flag("deleted"))
-        .await?;
+    let view = find_version(&state, &subject, &version, &params).await?;
     Ok(ok_json(&schema_json(&view, true)))
 }
 
@@ -139,13 +149,11 @@ async fn get_version_schema(
     PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject);
-    let view = state
-        .registry
-        .get_version(&subject, version, params.flag("deleted"))
-        .await?;
-    Ok(raw_schema(view.schema))
+    Ok(raw_schema(
+        find_version(&state, &subject, &version, &params)
+            .await?
+            .schema,
+    ))
 }
 
 async fn referenced_by(

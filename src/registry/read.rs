@@ -1,5 +1,7 @@
 //! Reads: subjects, versions, schemas by id or GUID, contexts.
 
+use accord_schema::guid_from_hex;
+
 use super::subject::{qualify, split_context, Subject, VersionSpec, DEFAULT_CONTEXT};
 use super::{Registry, RegistryError};
 use crate::store::{Queries, SchemaRecord, SchemaReference, VersionRecord};
@@ -31,25 +33,10 @@ impl SchemaView {
             references: schema.references,
             metadata: schema.metadata,
             rule_set: schema.rule_set,
-            guid: guid_of(&schema.content_hash),
+            guid: guid_from_hex(&schema.content_hash),
             deleted: version.is_some_and(|v| v.deleted),
         }
     }
-}
-
-/// The GUID of a content hash (hex MD5) in UUID form.
-pub(super) fn guid_of(content_hash: &str) -> String {
-    if content_hash.len() != 32 {
-        return content_hash.to_owned();
-    }
-    format!(
-        "{}-{}-{}-{}-{}",
-        &content_hash[0..8],
-        &content_hash[8..12],
-        &content_hash[12..16],
-        &content_hash[16..20],
-        &content_hash[20..32]
-    )
 }
 
 /// `GET /subjects` filters.

@@ -5,11 +5,12 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use accord_schema::{
-    identity_hash, IdentityInput, ParseOptions, ParsedSchema, ResolvedReference, SchemaType,
+    guid_from_hex, hash_hex, identity_hash, IdentityInput, ParseOptions, ParsedSchema,
+    ResolvedReference, SchemaType,
 };
 use serde_json::Value;
 
-use super::read::{guid_of, SchemaView};
+use super::read::SchemaView;
 use super::settings::{read_only, Mode, Scope};
 use super::subject::Subject;
 use super::{Registry, RegistryError};
@@ -68,7 +69,7 @@ impl Candidate {
             metadata: metadata.as_deref(),
             rule_set: rule_set.as_deref(),
         });
-        hash.iter().map(|b| format!("{b:02x}")).collect()
+        hash_hex(&hash)
     }
 }
 
@@ -367,7 +368,7 @@ impl Registry {
                 return Ok(Registered {
                     id: existing.id,
                     version: live.version,
-                    guid: guid_of(&content_hash),
+                    guid: guid_from_hex(&content_hash),
                     stored: candidate
                         .metadata
                         .clone()
@@ -462,7 +463,7 @@ impl Registry {
         Ok(Registered {
             id,
             version,
-            guid: guid_of(&content_hash),
+            guid: guid_from_hex(&content_hash),
             stored: candidate
                 .metadata
                 .map(|metadata| (candidate.text, metadata)),

@@ -475,7 +475,13 @@ fn describe(
     let clip = |v: &Value| {
         let text = v.to_string();
         if text.len() > 600 {
-            format!("{}…", &text[..text.floor_char_boundary(600)])
+            {
+                let mut cut = 600;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                format!("{}…", &text[..cut])
+            }
         } else {
             text
         }

@@ -42,9 +42,17 @@ pub fn identity_hash(input: &IdentityInput<'_>) -> [u8; 16] {
     md5.finalize().into()
 }
 
-/// Formats 16 bytes as a UUID string (`8-4-4-4-12` lower-case hex).
-pub fn guid_string(hash: &[u8; 16]) -> String {
-    let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+/// Lower-case hex of an identity hash: how stores keep it.
+pub fn hash_hex(hash: &[u8; 16]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The GUID of an identity hash given as 32 hex digits, in UUID form
+/// (`8-4-4-4-12`); other input is returned unchanged.
+pub fn guid_from_hex(hex: &str) -> String {
+    if hex.len() != 32 || !hex.is_ascii() {
+        return hex.to_owned();
+    }
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
@@ -83,7 +91,7 @@ mod tests {
 
     #[test]
     fn guid_is_uuid_shaped() {
-        let guid = guid_string(&[0xab; 16]);
+        let guid = guid_from_hex(&hash_hex(&[0xab; 16]));
         assert_eq!(guid, "abababab-abab-abab-abab-abababababab");
     }
 }

@@ -10,7 +10,7 @@ mod fingerprint;
 pub use avro::ParseOptions;
 pub use compat::{CompatibilityLevel, Direction, Incompatibility};
 pub use error::SchemaError;
-pub use fingerprint::{guid_string, identity_hash, IdentityInput};
+pub use fingerprint::{guid_from_hex, hash_hex, identity_hash, IdentityInput};
 
 use std::fmt;
 
