@@ -3,8 +3,8 @@
 
 mod helpers;
 
+mod bad_input;
 mod basics;
-mod conformance;
-mod openapi;
 mod concurrency;
+mod conformance;
 mod python_client;

@@ -1,0 +1,141 @@
+//! The real confluent-kafka Python client against Accord, end to end: it
+//! registers through the Avro serializer, decodes with a fresh client, and
+//! drives the config, compatibility, lookup and delete calls
+//! (`tests/python/confluent_client_check.py`).
+//!
+//! The interpreter comes from `ACCORD_PYTHON`, else `<repo>/.venv/bin/python`
+//! (`.ci/run` creates it with `confluent-kafka[avro,schemaregistry]`).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{unavailable, TestApp};
+
+/// How long the whole script may take before it is killed.
+const SCRIPT_DEADLINE: Duration = Duration::from_secs(180);
+
+fn python() -> PathBuf {
+    std::env::var_os("ACCORD_PYTHON")
+        .filter(|value| !value.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
+}
+
+fn script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/confluent_client_check.py")
+}
+
+struct Finished {
+    status: Option<ExitStatus>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs a command to completion (blocking), killing it after `deadline`;
+/// `status` is `None` when it was killed.
+fn run(mut command: Command, deadline: Duration) -> std::io::Result<Finished> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Keep the client off any proxy and out of the source tree.
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .env("no_proxy", "127.0.0.1,localhost")
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .env("PYTHONUNBUFFERED", "1");
+    let mut child = command.spawn()?;
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = pipe.read_to_end(&mut text);
+            String::from_utf8_lossy(&text).into_owned()
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+    let end = Instant::now() + deadline;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if Instant::now() >= end {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    };
+    Ok(Finished {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    })
+}
+
+/// Whether the interpreter exists and has the client; `Err` says why not.
+fn probe(python: &Path) -> Result<(), String> {
+    let mut command = Command::new(python);
+    command.args([
+        "-c",
+        "import confluent_kafka, confluent_kafka.schema_registry.avro; print(confluent_kafka.version())",
+    ]);
+    match run(command, Duration::from_secs(60)) {
+        Err(error) => Err(format!(
+            "the Python interpreter {} cannot be run ({error}); set ACCORD_PYTHON or run .ci/run",
+            python.display()
+        )),
+        Ok(done) if done.status.is_some_and(|status| status.success()) => {
+            eprintln!("confluent-kafka {}", done.stdout.trim());
+            Ok(())
+        }
+        Ok(done) => Err(format!(
+            "{} cannot import confluent_kafka[avro,schemaregistry]: {}",
+            python.display(),
+            done.stderr.trim()
+        )),
+    }
+}
+
+async fn confluent_kafka_client_end_to_end(app: TestApp) {
+    let python = python();
+    let address = app.address.clone();
+    // The server runs on this runtime: do the blocking work elsewhere.
+    let outcome = tokio::task::spawn_blocking(move || {
+        probe(&python)?;
+        let mut command = Command::new(&python);
+        command.arg(script()).arg(&address);
+        Ok::<_, String>(
+            run(command, SCRIPT_DEADLINE)
+                .unwrap_or_else(|error| panic!("cannot run {}: {error}", python.display())),
+        )
+    })
+    .await
+    .expect("the script runner does not panic");
+    let done = match outcome {
+        Ok(done) => done,
+        Err(why) => return unavailable(&why),
+    };
+    let Finished {
+        status,
+        stdout,
+        stderr,
+    } = done;
+    let report = format!(
+        "backend {:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        app.backend
+    );
+    match status {
+        None => panic!("the client script ran over {SCRIPT_DEADLINE:?} and was killed\n{report}"),
+        Some(status) if status.code() == Some(3) => {
+            unavailable(&format!("confluent_kafka is not importable\n{report}"))
+        }
+        Some(status) => assert!(
+            status.success(),
+            "the confluent-kafka client script failed ({status})\n{report}"
+        ),
+    }
+}
+
+crate::backend_tests!(confluent_kafka_client_end_to_end);
