@@ -6,20 +6,15 @@ use super::{Registry, RegistryError};
 use crate::store::{Queries, VersionRecord};
 
 impl Registry {
-    /// Refuses to delete a version other schemas still reference: live
-    /// referrers block a soft delete, any referrer blocks a permanent one.
+    /// Refuses to delete a version that live schemas still reference. As in
+    /// Confluent, referrers that are themselves soft-deleted do not count,
+    /// for soft and permanent deletes alike.
     async fn ensure_unreferenced(
         queries: &mut Queries<'_>,
         version: &VersionRecord,
-        permanent: bool,
     ) -> Result<(), RegistryError> {
         let referrers = queries
-            .referencing_schema_ids(
-                &version.context,
-                &version.subject,
-                version.version,
-                !permanent,
-            )
+            .referencing_schema_ids(&version.context, &version.subject, version.version, true)
             .await?;
         if referrers.is_empty() {
             Ok(())
@@ -80,7 +75,7 @@ impl Registry {
                     version.version,
                 ));
             }
-            Self::ensure_unreferenced(&mut queries, &version, true).await?;
+            Self::ensure_unreferenced(&mut queries, &version).await?;
             queries
                 .hard_delete_version(
                     &subject.context,
@@ -99,7 +94,7 @@ impl Registry {
                     version.version,
                 ));
             }
-            Self::ensure_unreferenced(&mut queries, &version, false).await?;
+            Self::ensure_unreferenced(&mut queries, &version).await?;
             queries
                 .soft_delete_version(&subject.context, &subject.name, version.version)
                 .await?;
@@ -130,7 +125,7 @@ impl Registry {
                 return Err(RegistryError::SubjectNotSoftDeleted(subject.qualified()));
             }
             for version in &versions {
-                Self::ensure_unreferenced(&mut queries, version, true).await?;
+                Self::ensure_unreferenced(&mut queries, version).await?;
             }
             for version in &versions {
                 queries
@@ -150,7 +145,7 @@ impl Registry {
             }
             let live: Vec<&VersionRecord> = versions.iter().filter(|v| !v.deleted).collect();
             for version in &live {
-                Self::ensure_unreferenced(&mut queries, version, false).await?;
+                Self::ensure_unreferenced(&mut queries, version).await?;
             }
             for version in &live {
                 queries

@@ -361,7 +361,8 @@ impl Registry {
             .await?;
         let version = Self::pick_version(&subject, &versions, spec, true)?;
         Ok(queries
-            .referencing_schema_ids(&version.context, &version.subject, version.version, false)
+            // Soft-deleted referrers are not listed, as in Confluent.
+            .referencing_schema_ids(&version.context, &version.subject, version.version, true)
             .await?)
     }
 
