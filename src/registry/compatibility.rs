@@ -149,7 +149,7 @@ impl Registry {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
         let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject)
+            .versions_resolving_context(&mut queries, subject, false)
             .await?;
         let live: Vec<VersionRecord> = versions.into_iter().filter(|v| !v.deleted).collect();
         let only = match version {

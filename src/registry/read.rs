@@ -101,29 +101,46 @@ impl Registry {
         &self,
         queries: &mut Queries<'_>,
         subject: &Subject,
+        deleted: bool,
     ) -> Result<(Subject, Vec<VersionRecord>), RegistryError> {
+        let visible = |versions: &[VersionRecord]| versions.iter().any(|v| deleted || !v.deleted);
         let versions = queries
             .subject_versions(&subject.context, &subject.name)
             .await?;
-        if !versions.is_empty() || !subject.in_default_context() {
+        if visible(&versions) || !subject.in_default_context() {
             return Ok((subject.clone(), versions));
         }
-        for context in queries.contexts().await? {
-            if context == DEFAULT_CONTEXT {
-                continue;
-            }
-            let found = queries.subject_versions(&context, &subject.name).await?;
-            if !found.is_empty() {
-                return Ok((
-                    Subject {
-                        context,
-                        name: subject.name.clone(),
-                    },
-                    found,
-                ));
+        for other in self.same_name_in_other_contexts(queries, subject).await? {
+            let found = queries
+                .subject_versions(&other.context, &other.name)
+                .await?;
+            if visible(&found) {
+                return Ok((other, found));
             }
         }
         Ok((subject.clone(), versions))
+    }
+
+    /// For an unqualified subject, the subjects of the same name in the
+    /// other contexts, where Confluent's reads fall back to.
+    pub(super) async fn same_name_in_other_contexts(
+        &self,
+        queries: &mut Queries<'_>,
+        subject: &Subject,
+    ) -> Result<Vec<Subject>, RegistryError> {
+        if !subject.in_default_context() {
+            return Ok(Vec::new());
+        }
+        Ok(queries
+            .contexts()
+            .await?
+            .into_iter()
+            .filter(|context| context != DEFAULT_CONTEXT)
+            .map(|context| Subject {
+                context,
+                name: subject.name.clone(),
+            })
+            .collect())
     }
 
     pub async fn list_subjects(
@@ -152,6 +169,8 @@ impl Registry {
         Ok(subjects)
     }
 
+    /// The versions of a subject; unlike single-version reads, the list does
+    /// not fall back to other contexts (as in Confluent).
     pub async fn list_versions(
         &self,
         subject: &Subject,
@@ -159,8 +178,9 @@ impl Registry {
         deleted_only: bool,
     ) -> Result<Vec<i64>, RegistryError> {
         let mut reader = self.store.reader().await?;
-        let (_, versions) = self
-            .versions_resolving_context(&mut reader.queries(), subject)
+        let versions = reader
+            .queries()
+            .subject_versions(&subject.context, &subject.name)
             .await?;
         let wanted = filter_versions(versions.clone(), deleted, deleted_only);
         if wanted.is_empty() && (versions.is_empty() || !(deleted || deleted_only)) {
@@ -205,7 +225,7 @@ impl Registry {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
         let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject)
+            .versions_resolving_context(&mut queries, subject, deleted)
             .await?;
         let version = Self::pick_version(&subject, &versions, spec, deleted)?;
         let schema = queries
@@ -357,7 +377,7 @@ impl Registry {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
         let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject)
+            .versions_resolving_context(&mut queries, subject, true)
             .await?;
         let version = Self::pick_version(&subject, &versions, spec, true)?;
         Ok(queries

@@ -480,31 +480,48 @@ impl Registry {
     ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
-        let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject)
-            .await?;
-        let config = self.config_for(&mut queries, &subject).await?;
+        let config = self.config_for(&mut queries, subject).await?;
         let mode = self
             .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
             .await?;
         let normalize = mode != Mode::Import && (normalize || config.normalize);
         let candidate = self
-            .prepare(&mut queries, &subject, &request, normalize)
+            .prepare(&mut queries, subject, &request, normalize)
             .await?;
-        let visible: Vec<&VersionRecord> =
-            versions.iter().filter(|v| deleted || !v.deleted).collect();
-        if visible.is_empty() {
-            return Err(RegistryError::SubjectNotFound(subject.qualified()));
-        }
-        // Confluent 7.9 matches the schema as given: a plain schema does not
-        // find a version registered with metadata.
+        // Confluent 7.9 matches the schema as given (a plain schema does not
+        // find a version registered with metadata), first under the subject
+        // itself, then, for an unqualified subject, under the same name in
+        // other contexts.
         let hash = candidate.content_hash();
-        if let Some(schema) = queries.schema_by_hash(&subject.context, &hash).await? {
-            if let Some(version) = visible.iter().rev().find(|v| v.schema_id == schema.id) {
-                return Ok(SchemaView::of(schema, Some(version)));
+        let mut places = vec![subject.clone()];
+        places.extend(
+            self.same_name_in_other_contexts(&mut queries, subject)
+                .await?,
+        );
+        let mut subject_exists = false;
+        for place in &places {
+            let versions = queries
+                .subject_versions(&place.context, &place.name)
+                .await?;
+            let visible: Vec<&VersionRecord> =
+                versions.iter().filter(|v| deleted || !v.deleted).collect();
+            if place == subject {
+                subject_exists = !visible.is_empty();
+            }
+            if visible.is_empty() {
+                continue;
+            }
+            if let Some(schema) = queries.schema_by_hash(&place.context, &hash).await? {
+                if let Some(version) = visible.iter().rev().find(|v| v.schema_id == schema.id) {
+                    return Ok(SchemaView::of(schema, Some(version)));
+                }
             }
         }
-        Err(RegistryError::SchemaNotFound)
+        Err(if subject_exists {
+            RegistryError::SchemaNotFound
+        } else {
+            RegistryError::SubjectNotFound(subject.qualified())
+        })
     }
 }
 
