@@ -115,7 +115,9 @@ async fn register(
     if let Some((schema, metadata)) = registered.stored {
         response["version"] = json!(registered.version);
         response["schema"] = json!(schema);
-        response["metadata"] = metadata;
+        if let Some(metadata) = metadata {
+            response["metadata"] = metadata;
+        }
     }
     Ok(ok_json(&response))
 }

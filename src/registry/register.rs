@@ -36,9 +36,10 @@ pub struct Registered {
     pub id: i64,
     pub version: i64,
     pub guid: String,
-    /// The stored schema, when it carries metadata the client should see
-    /// (Confluent 7.9 echoes it then): text and metadata.
-    pub stored: Option<(String, Value)>,
+    /// The stored schema text and metadata, when Confluent 7.9 echoes them:
+    /// a new version carries metadata, an existing one was found through
+    /// inherited metadata, or an import named the version it already has.
+    pub stored: Option<(String, Option<Value>)>,
 }
 
 /// A submitted schema, parsed and in the form it would be stored.
@@ -356,6 +357,7 @@ impl Registry {
             .schema_by_hash(&subject.context, &content_hash)
             .await?;
 
+        let explicit_version = request.version.is_some_and(|v| v > 0);
         // Identical content already live under this subject: nothing to do.
         if let Some(existing) = &existing {
             if let Some(live) = versions
@@ -365,30 +367,20 @@ impl Registry {
                 if let Some(id) = request.id.filter(|id| *id >= 0 && *id != existing.id) {
                     return Err(overwrite_refused(id, &subject.context));
                 }
+                let echo = metadata_inherited || (import && explicit_version);
                 return Ok(Registered {
                     id: existing.id,
                     version: live.version,
                     guid: guid_from_hex(&content_hash),
-                    stored: candidate
-                        .metadata
-                        .clone()
-                        .filter(|_| metadata_inherited)
-                        .map(|metadata| (candidate.text.clone(), metadata)),
+                    stored: echo.then(|| (candidate.text.clone(), candidate.metadata.clone())),
                 });
             }
         }
 
         let next_version = versions.last().map_or(1, |v| v.version + 1);
         let version = match request.version.filter(|v| *v > 0) {
-            Some(explicit) if import => {
-                if versions.iter().any(|v| v.version == explicit) {
-                    return Err(RegistryError::OperationNotPermitted(format!(
-                        "Version {explicit} already exists under subject {}",
-                        subject.qualified()
-                    )));
-                }
-                explicit
-            }
+            // An import names its version; one already there is replaced.
+            Some(explicit) if import => explicit,
             Some(explicit) if explicit != next_version => {
                 return Err(RegistryError::InvalidVersionInBody(format!(
                     "Version is not one more than previous version; expected {next_version}, got {explicit}"
@@ -439,6 +431,16 @@ impl Registry {
             queries.raise_max_id(&subject.context, id).await?;
             self.remember_parse(&content_hash, candidate.parsed.clone());
         }
+        if let Some(replaced) = versions.iter().find(|v| v.version == version) {
+            queries
+                .hard_delete_version(
+                    &replaced.context,
+                    &replaced.subject,
+                    replaced.version,
+                    replaced.schema_id,
+                )
+                .await?;
+        }
         queries
             .insert_version(&VersionRecord {
                 context: subject.context.clone(),
@@ -466,7 +468,8 @@ impl Registry {
             guid: guid_from_hex(&content_hash),
             stored: candidate
                 .metadata
-                .map(|metadata| (candidate.text, metadata)),
+                .is_some()
+                .then(|| (candidate.text, candidate.metadata)),
         })
     }
 
