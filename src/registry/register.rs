@@ -406,7 +406,13 @@ impl Registry {
         let id = match (&existing, request.id.filter(|id| *id > 0)) {
             (Some(existing), None) => existing.id,
             (Some(existing), Some(id)) if existing.id == id => id,
-            (Some(_), Some(id)) => return Err(overwrite_refused(id, &subject.context)),
+            (Some(existing), Some(id)) => {
+                // One content, one id per context: an import may not mint a second.
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Cannot import this schema with id {id}: the same schema is already registered with id {} in this context",
+                    existing.id
+                )));
+            }
             (None, Some(id)) => {
                 if queries.schema_by_id(&subject.context, id).await?.is_some() {
                     return Err(overwrite_refused(id, &subject.context));
