@@ -50,11 +50,12 @@ pub fn normalize_path(mut request: Request) -> Request {
     if normalized.is_empty() {
         normalized.push('/');
     }
-    let query: Vec<&str> = request
-        .uri()
-        .query()
+    // The context's own parameter goes first: the first value of a
+    // parameter wins, so a client's `subject=` cannot leave the context.
+    let query: Vec<&str> = extra_query
+        .as_deref()
         .into_iter()
-        .chain(extra_query.as_deref())
+        .chain(request.uri().query())
         .collect();
     if !query.is_empty() {
         normalized.push('?');
@@ -134,7 +135,7 @@ mod tests {
         );
         assert_eq!(
             normalized("/contexts/c/subjects?deleted=true"),
-            "/subjects?deleted=true&subjectPrefix=%3A.c%3A"
+            "/subjects?subjectPrefix=%3A.c%3A&deleted=true"
         );
         assert_eq!(
             normalized("/contexts/.c/schemas/ids/3"),

@@ -62,7 +62,9 @@ async fn update(
     let mut request = object(body, "a config update")?;
     // Check the shapes Jackson would reject before anything is stored.
     for field in ["normalize", "validateFields", "validateRules"] {
-        bool_field(&request, field)?;
+        if let Some(flag) = bool_field(&request, field)? {
+            request.insert(field.to_owned(), serde_json::Value::Bool(flag));
+        }
     }
     for field in [
         "compatibility",

@@ -7,4 +7,5 @@ mod bad_input;
 mod basics;
 mod concurrency;
 mod conformance;
+mod openapi;
 mod python_client;
