@@ -474,8 +474,7 @@ impl Registry {
             guid: guid_from_hex(&content_hash),
             stored: candidate
                 .metadata
-                .is_some()
-                .then(|| (candidate.text, candidate.metadata)),
+                .map(|metadata| (candidate.text, Some(metadata))),
         })
     }
 
