@@ -56,6 +56,8 @@ pub fn int_field(object: &Map<String, Value>, field: &str) -> Result<Option<i64>
             .filter(|n| i32::try_from(*n).is_ok())
             .map(Some)
             .ok_or_else(|| wrong_shape(field, "a 32-bit integer", &Value::Number(number.clone()))),
+        // Jackson reads an empty string as null.
+        Some(Value::String(text)) if text.is_empty() => Ok(None),
         Some(Value::String(text)) => text
             .trim()
             .parse::<i32>()
@@ -75,34 +77,70 @@ pub fn bool_field(object: &Map<String, Value>, field: &str) -> Result<Option<boo
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(flag)) => Ok(Some(*flag)),
         Some(Value::String(text)) if text == "true" || text == "false" => Ok(Some(text == "true")),
+        // Jackson reads integers as booleans: 0 is false, anything else true.
+        Some(Value::Number(number)) if number.is_i64() => Ok(Some(number.as_i64() != Some(0))),
         Some(other) => Err(wrong_shape(field, "true or false", other)),
     }
 }
 
-/// Metadata property values are strings; coerce scalars as Confluent does.
-fn metadata(value: Option<&Value>) -> Result<Option<Value>, ApiError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(object)) => {
-            let mut object = object.clone();
-            if let Some(Value::Object(properties)) = object.get_mut("properties") {
-                for value in properties.values_mut() {
-                    if let Value::Number(_) | Value::Bool(_) = value {
-                        *value = Value::String(value.to_string());
+/// Schema metadata as Confluent types it: `properties` (string values;
+/// scalars are coerced), `tags` (lists of strings per path) and `sensitive`
+/// (a list of strings). Unknown keys are dropped and empty parts left out,
+/// so `{"properties":{}}` and `{}` are the same metadata.
+pub fn metadata(field: &str, value: Option<&Value>) -> Result<Option<Value>, ApiError> {
+    let object = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(object)) => object,
+        Some(other) => return Err(wrong_shape(field, "an object", other)),
+    };
+    let string_list = |part: &str, value: &Value| -> Result<Value, ApiError> {
+        match value {
+            Value::Array(items) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(_) => Ok(item.clone()),
+                    scalar @ (Value::Number(_) | Value::Bool(_)) => {
+                        Ok(Value::String(scalar.to_string()))
                     }
-                }
-            }
-            // An empty part says nothing: `{"properties":{}}` equals `{}`.
-            object.retain(|_, part| match part {
-                Value::Null => false,
-                Value::Object(map) => !map.is_empty(),
-                Value::Array(items) => !items.is_empty(),
-                _ => true,
-            });
-            Ok(Some(Value::Object(object)))
+                    other => Err(wrong_shape(part, "a list of strings", other)),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Value::Array),
+            other => Err(wrong_shape(part, "a list of strings", other)),
         }
-        Some(other) => Err(wrong_shape("metadata", "an object", other)),
+    };
+    let mut typed = Map::new();
+    if let Some(Value::Object(properties)) = object.get("properties") {
+        let mut coerced = Map::new();
+        for (key, value) in properties {
+            let text = match value {
+                Value::String(text) => text.clone(),
+                scalar @ (Value::Number(_) | Value::Bool(_)) => scalar.to_string(),
+                Value::Null => continue,
+                other => return Err(wrong_shape("metadata.properties", "a string", other)),
+            };
+            coerced.insert(key.clone(), Value::String(text));
+        }
+        if !coerced.is_empty() {
+            typed.insert("properties".into(), Value::Object(coerced));
+        }
     }
+    if let Some(Value::Object(tags)) = object.get("tags") {
+        let mut lists = Map::new();
+        for (path, value) in tags {
+            lists.insert(path.clone(), string_list("metadata.tags", value)?);
+        }
+        if !lists.is_empty() {
+            typed.insert("tags".into(), Value::Object(lists));
+        }
+    }
+    if let Some(sensitive) = object.get("sensitive").filter(|v| !v.is_null()) {
+        let list = string_list("metadata.sensitive", sensitive)?;
+        if list.as_array().is_some_and(|items| !items.is_empty()) {
+            typed.insert("sensitive".into(), list);
+        }
+    }
+    Ok(Some(Value::Object(typed)))
 }
 
 fn references(value: Option<&Value>) -> Result<Vec<SchemaReference>, ApiError> {
@@ -132,7 +170,7 @@ pub fn register_request(value: Value) -> Result<RegisterRequest, ApiError> {
         schema: string_field(&object, "schema")?,
         schema_type: string_field(&object, "schemaType")?,
         references: references(object.get("references"))?,
-        metadata: metadata(object.get("metadata"))?,
+        metadata: metadata("metadata", object.get("metadata"))?,
         rule_set: match object.get("ruleSet") {
             None | Some(Value::Null) => None,
             Some(rule_set @ Value::Object(_)) => Some(rule_set.clone()),

@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
-use super::body::{bool_field, object, string_field};
+use super::body::{bool_field, metadata, object, string_field};
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::Scope;
@@ -61,6 +61,11 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let mut request = object(body, "a config update")?;
     // Check the shapes Jackson would reject before anything is stored.
+    for field in ["defaultMetadata", "overrideMetadata"] {
+        if let Some(typed) = metadata(field, request.get(field))? {
+            request.insert(field.to_owned(), typed);
+        }
+    }
     for field in ["normalize", "validateFields", "validateRules"] {
         if let Some(flag) = bool_field(&request, field)? {
             request.insert(field.to_owned(), serde_json::Value::Bool(flag));
