@@ -49,7 +49,10 @@ async fn check(
     params: Params,
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(subject))
+        .await?;
     let request = register_request(body)?;
     let verbose = params.flag("verbose");
     let report = state

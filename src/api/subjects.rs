@@ -52,7 +52,10 @@ async fn lookup(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
     let request = register_request(body)?;
     let view = state
         .registry
@@ -73,7 +76,10 @@ async fn delete_subject(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
     let versions = state
         .registry
         .delete_subject(&subject, params.flag("permanent"))
@@ -86,7 +92,10 @@ async fn list_versions(
     PathParams(subject): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse(&subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
     let versions = state
         .registry
         .list_versions(&subject, params.flag("deleted"), params.flag("deletedOnly"))
@@ -100,7 +109,10 @@ async fn register(
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = Subject::parse_for_write(&subject)?;
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse_for_write(&subject)?)
+        .await?;
     let request = register_request(body)?;
     let registered = state
         .registry
@@ -130,7 +142,10 @@ async fn find_version(
     params: &Params,
 ) -> Result<SchemaView, ApiError> {
     let version = VersionSpec::parse(version)?;
-    let subject = Subject::parse(subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(subject))
+        .await?;
     Ok(state
         .registry
         .get_version(&subject, version, params.flag("deleted"))
@@ -164,7 +179,10 @@ async fn referenced_by(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&version)?;
-    let subject = Subject::parse(&subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
     let ids = state.registry.referenced_by(&subject, version).await?;
     Ok(ok_json(&page(ids, params.offset()?, params.limit()?)))
 }
@@ -175,7 +193,10 @@ async fn delete_version(
     params: Params,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&raw_version)?;
-    let subject = Subject::parse(&subject);
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
     let deleted = state
         .registry
         .delete_version(&subject, version, params.flag("permanent"))

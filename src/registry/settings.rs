@@ -203,6 +203,22 @@ impl Registry {
         })
     }
 
+    /// The subject a request on `subject` acts on: the `alias` of the
+    /// subject's own config if it sets one (one level, as in Confluent),
+    /// else the subject itself. Config and mode requests are not aliased.
+    pub async fn resolve_alias(&self, subject: Subject) -> Result<Subject, RegistryError> {
+        let mut reader = self.store.reader().await?;
+        let alias = match reader.queries().config(&subject.qualified()).await? {
+            Some(Value::Object(config)) => config
+                .get("alias")
+                .and_then(Value::as_str)
+                .filter(|alias| !alias.is_empty())
+                .map(Subject::parse),
+            _ => None,
+        };
+        Ok(alias.unwrap_or(subject))
+    }
+
     /// `GET /config[/{s}]`.
     pub async fn get_config(
         &self,
