@@ -141,7 +141,25 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
     if let Some(rule_type) = params.get("ruleType") {
         views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
     }
-    let objects: Vec<_> = views.iter().map(|view| schema_json(view, true)).collect();
+    let aliases = if params.flag("aliases") {
+        state.registry.aliases().await?
+    } else {
+        Default::default()
+    };
+    let objects: Vec<_> = views
+        .iter()
+        .map(|view| {
+            let mut object = schema_json(view, true);
+            let names = view
+                .subject
+                .as_ref()
+                .and_then(|subject| aliases.get(subject));
+            if let Some(names) = names {
+                object.insert("aliases".into(), json!(names));
+            }
+            object
+        })
+        .collect();
     let limit = match params.limit()? {
         limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
         limit => limit,

@@ -1,6 +1,7 @@
 //! Config (compatibility level and friends) and mode, per scope, and how the
 //! effective value for a subject is resolved.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use accord_schema::CompatibilityLevel;
@@ -217,6 +218,25 @@ impl Registry {
             _ => None,
         };
         Ok(alias.unwrap_or(subject))
+    }
+
+    /// The subjects whose config makes them aliases, by the qualified name
+    /// of the subject they stand for.
+    pub async fn aliases(&self) -> Result<HashMap<String, Vec<String>>, RegistryError> {
+        let mut reader = self.store.reader().await?;
+        let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
+        for (scope, config) in reader.queries().configs().await? {
+            if let Some(target) = config.get("alias").and_then(Value::as_str) {
+                aliases
+                    .entry(Subject::parse(target).qualified())
+                    .or_default()
+                    .push(scope);
+            }
+        }
+        for names in aliases.values_mut() {
+            names.sort();
+        }
+        Ok(aliases)
     }
 
     /// `GET /config[/{s}]`.

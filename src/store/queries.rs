@@ -392,6 +392,20 @@ impl<'c> Queries<'c> {
             .transpose()
     }
 
+    /// Every stored config, by scope.
+    pub async fn configs(&mut self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT scope, config FROM configs")
+            .fetch_all(&mut *self.conn)
+            .await?;
+        rows.into_iter()
+            .map(|(scope, text)| {
+                serde_json::from_str(&text)
+                    .map(|config| (scope, config))
+                    .map_err(|e| StoreError::Corrupt(format!("config: {e}")))
+            })
+            .collect()
+    }
+
     pub async fn put_config(
         &mut self,
         scope: &str,
