@@ -140,10 +140,17 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The context of a subject as the registry resolves it. Unlike the
+/// README's shorthand (`:.ctx:name` → `.ctx`, else `.`), `:.ctx` without a
+/// closing colon is the context `.ctx` too, as it is for Confluent: naming
+/// it `.` would merge ids of two contexts that a fresh registry numbers alike.
 fn context_of_subject(subject: &str) -> String {
     subject
         .strip_prefix(":.")
-        .and_then(|rest| rest.find(':').map(|end| format!(".{}", &rest[..end])))
+        .map(|rest| match rest.find(':') {
+            Some(end) => format!(".{}", &rest[..end]),
+            None => format!(".{rest}"),
+        })
         .filter(|context| context != ".")
         .unwrap_or_else(|| ".".to_owned())
 }
