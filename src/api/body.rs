@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
-use crate::registry::RegisterRequest;
+use crate::registry::{RegisterRequest, RegistryError};
 use crate::store::SchemaReference;
 
 fn kind(value: &Value) -> &'static str {
@@ -152,11 +152,28 @@ fn references(value: Option<&Value>) -> Result<Vec<SchemaReference>, ApiError> {
                 let Value::Object(reference) = item else {
                     return Err(wrong_shape("references[]", "an object", item));
                 };
-                Ok(SchemaReference {
-                    name: string_field(reference, "name")?.unwrap_or_default(),
-                    subject: string_field(reference, "subject")?.unwrap_or_default(),
-                    version: int_field(reference, "version")?.unwrap_or(-1),
-                })
+                let name = string_field(reference, "name")?;
+                let subject = string_field(reference, "subject")?;
+                let version = int_field(reference, "version")?;
+                match (name, subject, version) {
+                    (Some(name), Some(subject), Some(version)) if version != 0 => {
+                        Ok(SchemaReference {
+                            name,
+                            subject,
+                            version,
+                        })
+                    }
+                    (name, subject, version) => {
+                        let show = |text: Option<String>| text.unwrap_or_else(|| "null".to_owned());
+                        Err(RegistryError::InvalidSchema(format!(
+                            "Invalid reference: {{name='{}', subject='{}', version={}}}",
+                            show(name),
+                            show(subject),
+                            version.map_or_else(|| "null".to_owned(), |v| v.to_string())
+                        ))
+                        .into())
+                    }
+                }
             })
             .collect(),
         Some(other) => Err(wrong_shape("references", "an array", other)),
