@@ -177,6 +177,21 @@ enum Body<'a> {
     Raw(Option<&'a str>, &'a [u8]),
 }
 
+/// What a request of the session must be answered with.
+enum Outcome {
+    /// This status; the body is checked only against the document.
+    Status(u16),
+    /// 200 with exactly this body.
+    Answer(Value),
+    /// This status and an error body with this `error_code`.
+    Error(u16, i64),
+}
+
+use Outcome::{Answer, Error, Status};
+
+/// One request of the session and the outcome it must have.
+type Step<'a> = (Method, &'a str, Body<'a>, Outcome);
+
 struct Reply {
     status: StatusCode,
     /// The body as JSON, or as a JSON string when it is not JSON.
@@ -375,11 +390,37 @@ impl<'a> Session<'a> {
         self.expect(Method::GET, path, Body::None, 200).await
     }
 
+    async fn post(&mut self, path: &str, body: Body<'_>) -> Value {
+        self.expect(Method::POST, path, body, 200).await
+    }
+
     /// Sends a request and asserts an error answer with this code.
     async fn error(&mut self, method: Method, path: &str, body: Body<'_>, status: u16, code: i64) {
         let body = self.expect(method.clone(), path, body, status).await;
         assert_eq!(body["error_code"], json!(code), "{method} {path}: {body}");
         assert!(body["message"].is_string(), "{method} {path}: {body}");
+    }
+
+    /// Sends the requests in order, checking each outcome.
+    async fn run(&mut self, steps: impl IntoIterator<Item = Step<'_>>) {
+        for (method, path, body, outcome) in steps {
+            match outcome {
+                Status(status) => {
+                    self.expect(method, path, body, status).await;
+                }
+                Answer(expected) => {
+                    let answer = self.expect(method.clone(), path, body, 200).await;
+                    assert_eq!(answer, expected, "{method} {path}");
+                }
+                Error(status, code) => self.error(method, path, body, status, code).await,
+            }
+        }
+    }
+
+    /// A GET whose answer is needed as text (a raw schema), whatever its
+    /// status.
+    async fn get_reply(&mut self, path: &str) -> Reply {
+        self.call(Method::GET, path, Body::None).await
     }
 
     /// Operations of the document that the session never reached.
@@ -398,6 +439,10 @@ impl<'a> Session<'a> {
 }
 fn schema_body(schema: &str) -> Value {
     json!({ "schema": schema })
+}
+
+fn mode_body(mode: &str) -> Value {
+    json!({ "mode": mode })
 }
 
 const USER_V1: &str =
@@ -430,86 +475,55 @@ async fn root_and_probes(s: &mut Session<'_>) {
         "application/octet-stream",
         "application/json; charset=utf-8",
     ] {
-        s.expect(M::POST, "/", Body::Raw(Some(media_type), b"{\"a\":1}"), 200)
-            .await;
+        s.post("/", Body::Raw(Some(media_type), b"{\"a\":1}")).await;
     }
-    s.error(M::POST, "/", Body::Raw(Some("text/plain"), b"{}"), 415, 415)
-        .await;
-    // Confluent reads a body without Content-Type as JSON; Accord answers
-    // 415, and the document says so.
-    s.error(M::POST, "/", Body::Raw(None, b"{}"), 415, 415)
-        .await;
-    s.error(M::POST, "/", Body::Raw(Some(SR_JSON), b"{oops"), 400, 400)
-        .await;
-    s.error(M::POST, "/", Body::Raw(Some(SR_JSON), b"  "), 422, 422)
-        .await;
-    s.error(M::POST, "/", Body::Raw(Some(SR_JSON), b"null"), 422, 422)
-        .await;
-    s.get("/v1/metadata/id").await;
-    s.get("/v1/metadata/version").await;
-    assert_eq!(s.get("/health").await, json!({ "status": "UP" }));
-    s.get("/master_available").await;
-    assert_eq!(s.get("/schemas/types").await, json!(["AVRO"]));
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, "/", Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        // Confluent reads a body without Content-Type as JSON; Accord
+        // answers 415, and the document says so.
+        (M::POST, "/", Body::Raw(None, b"{}"), Error(415, 415)),
+        (M::POST, "/", Body::Raw(Some(SR_JSON), b"{oops"), Error(400, 400)),
+        (M::POST, "/", Body::Raw(Some(SR_JSON), b"  "), Error(422, 422)),
+        (M::POST, "/", Body::Raw(Some(SR_JSON), b"null"), Error(422, 422)),
+        (M::GET, "/v1/metadata/id", Body::None, Status(200)),
+        (M::GET, "/v1/metadata/version", Body::None, Status(200)),
+        (M::GET, "/health", Body::None, Answer(json!({ "status": "UP" }))),
+        (M::GET, "/master_available", Body::None, Status(200)),
+        (M::GET, "/schemas/types", Body::None, Answer(json!(["AVRO"]))),
+    ]).await;
     for method in [M::GET, M::POST, M::PUT, M::DELETE, M::PATCH] {
-        s.error(method.clone(), "/associations", Body::None, 404, 40410)
-            .await;
-        s.error(
-            method,
-            "/associations/resources/-/topic1",
-            Body::None,
-            404,
-            40410,
-        )
-        .await;
+        for path in ["/associations", "/associations/resources/-/topic1"] {
+            s.error(method.clone(), path, Body::None, 404, 40410).await;
+        }
     }
-    s.error(
-        M::GET,
-        "/associations?resourceName=topic1&resourceNamespace=-&resourceType=topic&associationType=value",
-        Body::None,
-        404,
-        40410,
-    )
-    .await;
-    s.error(
-        M::GET,
-        "/associations/resources/-/topic1?resourceType=topic&associationType=value",
-        Body::None,
-        404,
-        40410,
-    )
-    .await;
-    s.error(
-        M::POST,
-        "/associations/subjects/x",
-        Body::Json(&json!({})),
-        404,
-        40410,
-    )
-    .await;
-
-    // An empty registry; trailing slashes and empty segments are ignored.
-    assert_eq!(s.get("/subjects").await, json!([]));
-    assert_eq!(s.get("/subjects/").await, json!([]));
-    assert_eq!(s.get("/schemas").await, json!([]));
-    assert_eq!(s.get("//schemas/").await, json!([]));
-    assert_eq!(s.get("/contexts").await, json!(["."]));
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/associations?resourceName=topic1&resourceNamespace=-&resourceType=topic&associationType=value",
+            Body::None, Error(404, 40410)),
+        (M::GET, "/associations/resources/-/topic1?resourceType=topic&associationType=value",
+            Body::None, Error(404, 40410)),
+        (M::POST, "/associations/subjects/x", Body::Json(&json!({})), Error(404, 40410)),
+        // An empty registry; trailing slashes and empty segments are ignored.
+        (M::GET, "/subjects", Body::None, Answer(json!([]))),
+        (M::GET, "/subjects/", Body::None, Answer(json!([]))),
+        (M::GET, "/schemas", Body::None, Answer(json!([]))),
+        (M::GET, "//schemas/", Body::None, Answer(json!([]))),
+        (M::GET, "/contexts", Body::None, Answer(json!(["."]))),
+    ]).await;
 }
 
 async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
     use Method as M;
     let versions = "/subjects/users-value/versions";
-    let registered = s
-        .expect(M::POST, versions, Body::Json(&schema_body(USER_V1)), 200)
-        .await;
+    let registered = s.post(versions, Body::Json(&schema_body(USER_V1))).await;
     let user_v1_id = registered["id"].as_i64().expect("id");
     let user_v1_guid = registered["guid"].as_str().expect("guid").to_owned();
     let body = schema_body(USER_V1).to_string();
     let again = s
-        .expect(
-            M::POST,
+        .post(
             "/subjects/users-value//versions/?normalize=false&format=",
             Body::Raw(Some("application/json"), body.as_bytes()),
-            200,
         )
         .await;
     assert_eq!(
@@ -518,124 +532,57 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
         "re-registration is idempotent"
     );
     let registered = s
-        .expect(
-            M::POST,
+        .post(
             versions,
             Body::Json(&json!({ "schema": USER_V2, "schemaType": "AVRO", "version": 2 })),
-            200,
         )
         .await;
     let user_v2_id = registered["id"].as_i64().expect("id");
-    s.error(
-        M::POST,
-        versions,
-        Body::Json(&schema_body(USER_INCOMPATIBLE)),
-        409,
-        409,
-    )
-    .await;
     let forced = "/subjects/forced-value/versions?force=true";
-    s.expect(M::POST, forced, Body::Json(&schema_body(USER_V1)), 200)
-        .await;
-    s.expect(
-        M::POST,
-        forced,
-        Body::Json(&schema_body(USER_INCOMPATIBLE)),
-        200,
-    )
-    .await;
-    s.error(
-        M::POST,
-        versions,
-        Body::Raw(Some(SR_JSON), NOT_JSON.as_bytes()),
-        400,
-        400,
-    )
-    .await;
-    s.error(
-        M::POST,
-        versions,
-        Body::Raw(Some("text/plain"), b"{}"),
-        415,
-        415,
-    )
-    .await;
-    s.error(M::POST, versions, Body::Raw(Some(SR_JSON), b""), 422, 422)
-        .await;
-    for (body, status, code) in [
-        (schema_body(NOT_JSON), 422, 42201),
-        (
-            json!({ "schema": USER_V1, "schemaType": "PROTOBUF" }),
-            422,
-            42201,
-        ),
-        (
-            json!({ "schema": USER_V1, "schemaType": "XML" }),
-            422,
-            42201,
-        ),
-        (json!({ "schema": "  " }), 422, 42201),
-        (
-            json!({ "schema": USER_INCOMPATIBLE, "version": 7 }),
-            422,
-            42201,
-        ),
-        (json!({ "schema": USER_V1, "id": 77 }), 422, 42205),
-        (json!({ "schema": ["not", "a", "string"] }), 400, 400),
-        (json!({ "schema": USER_V1, "references": {} }), 400, 400),
-        (json!({ "schema": USER_V1, "version": "two" }), 400, 400),
-        (json!(["not an object"]), 400, 400),
-        (
-            json!({ "schema": ORDER, "references": [{ "name": "com.example.Address", "subject": "nowhere", "version": 1 }] }),
-            422,
-            42201,
-        ),
+    let dangling_reference = json!({
+        "schema": ORDER,
+        "references": [{ "name": "com.example.Address", "subject": "nowhere", "version": 1 }],
+    });
+    let too_large = json!({ "schema": "x".repeat(1024 * 1024 + 1) });
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, versions, Body::Json(&schema_body(USER_INCOMPATIBLE)), Error(409, 409)),
+        (M::POST, forced, Body::Json(&schema_body(USER_V1)), Status(200)),
+        (M::POST, forced, Body::Json(&schema_body(USER_INCOMPATIBLE)), Status(200)),
+        (M::POST, versions, Body::Raw(Some(SR_JSON), NOT_JSON.as_bytes()), Error(400, 400)),
+        (M::POST, versions, Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        (M::POST, versions, Body::Raw(Some(SR_JSON), b""), Error(422, 422)),
+        (M::POST, versions, Body::Json(&schema_body(NOT_JSON)), Error(422, 42201)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_V1, "schemaType": "PROTOBUF" })), Error(422, 42201)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_V1, "schemaType": "XML" })), Error(422, 42201)),
+        (M::POST, versions, Body::Json(&json!({ "schema": "  " })), Error(422, 42201)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_INCOMPATIBLE, "version": 7 })), Error(422, 42201)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_V1, "id": 77 })), Error(422, 42205)),
+        (M::POST, versions, Body::Json(&json!({ "schema": ["not", "a", "string"] })), Error(400, 400)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_V1, "references": {} })), Error(400, 400)),
+        (M::POST, versions, Body::Json(&json!({ "schema": USER_V1, "version": "two" })), Error(400, 400)),
+        (M::POST, versions, Body::Json(&json!(["not an object"])), Error(400, 400)),
+        (M::POST, versions, Body::Json(&dangling_reference), Error(422, 42201)),
+        (M::POST, "/subjects/fresh-value/versions", Body::Json(&json!({ "schemaType": "AVRO" })), Error(422, 42201)),
+        (M::POST, "/subjects/big-value/versions", Body::Json(&too_large), Error(422, 42209)),
+    ]).await;
+    let user_v1 = schema_body(USER_V1);
+    for (subject, status, code) in [
+        ("__GLOBAL", 422, 42208),
+        ("__EMPTY", 422, 42208),
+        (":.__GLOBAL:x", 422, 42208),
+        ("tab%09here", 422, 42208),
+        ("%FF", 404, 404),
     ] {
-        s.error(M::POST, versions, Body::Json(&body), status, code)
+        let path = format!("/subjects/{subject}/versions");
+        s.error(M::POST, &path, Body::Json(&user_v1), status, code)
             .await;
     }
-    s.error(
-        M::POST,
-        "/subjects/fresh-value/versions",
-        Body::Json(&json!({ "schemaType": "AVRO" })),
-        422,
-        42201,
-    )
-    .await;
-    let too_large = json!({ "schema": "x".repeat(1024 * 1024 + 1) });
-    s.error(
-        M::POST,
-        "/subjects/big-value/versions",
-        Body::Json(&too_large),
-        422,
-        42209,
-    )
-    .await;
-    for invalid in ["__GLOBAL", "__EMPTY", ":.__GLOBAL:x", "tab%09here"] {
-        s.error(
-            M::POST,
-            &format!("/subjects/{invalid}/versions"),
-            Body::Json(&schema_body(USER_V1)),
-            422,
-            42208,
-        )
-        .await;
-    }
-    s.error(
-        M::POST,
-        "/subjects/%FF/versions",
-        Body::Json(&schema_body(USER_V1)),
-        404,
-        404,
-    )
-    .await;
 
     // References, metadata and rule sets.
-    s.expect(
-        M::POST,
+    s.post(
         "/subjects/address-value/versions",
         Body::Json(&schema_body(ADDRESS)),
-        200,
     )
     .await;
     let order = json!({
@@ -643,12 +590,7 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
         "references": [{ "name": "com.example.Address", "subject": "address-value", "version": -1 }],
     });
     let order_id = s
-        .expect(
-            M::POST,
-            "/subjects/orders-value/versions",
-            Body::Json(&order),
-            200,
-        )
+        .post("/subjects/orders-value/versions", Body::Json(&order))
         .await["id"]
         .as_i64()
         .expect("id");
@@ -671,14 +613,12 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
     })
     .to_string();
     let event_guid = s
-        .expect(
-            M::POST,
+        .post(
             "/subjects/events-value/versions",
             Body::Raw(
                 Some("application/vnd.schemaregistry+json"),
                 with_contract.as_bytes(),
             ),
-            200,
         )
         .await["guid"]
         .as_str()
@@ -692,22 +632,15 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
     assert!(event["ruleSet"]["domainRules"].is_array(), "{event}");
     // A body without `schema` re-registers the latest schema with new metadata.
     let metadata_only = json!({ "metadata": { "properties": { "owner": "team-b" } } }).to_string();
-    s.expect(
-        M::POST,
+    s.post(
         "/subjects/events-value/versions",
         Body::Raw(Some("application/octet-stream"), metadata_only.as_bytes()),
-        200,
     )
     .await;
 
     // Lookup.
     let found = s
-        .expect(
-            M::POST,
-            "/subjects/users-value",
-            Body::Json(&schema_body(USER_V1)),
-            200,
-        )
+        .post("/subjects/users-value", Body::Json(&schema_body(USER_V1)))
         .await;
     assert_eq!(found["version"], 1);
     assert_eq!(found["id"], json!(user_v1_id));
@@ -721,50 +654,31 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
         "empty references are left out: {found}"
     );
     let found = s
-        .expect(
-            M::POST,
-            "/subjects/orders-value?normalize=true",
-            Body::Json(&order),
-            200,
-        )
+        .post("/subjects/orders-value?normalize=true", Body::Json(&order))
         .await;
     assert_eq!(
         found["references"][0]["version"], 1,
         "-1 is stored as the concrete version"
     );
     let found = s
-        .expect(
-            M::POST,
+        .post(
             "/subjects/events-value",
             Body::Raw(Some(SR_JSON), with_contract.as_bytes()),
-            200,
         )
         .await;
     assert_eq!(found["version"], 1, "{found}");
     assert!(found["ruleSet"].is_object(), "{found}");
-    for (path, body, status, code) in [
-        ("/subjects/nobody-value", schema_body(USER_V1), 404, 40401),
-        ("/subjects/__EMPTY", schema_body(USER_V1), 404, 40401),
-        ("/subjects/users-value", schema_body(EVENT), 404, 40403),
-        ("/subjects/users-value", schema_body(NOT_JSON), 422, 42201),
-        ("/subjects/%FF", schema_body(USER_V1), 404, 404),
-    ] {
-        s.error(M::POST, path, Body::Json(&body), status, code)
-            .await;
-    }
-    let lookup = "/subjects/users-value";
-    s.error(M::POST, lookup, Body::Raw(Some(SR_JSON), b"[1,"), 400, 400)
-        .await;
-    s.error(
-        M::POST,
-        lookup,
-        Body::Raw(Some("text/xml"), b"{}"),
-        415,
-        415,
-    )
-    .await;
-    s.error(M::POST, lookup, Body::Raw(Some(SR_JSON), b"null"), 422, 422)
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, "/subjects/nobody-value", Body::Json(&schema_body(USER_V1)), Error(404, 40401)),
+        (M::POST, "/subjects/__EMPTY", Body::Json(&schema_body(USER_V1)), Error(404, 40401)),
+        (M::POST, "/subjects/users-value", Body::Json(&schema_body(EVENT)), Error(404, 40403)),
+        (M::POST, "/subjects/users-value", Body::Json(&schema_body(NOT_JSON)), Error(422, 42201)),
+        (M::POST, "/subjects/%FF", Body::Json(&schema_body(USER_V1)), Error(404, 404)),
+        (M::POST, "/subjects/users-value", Body::Raw(Some(SR_JSON), b"[1,"), Error(400, 400)),
+        (M::POST, "/subjects/users-value", Body::Raw(Some("text/xml"), b"{}"), Error(415, 415)),
+        (M::POST, "/subjects/users-value", Body::Raw(Some(SR_JSON), b"null"), Error(422, 422)),
+    ]).await;
 
     Registered {
         user_v1_id,
@@ -777,73 +691,44 @@ async fn register_and_look_up(s: &mut Session<'_>) -> Registered {
 
 async fn read_subjects_and_schemas(s: &mut Session<'_>, ids: &Registered) {
     use Method as M;
-    assert_eq!(
-        s.get("/subjects").await,
-        json!([
-            "address-value",
-            "events-value",
-            "forced-value",
-            "orders-value",
-            "users-value"
-        ])
-    );
-    assert_eq!(
-        s.get("/subjects?subjectPrefix=users&offset=0&limit=5")
-            .await,
-        json!(["users-value"])
-    );
-    s.error(M::GET, "/subjects?limit=ten", Body::None, 404, 404)
-        .await;
-    assert_eq!(s.get("/subjects/users-value/versions").await, json!([1, 2]));
-    assert_eq!(
-        s.get("/subjects/users-value/versions?offset=1&limit=1")
-            .await,
-        json!([2])
-    );
-    for (path, status, code) in [
-        ("/subjects/nobody-value/versions", 404, 40401),
-        ("/subjects/__GLOBAL/versions", 404, 40401),
-        ("/subjects/%FF/versions", 404, 404),
-        ("/subjects/users-value/versions?offset=x", 404, 404),
-    ] {
-        s.error(M::GET, path, Body::None, status, code).await;
-    }
+    let every_subject = json!([
+        "address-value",
+        "events-value",
+        "forced-value",
+        "orders-value",
+        "users-value"
+    ]);
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects", Body::None, Answer(every_subject)),
+        (M::GET, "/subjects?subjectPrefix=users&offset=0&limit=5", Body::None, Answer(json!(["users-value"]))),
+        (M::GET, "/subjects?limit=ten", Body::None, Error(404, 404)),
+        (M::GET, "/subjects/users-value/versions", Body::None, Answer(json!([1, 2]))),
+        (M::GET, "/subjects/users-value/versions?offset=1&limit=1", Body::None, Answer(json!([2]))),
+        (M::GET, "/subjects/nobody-value/versions", Body::None, Error(404, 40401)),
+        (M::GET, "/subjects/__GLOBAL/versions", Body::None, Error(404, 40401)),
+        (M::GET, "/subjects/%FF/versions", Body::None, Error(404, 404)),
+        (M::GET, "/subjects/users-value/versions?offset=x", Body::None, Error(404, 404)),
+    ]).await;
     let latest = s.get("/subjects/users-value/versions/latest").await;
     assert_eq!(latest["version"], 2);
     assert_eq!(latest["id"], json!(ids.user_v2_id));
     let first = s
         .get("/subjects/users-value/versions/1?deleted=false&format=")
         .await;
-    s.get("/subjects/users-value/versions/-1").await;
-    s.get("/subjects/users-value/versions/%202%20").await;
-    s.get("/subjects/orders-value/versions/1").await;
-    s.error(
-        M::GET,
-        "/subjects/users-value/versions/99",
-        Body::None,
-        404,
-        40402,
-    )
-    .await;
-    s.error(
-        M::GET,
-        "/subjects/nobody-value/versions/1",
-        Body::None,
-        404,
-        40401,
-    )
-    .await;
-    for bad in ["0", "abc", "-2", "2147483648"] {
-        let path = format!("/subjects/users-value/versions/{bad}");
-        s.error(M::GET, &path, Body::None, 422, 42202).await;
-    }
-    let raw = s
-        .call(
-            M::GET,
-            "/subjects/users-value/versions/1/schema",
-            Body::None,
-        )
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects/users-value/versions/-1", Body::None, Status(200)),
+        (M::GET, "/subjects/users-value/versions/%202%20", Body::None, Status(200)),
+        (M::GET, "/subjects/orders-value/versions/1", Body::None, Status(200)),
+        (M::GET, "/subjects/users-value/versions/99", Body::None, Error(404, 40402)),
+        (M::GET, "/subjects/nobody-value/versions/1", Body::None, Error(404, 40401)),
+        (M::GET, "/subjects/users-value/versions/0", Body::None, Error(422, 42202)),
+        (M::GET, "/subjects/users-value/versions/abc", Body::None, Error(422, 42202)),
+        (M::GET, "/subjects/users-value/versions/-2", Body::None, Error(422, 42202)),
+        (M::GET, "/subjects/users-value/versions/2147483648", Body::None, Error(422, 42202)),
+    ]).await;
+    let raw = s.get_reply("/subjects/users-value/versions/1/schema").await;
     assert_eq!(raw.status, StatusCode::OK);
     assert_eq!(
         raw.text,
@@ -855,55 +740,32 @@ async fn read_subjects_and_schemas(s: &mut Session<'_>, ids: &Registered) {
         "Avro text is a JSON document: {}",
         raw.text
     );
-    s.get("/subjects/users-value/versions/latest/schema?deleted=true&format=resolved")
-        .await;
-    for (path, status, code) in [
-        ("/subjects/users-value/versions/3/schema", 404, 40402),
-        ("/subjects/users-value/versions/zero/schema", 422, 42202),
-        ("/subjects/nobody-value/versions/1/schema", 404, 40401),
-    ] {
-        s.error(M::GET, path, Body::None, status, code).await;
-    }
-    assert_eq!(
-        s.get("/subjects/address-value/versions/1/referencedby")
-            .await,
-        json!([ids.order_id])
-    );
-    assert_eq!(
-        s.get("/subjects/users-value/versions/latest/referencedby?offset=0&limit=10")
-            .await,
-        json!([])
-    );
-    for (path, status, code) in [
-        (
-            "/subjects/address-value/versions/2/referencedby",
-            404,
-            40402,
-        ),
-        ("/subjects/nobody-value/versions/1/referencedby", 404, 40401),
-        (
-            "/subjects/address-value/versions/x/referencedby",
-            422,
-            42202,
-        ),
-        (
-            "/subjects/address-value/versions/1/referencedby?limit=x",
-            404,
-            404,
-        ),
-    ] {
-        s.error(M::GET, path, Body::None, status, code).await;
-    }
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects/users-value/versions/latest/schema?deleted=true&format=resolved", Body::None, Status(200)),
+        (M::GET, "/subjects/users-value/versions/3/schema", Body::None, Error(404, 40402)),
+        (M::GET, "/subjects/users-value/versions/zero/schema", Body::None, Error(422, 42202)),
+        (M::GET, "/subjects/nobody-value/versions/1/schema", Body::None, Error(404, 40401)),
+        (M::GET, "/subjects/address-value/versions/1/referencedby", Body::None, Answer(json!([ids.order_id]))),
+        (M::GET, "/subjects/users-value/versions/latest/referencedby?offset=0&limit=10", Body::None, Answer(json!([]))),
+        (M::GET, "/subjects/address-value/versions/2/referencedby", Body::None, Error(404, 40402)),
+        (M::GET, "/subjects/nobody-value/versions/1/referencedby", Body::None, Error(404, 40401)),
+        (M::GET, "/subjects/address-value/versions/x/referencedby", Body::None, Error(422, 42202)),
+        (M::GET, "/subjects/address-value/versions/1/referencedby?limit=x", Body::None, Error(404, 404)),
+    ]).await;
 
     // Schemas.
-    let listed = s.get("/schemas").await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(8), "{listed}");
-    let listed = s
-        .get("/schemas/?subjectPrefix=users&deleted=true&latestOnly=true&offset=0&limit=0")
-        .await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
-    let listed = s.get("/schemas?ruleType=CEL").await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(2), "{listed}");
+    for (path, count) in [
+        ("/schemas", 8),
+        (
+            "/schemas/?subjectPrefix=users&deleted=true&latestOnly=true&offset=0&limit=0",
+            1,
+        ),
+        ("/schemas?ruleType=CEL", 2),
+    ] {
+        let listed = s.get(path).await;
+        assert_eq!(listed.as_array().map(Vec::len), Some(count), "{listed}");
+    }
     s.error(M::GET, "/schemas?offset=first", Body::None, 404, 404)
         .await;
     let user_v1 = ids.user_v1_id;
@@ -925,24 +787,21 @@ async fn read_subjects_and_schemas(s: &mut Session<'_>, ids: &Registered) {
     s.get(&format!("/schemas/ids/{user_v1}?subject=")).await;
     s.get(&format!("/schemas/ids/{user_v1}?subject=__GLOBAL"))
         .await;
-    for (path, status, code) in [
-        ("/schemas/ids/9999", 404, 40403),
-        ("/schemas/ids/abc", 404, 404),
-        ("/schemas/ids/2147483648", 404, 404),
-        ("/schemas/ids/9999/schema", 404, 40403),
-        ("/schemas/ids/9999/subjects", 404, 40403),
-        ("/schemas/ids/1/subjects?limit=x", 404, 404),
-        ("/schemas/ids/9999/versions", 404, 40403),
-        ("/schemas/ids/x/versions", 404, 404),
-    ] {
-        s.error(M::GET, path, Body::None, status, code).await;
-    }
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/schemas/ids/9999", Body::None, Error(404, 40403)),
+        (M::GET, "/schemas/ids/abc", Body::None, Error(404, 404)),
+        (M::GET, "/schemas/ids/2147483648", Body::None, Error(404, 404)),
+        (M::GET, "/schemas/ids/9999/schema", Body::None, Error(404, 40403)),
+        (M::GET, "/schemas/ids/9999/subjects", Body::None, Error(404, 40403)),
+        (M::GET, "/schemas/ids/1/subjects?limit=x", Body::None, Error(404, 404)),
+        (M::GET, "/schemas/ids/9999/versions", Body::None, Error(404, 40403)),
+        (M::GET, "/schemas/ids/x/versions", Body::None, Error(404, 404)),
+    ]).await;
     let raw = s
-        .call(
-            M::GET,
-            &format!("/schemas/ids/{user_v1}/schema?subject=users-value"),
-            Body::None,
-        )
+        .get_reply(&format!(
+            "/schemas/ids/{user_v1}/schema?subject=users-value"
+        ))
         .await;
     assert_eq!(raw.status, StatusCode::OK);
     assert_eq!(raw.text, first["schema"].as_str().expect("schema"));
@@ -989,16 +848,13 @@ async fn compatibility(s: &mut Session<'_>) {
     let latest = "/compatibility/subjects/users-value/versions/latest";
     let all = "/compatibility/subjects/users-value/versions";
     assert_eq!(
-        s.expect(M::POST, latest, Body::Json(&incompatible), 200)
-            .await,
+        s.post(latest, Body::Json(&incompatible)).await,
         json!({ "is_compatible": false })
     );
     let verbose = s
-        .expect(
-            M::POST,
+        .post(
             "/compatibility/subjects/users-value/versions/1?verbose=true&normalize=true",
             Body::Json(&incompatible),
-            200,
         )
         .await;
     assert_eq!(verbose["is_compatible"], false);
@@ -1008,148 +864,61 @@ async fn compatibility(s: &mut Session<'_>) {
             .is_some_and(|m| !m.is_empty()),
         "{verbose}"
     );
-    assert_eq!(
-        s.expect(
-            M::POST,
-            "/compatibility/subjects/users-value/versions?verbose=true",
-            Body::Json(&schema_body(USER_V2)),
-            200
-        )
-        .await,
-        json!({ "is_compatible": true, "messages": [] })
-    );
-    assert_eq!(
-        s.expect(
-            M::POST,
-            "/compatibility/subjects/users-value/versions?normalize=false",
-            Body::Json(&incompatible),
-            200
-        )
-        .await,
-        json!({ "is_compatible": false })
-    );
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, "/compatibility/subjects/users-value/versions?verbose=true", Body::Json(&schema_body(USER_V2)),
+            Answer(json!({ "is_compatible": true, "messages": [] }))),
+        (M::POST, "/compatibility/subjects/users-value/versions?normalize=false", Body::Json(&incompatible),
+            Answer(json!({ "is_compatible": false }))),
+    ]).await;
     for path in [
         "/compatibility/subjects/nobody-value/versions",
         "/compatibility/subjects/nobody-value/versions/latest",
         "/compatibility/subjects/__GLOBAL/versions",
     ] {
-        let answer = s
-            .expect(M::POST, path, Body::Json(&incompatible), 200)
-            .await;
+        let answer = s.post(path, Body::Json(&incompatible)).await;
         assert_eq!(answer, json!({ "is_compatible": true }), "{path}");
     }
     let parse_error = s
-        .expect(
-            M::POST,
+        .post(
             "/compatibility/subjects/users-value/versions/latest?verbose=true",
             Body::Json(&schema_body(NOT_JSON)),
-            200,
         )
         .await;
     assert_eq!(parse_error["is_compatible"], false);
-    for (path, body, status, code) in [
-        (latest, schema_body(NOT_JSON), 422, 42201),
-        (all, schema_body(NOT_JSON), 422, 42201),
-        (
-            all,
-            json!({ "schema": USER_V2, "schemaType": "JSON" }),
-            422,
-            42201,
-        ),
-        (
-            "/compatibility/subjects/users-value/versions/99",
-            incompatible.clone(),
-            404,
-            40402,
-        ),
-        (
-            "/compatibility/subjects/nobody-value/versions/1",
-            incompatible.clone(),
-            404,
-            40402,
-        ),
-        (
-            "/compatibility/subjects/users-value/versions/0",
-            incompatible.clone(),
-            422,
-            42202,
-        ),
-        (
-            "/compatibility/subjects/%FF/versions",
-            incompatible.clone(),
-            404,
-            404,
-        ),
-    ] {
-        s.error(M::POST, path, Body::Json(&body), status, code)
-            .await;
-    }
-    s.error(
-        M::POST,
-        all,
-        Body::Raw(Some(SR_JSON), b"{\"schema\":"),
-        400,
-        400,
-    )
-    .await;
-    s.error(
-        M::POST,
-        latest,
-        Body::Raw(Some("text/plain"), b"{}"),
-        415,
-        415,
-    )
-    .await;
-    s.error(M::POST, all, Body::Raw(Some(SR_JSON), b""), 422, 422)
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, latest, Body::Json(&schema_body(NOT_JSON)), Error(422, 42201)),
+        (M::POST, all, Body::Json(&schema_body(NOT_JSON)), Error(422, 42201)),
+        (M::POST, all, Body::Json(&json!({ "schema": USER_V2, "schemaType": "JSON" })), Error(422, 42201)),
+        (M::POST, "/compatibility/subjects/users-value/versions/99", Body::Json(&incompatible), Error(404, 40402)),
+        (M::POST, "/compatibility/subjects/nobody-value/versions/1", Body::Json(&incompatible), Error(404, 40402)),
+        (M::POST, "/compatibility/subjects/users-value/versions/0", Body::Json(&incompatible), Error(422, 42202)),
+        (M::POST, "/compatibility/subjects/%FF/versions", Body::Json(&incompatible), Error(404, 404)),
+        (M::POST, all, Body::Raw(Some(SR_JSON), b"{\"schema\":"), Error(400, 400)),
+        (M::POST, latest, Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        (M::POST, all, Body::Raw(Some(SR_JSON), b""), Error(422, 422)),
+    ]).await;
 }
 
 async fn config_and_mode(s: &mut Session<'_>) {
     use Method as M;
-    assert_eq!(
-        s.get("/config").await,
-        json!({ "compatibilityLevel": "BACKWARD" })
-    );
-    s.get("/config?defaultToGlobal=true").await;
-    assert_eq!(
-        s.expect(
-            M::PUT,
-            "/config",
-            Body::Json(&json!({ "compatibility": "full" })),
-            200
-        )
-        .await,
-        json!({ "compatibility": "full" })
-    );
-    assert_eq!(
-        s.get("/config").await,
-        json!({ "compatibilityLevel": "FULL" })
-    );
-    for (body, status, code) in [
-        (
-            Body::Json(&json!({ "compatibility": "sideways" })),
-            422,
-            42203,
-        ),
-        (Body::Json(&json!(["FULL"])), 400, 400),
-        (Body::Json(&json!({ "normalize": 3 })), 400, 400),
-        (Body::Raw(Some("text/plain"), b"{}"), 415, 415),
-        (Body::Raw(Some(SR_JSON), b""), 422, 422),
-    ] {
-        s.error(M::PUT, "/config", body, status, code).await;
-    }
-    assert_eq!(
-        s.expect(M::DELETE, "/config", Body::None, 200).await,
-        json!({ "compatibilityLevel": "FULL" })
-    );
-    s.error(M::GET, "/config/cfg-value", Body::None, 404, 40408)
-        .await;
-    s.error(M::GET, "/config/__GLOBAL", Body::None, 404, 40408)
-        .await;
-    assert_eq!(
-        s.get("/config/cfg-value?defaultToGlobal=true").await,
-        json!({ "compatibilityLevel": "BACKWARD" })
-    );
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/config", Body::None, Answer(json!({ "compatibilityLevel": "BACKWARD" }))),
+        (M::GET, "/config?defaultToGlobal=true", Body::None, Status(200)),
+        (M::PUT, "/config", Body::Json(&json!({ "compatibility": "full" })), Answer(json!({ "compatibility": "full" }))),
+        (M::GET, "/config", Body::None, Answer(json!({ "compatibilityLevel": "FULL" }))),
+        (M::PUT, "/config", Body::Json(&json!({ "compatibility": "sideways" })), Error(422, 42203)),
+        (M::PUT, "/config", Body::Json(&json!(["FULL"])), Error(400, 400)),
+        (M::PUT, "/config", Body::Json(&json!({ "normalize": "yes" })), Error(400, 400)),
+        (M::PUT, "/config", Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        (M::PUT, "/config", Body::Raw(Some(SR_JSON), b""), Error(422, 422)),
+        (M::DELETE, "/config", Body::None, Answer(json!({ "compatibilityLevel": "FULL" }))),
+        (M::GET, "/config/cfg-value", Body::None, Error(404, 40408)),
+        (M::GET, "/config/__GLOBAL", Body::None, Error(404, 40408)),
+        (M::GET, "/config/cfg-value?defaultToGlobal=true", Body::None, Answer(json!({ "compatibilityLevel": "BACKWARD" }))),
+    ]).await;
     let update = json!({
         "compatibility": "NONE",
         "normalize": true,
@@ -1167,224 +936,90 @@ async fn config_and_mode(s: &mut Session<'_>) {
     let config = s.get("/config/cfg-value").await;
     assert_eq!(config["compatibilityLevel"], "NONE");
     assert_eq!(config["normalize"], true);
-    assert_eq!(
-        s.expect(
-            M::PUT,
-            "/config/cfg-value",
-            Body::Json(&json!({ "alias": null })),
-            200
-        )
-        .await,
-        json!({})
-    );
-    s.get("/config/cfg-value?defaultToGlobal=true").await;
     let forward = json!({ "compatibility": "forward" });
-    s.expect(M::PUT, "/config/:.staging:", Body::Json(&forward), 200)
-        .await;
-    s.get("/config/:.staging:").await;
-    s.expect(M::PUT, "/config/:.__GLOBAL:", Body::Json(&forward), 200)
-        .await;
-    s.expect(M::DELETE, "/config/:.__GLOBAL:", Body::None, 200)
-        .await;
-    for (path, body, status, code) in [
-        (
-            "/config/cfg-value",
-            Body::Json(&json!({ "compatibility": 5 })),
-            422,
-            42203,
-        ),
-        (
-            "/config/cfg-value",
-            Body::Raw(Some(SR_JSON), b"{,}"),
-            400,
-            400,
-        ),
-        (
-            "/config/cfg-value",
-            Body::Raw(Some("text/json"), b"{}"),
-            415,
-            415,
-        ),
-        (
-            "/config/cfg-value",
-            Body::Raw(Some(SR_JSON), b"null"),
-            422,
-            422,
-        ),
-        ("/config/__GLOBAL", Body::Json(&forward), 422, 42208),
-        ("/config/%FF", Body::Json(&forward), 404, 404),
-    ] {
-        s.error(M::PUT, path, body, status, code).await;
-    }
+    #[rustfmt::skip]
+    s.run([
+        (M::PUT, "/config/cfg-value", Body::Json(&json!({ "alias": null })), Answer(json!({}))),
+        (M::GET, "/config/cfg-value?defaultToGlobal=true", Body::None, Status(200)),
+        (M::PUT, "/config/:.staging:", Body::Json(&forward), Status(200)),
+        (M::GET, "/config/:.staging:", Body::None, Status(200)),
+        (M::PUT, "/config/:.__GLOBAL:", Body::Json(&forward), Status(200)),
+        (M::DELETE, "/config/:.__GLOBAL:", Body::None, Status(200)),
+        (M::PUT, "/config/cfg-value", Body::Json(&json!({ "compatibility": 5 })), Error(422, 42203)),
+        (M::PUT, "/config/cfg-value", Body::Raw(Some(SR_JSON), b"{,}"), Error(400, 400)),
+        (M::PUT, "/config/cfg-value", Body::Raw(Some("text/json"), b"{}"), Error(415, 415)),
+        (M::PUT, "/config/cfg-value", Body::Raw(Some(SR_JSON), b"null"), Error(422, 422)),
+        (M::PUT, "/config/__GLOBAL", Body::Json(&forward), Error(422, 42208)),
+        (M::PUT, "/config/%FF", Body::Json(&forward), Error(404, 404)),
+    ]).await;
     assert_eq!(
         s.expect(M::DELETE, "/config/cfg-value", Body::None, 200)
             .await["compatibilityLevel"],
         "NONE"
     );
-    s.expect(M::DELETE, "/config/:.staging:", Body::None, 200)
-        .await;
-    s.error(M::DELETE, "/config/cfg-value", Body::None, 404, 40401)
-        .await;
-    s.error(M::DELETE, "/config/__GLOBAL", Body::None, 422, 42208)
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::DELETE, "/config/:.staging:", Body::None, Status(200)),
+        (M::DELETE, "/config/cfg-value", Body::None, Error(404, 40401)),
+        (M::DELETE, "/config/__GLOBAL", Body::None, Error(422, 42208)),
+    ]).await;
 
     // Mode.
-    assert_eq!(s.get("/mode").await, json!({ "mode": "READWRITE" }));
-    s.get("/mode?defaultToGlobal=true").await;
-    s.error(M::GET, "/mode/users-value", Body::None, 404, 40409)
-        .await;
-    s.error(M::GET, "/mode/__GLOBAL", Body::None, 404, 40409)
-        .await;
-    assert_eq!(
-        s.get("/mode/users-value?defaultToGlobal=true").await,
-        json!({ "mode": "READWRITE" })
-    );
-    assert_eq!(
-        s.expect(
-            M::PUT,
-            "/mode/users-value",
-            Body::Json(&json!({ "mode": "readonly" })),
-            200
-        )
-        .await,
-        json!({ "mode": "readonly" })
-    );
-    assert_eq!(
-        s.get("/mode/users-value").await,
-        json!({ "mode": "READONLY" })
-    );
-    let read_only_refusals: [(Method, &str, Body<'_>); 4] = [
-        (
-            M::POST,
-            "/subjects/users-value/versions",
-            Body::Json(&json!({ "schema": EVENT })),
-        ),
-        (M::DELETE, "/subjects/users-value/versions/1", Body::None),
-        (M::DELETE, "/subjects/users-value", Body::None),
-        (
-            M::PUT,
-            "/config/users-value",
-            Body::Json(&json!({ "compatibility": "NONE" })),
-        ),
-    ];
-    for (method, path, body) in read_only_refusals {
-        s.error(method, path, body, 422, 42205).await;
-    }
-    assert_eq!(
-        s.expect(M::DELETE, "/mode/users-value", Body::None, 200)
-            .await,
-        json!({ "mode": "READONLY" })
-    );
-    s.error(M::DELETE, "/mode/users-value", Body::None, 404, 40401)
-        .await;
-    s.error(M::DELETE, "/mode/__GLOBAL", Body::None, 422, 42208)
-        .await;
-    for (body, status, code) in [
-        (Body::Json(&json!({ "mode": "SIDEWAYS" })), 422, 42204),
-        (Body::Json(&json!({})), 422, 42204),
-        (Body::Json(&json!({ "mode": ["IMPORT"] })), 400, 400),
-        (Body::Raw(Some("text/plain"), b"{}"), 415, 415),
-        (Body::Raw(Some(SR_JSON), b"null"), 422, 422),
-        (Body::Json(&json!({ "mode": "IMPORT" })), 422, 42205),
-    ] {
-        s.error(M::PUT, "/mode", body, status, code).await;
-    }
-    assert_eq!(
-        s.expect(
-            M::PUT,
-            "/mode?force=false",
-            Body::Json(&json!({ "mode": "READWRITE" })),
-            200
-        )
-        .await,
-        json!({ "mode": "READWRITE" })
-    );
-    for (path, body, status, code) in [
-        (
-            "/mode/users-value",
-            Body::Json(&json!({ "mode": "FORWARD" })),
-            422,
-            42204,
-        ),
-        (
-            "/mode/users-value",
-            Body::Json(&json!({ "mode": "IMPORT" })),
-            422,
-            42205,
-        ),
-        (
-            "/mode/users-value",
-            Body::Raw(Some(SR_JSON), b"{"),
-            400,
-            400,
-        ),
-        (
-            "/mode/users-value",
-            Body::Raw(Some("text/plain"), b"{}"),
-            415,
-            415,
-        ),
-        (
-            "/mode/users-value",
-            Body::Raw(Some(SR_JSON), b" "),
-            422,
-            422,
-        ),
-        (
-            "/mode/__GLOBAL",
-            Body::Json(&json!({ "mode": "READONLY" })),
-            422,
-            42208,
-        ),
-        (
-            "/mode/%FF",
-            Body::Json(&json!({ "mode": "READONLY" })),
-            404,
-            404,
-        ),
-    ] {
-        s.error(M::PUT, path, body, status, code).await;
-    }
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/mode", Body::None, Answer(mode_body("READWRITE"))),
+        (M::GET, "/mode?defaultToGlobal=true", Body::None, Status(200)),
+        (M::GET, "/mode/users-value", Body::None, Error(404, 40409)),
+        (M::GET, "/mode/__GLOBAL", Body::None, Error(404, 40409)),
+        (M::GET, "/mode/users-value?defaultToGlobal=true", Body::None, Answer(mode_body("READWRITE"))),
+        (M::PUT, "/mode/users-value", Body::Json(&mode_body("readonly")), Answer(mode_body("readonly"))),
+        (M::GET, "/mode/users-value", Body::None, Answer(mode_body("READONLY"))),
+        // READONLY refuses every change to the subject.
+        (M::POST, "/subjects/users-value/versions", Body::Json(&schema_body(EVENT)), Error(422, 42205)),
+        (M::DELETE, "/subjects/users-value/versions/1", Body::None, Error(422, 42205)),
+        (M::DELETE, "/subjects/users-value", Body::None, Error(422, 42205)),
+        (M::PUT, "/config/users-value", Body::Json(&json!({ "compatibility": "NONE" })), Error(422, 42205)),
+        (M::DELETE, "/mode/users-value", Body::None, Answer(mode_body("READONLY"))),
+        (M::DELETE, "/mode/users-value", Body::None, Error(404, 40401)),
+        (M::DELETE, "/mode/__GLOBAL", Body::None, Error(422, 42208)),
+        (M::PUT, "/mode", Body::Json(&mode_body("SIDEWAYS")), Error(422, 42204)),
+        (M::PUT, "/mode", Body::Json(&json!({})), Error(422, 42204)),
+        (M::PUT, "/mode", Body::Json(&json!({ "mode": ["IMPORT"] })), Error(400, 400)),
+        (M::PUT, "/mode", Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        (M::PUT, "/mode", Body::Raw(Some(SR_JSON), b"null"), Error(422, 422)),
+        (M::PUT, "/mode", Body::Json(&mode_body("IMPORT")), Error(422, 42205)),
+        (M::PUT, "/mode?force=false", Body::Json(&mode_body("READWRITE")), Answer(mode_body("READWRITE"))),
+        (M::PUT, "/mode/users-value", Body::Json(&mode_body("FORWARD")), Error(422, 42204)),
+        (M::PUT, "/mode/users-value", Body::Json(&mode_body("IMPORT")), Error(422, 42205)),
+        (M::PUT, "/mode/users-value", Body::Raw(Some(SR_JSON), b"{"), Error(400, 400)),
+        (M::PUT, "/mode/users-value", Body::Raw(Some("text/plain"), b"{}"), Error(415, 415)),
+        (M::PUT, "/mode/users-value", Body::Raw(Some(SR_JSON), b" "), Error(422, 422)),
+        (M::PUT, "/mode/__GLOBAL", Body::Json(&mode_body("READONLY")), Error(422, 42208)),
+        (M::PUT, "/mode/%FF", Body::Json(&mode_body("READONLY")), Error(404, 404)),
+    ]).await;
 
     // IMPORT mode: explicit ids and versions.
     s.expect(
         M::PUT,
         "/mode/import-value?force=true",
-        Body::Json(&json!({ "mode": "import" })),
+        Body::Json(&mode_body("import")),
         200,
     )
     .await;
     let imported = s
-        .expect(
-            M::POST,
+        .post(
             "/subjects/import-value/versions",
             Body::Json(&json!({ "schema": EVENT, "id": 500, "version": 3 })),
-            200,
         )
         .await;
     assert_eq!(imported["id"], 500);
-    assert_eq!(s.get("/subjects/import-value/versions").await, json!([3]));
-    s.error(
-        M::POST,
-        "/subjects/import-value/versions",
-        Body::Json(&schema_body(EVENT)),
-        422,
-        42205,
-    )
-    .await;
-    s.error(
-        M::POST,
-        "/subjects/import-value/versions",
-        Body::Json(&json!({ "schema": USER_V1, "id": 500 })),
-        422,
-        42205,
-    )
-    .await;
-    assert_eq!(
-        s.expect(M::DELETE, "/mode/import-value", Body::None, 200)
-            .await,
-        json!({ "mode": "IMPORT" })
-    );
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects/import-value/versions", Body::None, Answer(json!([3]))),
+        (M::POST, "/subjects/import-value/versions", Body::Json(&schema_body(EVENT)), Error(422, 42205)),
+        (M::POST, "/subjects/import-value/versions", Body::Json(&json!({ "schema": USER_V1, "id": 500 })), Error(422, 42205)),
+        (M::DELETE, "/mode/import-value", Body::None, Answer(mode_body("IMPORT"))),
+    ]).await;
     assert_eq!(
         s.get("/schemas/ids/500?fetchMaxId=true").await["maxId"],
         500,
@@ -1396,37 +1031,29 @@ async fn config_and_mode(s: &mut Session<'_>) {
 async fn contexts(s: &mut Session<'_>) {
     use Method as M;
     let registered = s
-        .expect(
-            M::POST,
+        .post(
             "/subjects/:.staging:orders-value/versions",
             Body::Json(&schema_body(EVENT)),
-            200,
         )
         .await;
     assert_eq!(registered["id"], 1, "each context has its own ids");
-    assert_eq!(s.get("/contexts").await, json!([".", ".staging"]));
-    assert_eq!(
-        s.get("/contexts?contextPrefix=.st&offset=0&limit=5").await,
-        json!([".staging"])
-    );
-    s.error(M::GET, "/contexts?offset=one", Body::None, 404, 404)
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/contexts", Body::None, Answer(json!([".", ".staging"]))),
+        (M::GET, "/contexts?contextPrefix=.st&offset=0&limit=5", Body::None, Answer(json!([".staging"]))),
+        (M::GET, "/contexts?offset=one", Body::None, Error(404, 404)),
+    ]).await;
     assert!(s
         .get("/subjects")
         .await
         .as_array()
         .is_some_and(|all| all.contains(&json!(":.staging:orders-value"))));
-    assert_eq!(
-        s.get("/subjects?subjectPrefix=:.staging:").await,
-        json!([":.staging:orders-value"])
-    );
-
-    let base = "/contexts/.staging";
-    let subject = "/contexts/staging/subjects/orders-value";
-    assert_eq!(
-        s.get(&format!("{base}/subjects")).await,
-        json!([":.staging:orders-value"])
-    );
+    let in_staging = json!([":.staging:orders-value"]);
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects?subjectPrefix=:.staging:", Body::None, Answer(in_staging.clone())),
+        (M::GET, "/contexts/.staging/subjects", Body::None, Answer(in_staging.clone())),
+    ]).await;
     assert_eq!(
         s.get("/contexts/staging/schemas")
             .await
@@ -1434,261 +1061,123 @@ async fn contexts(s: &mut Session<'_>) {
             .map(Vec::len),
         Some(1)
     );
-    let found = s
-        .expect(M::POST, subject, Body::Json(&schema_body(EVENT)), 200)
-        .await;
+    let subject = "/contexts/staging/subjects/orders-value";
+    let found = s.post(subject, Body::Json(&schema_body(EVENT))).await;
     assert_eq!(found["subject"], ":.staging:orders-value");
-    s.error(
-        M::POST,
-        subject,
-        Body::Json(&schema_body(USER_V1)),
-        404,
-        40403,
-    )
-    .await;
-    let versions = format!("{subject}/versions");
+    let versions = "/contexts/staging/subjects/orders-value/versions";
     // Lenient decoding: a numeric string where an integer is expected.
     let next = json!({ "schema": EVENT_V2, "version": " 2", "id": "-1" });
-    s.expect(M::POST, &versions, Body::Json(&next), 200).await;
-    assert_eq!(s.get(&versions).await, json!([1, 2]));
+    #[rustfmt::skip]
+    s.run([
+        (M::POST, subject, Body::Json(&schema_body(USER_V1)), Error(404, 40403)),
+        (M::POST, versions, Body::Json(&next), Status(200)),
+        (M::GET, versions, Body::None, Answer(json!([1, 2]))),
+    ]).await;
     assert_eq!(s.get(&format!("{versions}/1")).await["id"], 1);
-    let raw = s
-        .call(M::GET, &format!("{versions}/1/schema"), Body::None)
-        .await;
+    let raw = s.get_reply(&format!("{versions}/1/schema")).await;
     assert_eq!(raw.status, StatusCode::OK);
     assert_eq!(raw.text, EVENT);
     assert_eq!(
         s.get(&format!("{versions}/1/referencedby")).await,
         json!([])
     );
-    let by_id = s.get(&format!("{base}/schemas/ids/1")).await;
+    let by_id = s.get("/contexts/.staging/schemas/ids/1").await;
     assert_eq!(by_id["schema"], EVENT, "ids are looked up in the context");
-    let raw = s
-        .call(M::GET, &format!("{base}/schemas/ids/1/schema"), Body::None)
-        .await;
+    let raw = s.get_reply("/contexts/.staging/schemas/ids/1/schema").await;
     assert_eq!(raw.text, EVENT);
-    assert_eq!(
-        s.get(&format!("{base}/schemas/ids/1/subjects")).await,
-        json!([":.staging:orders-value"])
-    );
-    assert_eq!(
-        s.get(&format!("{base}/schemas/ids/1/versions")).await,
-        json!([{ "subject": ":.staging:orders-value", "version": 1 }])
-    );
-    s.error(
-        M::GET,
-        &format!("{base}/schemas/ids/99"),
-        Body::None,
-        404,
-        40403,
-    )
-    .await;
-    let compatible = s
-        .expect(
-            M::POST,
-            &format!("{base}/compatibility/subjects/orders-value/versions"),
-            Body::Json(&schema_body(EVENT_V2)),
-            200,
-        )
-        .await;
-    assert_eq!(compatible, json!({ "is_compatible": true }));
-    s.expect(
-        M::POST,
-        &format!("{base}/compatibility/subjects/orders-value/versions/latest?verbose=true"),
-        Body::Json(&schema_body(USER_V1)),
-        200,
-    )
-    .await;
+    let staging_versions = json!([{ "subject": ":.staging:orders-value", "version": 1 }]);
+    let compatibility = "/contexts/.staging/compatibility/subjects/orders-value/versions";
+    let compatibility_latest =
+        "/contexts/.staging/compatibility/subjects/orders-value/versions/latest?verbose=true";
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/contexts/.staging/schemas/ids/1/subjects", Body::None, Answer(in_staging)),
+        (M::GET, "/contexts/.staging/schemas/ids/1/versions", Body::None, Answer(staging_versions)),
+        (M::GET, "/contexts/.staging/schemas/ids/99", Body::None, Error(404, 40403)),
+        (M::POST, compatibility, Body::Json(&schema_body(EVENT_V2)), Answer(json!({ "is_compatible": true }))),
+        (M::POST, compatibility_latest, Body::Json(&schema_body(USER_V1)), Status(200)),
+    ]).await;
 
     // Context-level and subject-level settings through the context forms.
     let none = json!({ "compatibility": "NONE" });
-    s.error(M::GET, &format!("{base}/config"), Body::None, 404, 40408)
-        .await;
-    s.expect(M::PUT, &format!("{base}/config"), Body::Json(&none), 200)
-        .await;
-    assert_eq!(
-        s.get("/config/:.staging:").await,
-        json!({ "compatibilityLevel": "NONE" })
-    );
-    assert_eq!(
-        s.get(&format!("{base}/config")).await,
-        json!({ "compatibilityLevel": "NONE" })
-    );
-    s.expect(M::DELETE, &format!("{base}/config"), Body::None, 200)
-        .await;
-    let subject_config = format!("{base}/config/orders-value");
-    s.expect(M::PUT, &subject_config, Body::Json(&none), 200)
-        .await;
-    assert_eq!(
-        s.get("/config/:.staging:orders-value").await,
-        json!({ "compatibilityLevel": "NONE" })
-    );
-    s.get(&subject_config).await;
-    s.expect(M::DELETE, &subject_config, Body::None, 200).await;
-    s.error(M::DELETE, &subject_config, Body::None, 404, 40401)
-        .await;
-    let read_write = json!({ "mode": "READWRITE" });
-    s.expect(
-        M::PUT,
-        &format!("{base}/mode"),
-        Body::Json(&read_write),
-        200,
-    )
-    .await;
-    assert_eq!(
-        s.get(&format!("{base}/mode")).await,
-        json!({ "mode": "READWRITE" })
-    );
-    s.expect(M::DELETE, &format!("{base}/mode"), Body::None, 200)
-        .await;
-    s.error(M::DELETE, &format!("{base}/mode"), Body::None, 404, 40401)
-        .await;
-    let subject_mode = format!("{base}/mode/orders-value");
-    let read_only = json!({ "mode": "READONLY" });
-    s.expect(M::PUT, &subject_mode, Body::Json(&read_only), 200)
-        .await;
-    assert_eq!(
-        s.get("/mode/:.staging:orders-value").await,
-        json!({ "mode": "READONLY" })
-    );
-    s.error(M::DELETE, &format!("{versions}/2"), Body::None, 422, 42205)
-        .await;
-    assert_eq!(s.get(&subject_mode).await, json!({ "mode": "READONLY" }));
-    s.expect(M::DELETE, &subject_mode, Body::None, 200).await;
+    let level_none = json!({ "compatibilityLevel": "NONE" });
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/contexts/.staging/config", Body::None, Error(404, 40408)),
+        (M::PUT, "/contexts/.staging/config", Body::Json(&none), Status(200)),
+        (M::GET, "/config/:.staging:", Body::None, Answer(level_none.clone())),
+        (M::GET, "/contexts/.staging/config", Body::None, Answer(level_none.clone())),
+        (M::DELETE, "/contexts/.staging/config", Body::None, Status(200)),
+        (M::PUT, "/contexts/.staging/config/orders-value", Body::Json(&none), Status(200)),
+        (M::GET, "/config/:.staging:orders-value", Body::None, Answer(level_none)),
+        (M::GET, "/contexts/.staging/config/orders-value", Body::None, Status(200)),
+        (M::DELETE, "/contexts/.staging/config/orders-value", Body::None, Status(200)),
+        (M::DELETE, "/contexts/.staging/config/orders-value", Body::None, Error(404, 40401)),
+        (M::PUT, "/contexts/.staging/mode", Body::Json(&mode_body("READWRITE")), Status(200)),
+        (M::GET, "/contexts/.staging/mode", Body::None, Answer(mode_body("READWRITE"))),
+        (M::DELETE, "/contexts/.staging/mode", Body::None, Status(200)),
+        (M::DELETE, "/contexts/.staging/mode", Body::None, Error(404, 40401)),
+        (M::PUT, "/contexts/.staging/mode/orders-value", Body::Json(&mode_body("READONLY")), Status(200)),
+        (M::GET, "/mode/:.staging:orders-value", Body::None, Answer(mode_body("READONLY"))),
+        (M::DELETE, "/contexts/staging/subjects/orders-value/versions/2", Body::None, Error(422, 42205)),
+        (M::GET, "/contexts/.staging/mode/orders-value", Body::None, Answer(mode_body("READONLY"))),
+        (M::DELETE, "/contexts/.staging/mode/orders-value", Body::None, Status(200)),
+    ]).await;
 
     // A context with subjects cannot be deleted.
-    for (context, status, code) in [
-        (".staging", 422, 42211),
-        (":.staging:", 422, 42211),
-        ("staging", 422, 42208),
-        ("%FF", 404, 404),
-    ] {
-        s.error(
-            M::DELETE,
-            &format!("/contexts/{context}"),
-            Body::None,
-            status,
-            code,
-        )
-        .await;
-    }
-    assert_eq!(
-        s.expect(M::DELETE, &format!("{versions}/2"), Body::None, 200)
-            .await,
-        json!(2)
-    );
-    assert_eq!(
-        s.expect(M::DELETE, subject, Body::None, 200).await,
-        json!([1])
-    );
-    s.expect(
-        M::DELETE,
-        &format!("{subject}?permanent=true"),
-        Body::None,
-        200,
-    )
-    .await;
-    s.expect(M::DELETE, "/contexts/:.staging:", Body::None, 204)
-        .await;
-    s.expect(M::DELETE, "/contexts/.never-used", Body::None, 204)
-        .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::DELETE, "/contexts/.staging", Body::None, Error(422, 42211)),
+        (M::DELETE, "/contexts/:.staging:", Body::None, Error(422, 42211)),
+        (M::DELETE, "/contexts/staging", Body::None, Error(422, 42208)),
+        (M::DELETE, "/contexts/%FF", Body::None, Error(404, 404)),
+        // Once its subject is gone, it can be.
+        (M::DELETE, "/contexts/staging/subjects/orders-value/versions/2", Body::None, Answer(json!(2))),
+        (M::DELETE, subject, Body::None, Answer(json!([1]))),
+        (M::DELETE, "/contexts/staging/subjects/orders-value?permanent=true", Body::None, Status(200)),
+        (M::DELETE, "/contexts/:.staging:", Body::None, Status(204)),
+        (M::DELETE, "/contexts/.never-used", Body::None, Status(204)),
+    ]).await;
 }
 
 async fn deletes(s: &mut Session<'_>) {
     use Method as M;
-    let v1 = "/subjects/users-value/versions/1";
-    assert_eq!(s.expect(M::DELETE, v1, Body::None, 200).await, json!(1));
-    for (path, status, code) in [
-        (v1, 404, 40406),
-        (
-            "/subjects/users-value/versions/2?permanent=true",
-            404,
-            40407,
-        ),
-        ("/subjects/users-value/versions/9", 404, 40402),
-        ("/subjects/users-value/versions/0", 422, 42202),
-        ("/subjects/nobody-value/versions/1", 404, 40401),
-        ("/subjects/__GLOBAL/versions/1", 404, 40401),
-        ("/subjects/address-value/versions/1", 422, 42206),
-        ("/subjects/address-value", 422, 42206),
-    ] {
-        s.error(M::DELETE, path, Body::None, status, code).await;
-    }
-    assert_eq!(
-        s.get("/subjects/users-value/versions?deleted=true").await,
-        json!([1, 2])
-    );
-    assert_eq!(
-        s.get("/subjects/users-value/versions?deletedOnly=true")
-            .await,
-        json!([1])
-    );
-    s.get(&format!("{v1}?deleted=true")).await;
-    s.error(M::GET, v1, Body::None, 404, 40402).await;
-    s.expect(
-        M::POST,
-        "/subjects/users-value?deleted=true",
-        Body::Json(&schema_body(USER_V1)),
-        200,
-    )
-    .await;
-    assert_eq!(
-        s.expect(M::DELETE, &format!("{v1}?permanent=true"), Body::None, 200)
-            .await,
-        json!(1)
-    );
-    let subject = "/subjects/users-value";
-    s.error(
-        M::DELETE,
-        &format!("{subject}?permanent=true"),
-        Body::None,
-        404,
-        40405,
-    )
-    .await;
-    assert_eq!(
-        s.expect(M::DELETE, subject, Body::None, 200).await,
-        json!([2])
-    );
-    s.error(M::DELETE, subject, Body::None, 404, 40404).await;
-    s.error(
-        M::GET,
-        "/subjects/users-value/versions",
-        Body::None,
-        404,
-        40401,
-    )
-    .await;
+    #[rustfmt::skip]
+    s.run([
+        (M::DELETE, "/subjects/users-value/versions/1", Body::None, Answer(json!(1))),
+        (M::DELETE, "/subjects/users-value/versions/1", Body::None, Error(404, 40406)),
+        (M::DELETE, "/subjects/users-value/versions/2?permanent=true", Body::None, Error(404, 40407)),
+        (M::DELETE, "/subjects/users-value/versions/9", Body::None, Error(404, 40402)),
+        (M::DELETE, "/subjects/users-value/versions/0", Body::None, Error(422, 42202)),
+        (M::DELETE, "/subjects/nobody-value/versions/1", Body::None, Error(404, 40401)),
+        (M::DELETE, "/subjects/__GLOBAL/versions/1", Body::None, Error(404, 40401)),
+        (M::DELETE, "/subjects/address-value/versions/1", Body::None, Error(422, 42206)),
+        (M::DELETE, "/subjects/address-value", Body::None, Error(422, 42206)),
+        (M::GET, "/subjects/users-value/versions?deleted=true", Body::None, Answer(json!([1, 2]))),
+        (M::GET, "/subjects/users-value/versions?deletedOnly=true", Body::None, Answer(json!([1]))),
+        (M::GET, "/subjects/users-value/versions/1?deleted=true", Body::None, Status(200)),
+        (M::GET, "/subjects/users-value/versions/1", Body::None, Error(404, 40402)),
+        (M::POST, "/subjects/users-value?deleted=true", Body::Json(&schema_body(USER_V1)), Status(200)),
+        (M::DELETE, "/subjects/users-value/versions/1?permanent=true", Body::None, Answer(json!(1))),
+        (M::DELETE, "/subjects/users-value?permanent=true", Body::None, Error(404, 40405)),
+        (M::DELETE, "/subjects/users-value", Body::None, Answer(json!([2]))),
+        (M::DELETE, "/subjects/users-value", Body::None, Error(404, 40404)),
+        (M::GET, "/subjects/users-value/versions", Body::None, Error(404, 40401)),
+    ]).await;
     assert!(s
         .get("/subjects?deleted=true")
         .await
         .as_array()
         .is_some_and(|all| all.contains(&json!("users-value"))));
-    assert_eq!(
-        s.get("/subjects?deletedOnly=true").await,
-        json!(["users-value"])
-    );
-    assert_eq!(
-        s.get("/subjects/?deleted_only=true").await,
-        json!(["users-value"])
-    );
-    assert_eq!(
-        s.expect(
-            M::DELETE,
-            &format!("{subject}?permanent=true"),
-            Body::None,
-            200
-        )
-        .await,
-        json!([2])
-    );
-    for (path, status, code) in [
-        (subject, 404, 40401),
-        ("/subjects/__GLOBAL", 404, 40401),
-        ("/subjects/%FF", 404, 404),
-    ] {
-        s.error(M::DELETE, path, Body::None, status, code).await;
-    }
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/subjects?deletedOnly=true", Body::None, Answer(json!(["users-value"]))),
+        (M::GET, "/subjects/?deleted_only=true", Body::None, Answer(json!(["users-value"]))),
+        (M::DELETE, "/subjects/users-value?permanent=true", Body::None, Answer(json!([2]))),
+        (M::DELETE, "/subjects/users-value", Body::None, Error(404, 40401)),
+        (M::DELETE, "/subjects/__GLOBAL", Body::None, Error(404, 40401)),
+        (M::DELETE, "/subjects/%FF", Body::None, Error(404, 404)),
+    ]).await;
 }
 
 async fn unknown_routes_and_methods(s: &mut Session<'_>) {

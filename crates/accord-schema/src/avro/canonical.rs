@@ -11,7 +11,10 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::json::{java_double, java_float, parse_java_double, write_string, write_value};
+use super::json::{
+    java_double, java_float, parse_java_double, write_array, write_object, write_string,
+    write_value, JsonOut,
+};
 use super::parse::Parser;
 use super::schema::{
     AvroSchema, AvroType, EnumType, Field, Fixed, Kind, Named, Order, ParseOptions, Props, Record,
@@ -76,6 +79,54 @@ fn reference_types(schema: &AvroSchema) -> HashSet<TypeId> {
         .collect()
 }
 
+/// What the canonical and the normalized form write alike: primitives,
+/// unions, arrays and maps have the same layout in both. The forms differ in
+/// how they write nested named types and in the order of custom properties,
+/// which each printer supplies.
+trait TypePrinter: JsonOut {
+    /// Writes the type `id`, by name or in full as the form requires.
+    fn write(&mut self, id: TypeId);
+
+    /// Custom properties, each as a `,"key":value` member of the object being
+    /// written.
+    fn write_props(&mut self, props: &Props);
+
+    /// A primitive with properties is an object; without, just its name.
+    fn write_primitive(&mut self, kind: Kind, props: &Props) {
+        if props.is_empty() {
+            write_string(self.out(), kind.name());
+        } else {
+            self.out().push_str("{\"type\":");
+            write_string(self.out(), kind.name());
+            self.write_props(props);
+            self.out().push('}');
+        }
+    }
+
+    fn write_union(&mut self, branches: &[TypeId]) {
+        write_array(self, branches, |printer, branch| printer.write(*branch));
+    }
+
+    /// An array (whose element type is under `items`) or a map (`values`).
+    fn write_collection(&mut self, kind: Kind, element_key: &str, element: TypeId, props: &Props) {
+        let header = format!("{{\"type\":\"{}\",\"{element_key}\":", kind.name());
+        self.out().push_str(&header);
+        self.write(element);
+        self.write_props(props);
+        self.out().push('}');
+    }
+}
+
+/// Appends each property as a `,"key":value` member, in the order given.
+fn append_props<'p>(out: &mut String, props: impl IntoIterator<Item = (&'p String, &'p Value)>) {
+    for (key, value) in props {
+        out.push(',');
+        write_string(out, key);
+        out.push(':');
+        write_value(out, value);
+    }
+}
+
 struct Printer<'a> {
     types: &'a [AvroType],
     /// Named types already printed in full (Java's `Names`).
@@ -86,51 +137,24 @@ struct Printer<'a> {
     out: String,
 }
 
-impl<'a> Printer<'a> {
-    fn new(types: &'a [AvroType], written: HashSet<TypeId>) -> Printer<'a> {
-        Printer {
-            types,
-            written,
-            space: None,
-            depth: 0,
-            out: String::new(),
-        }
+impl JsonOut for Printer<'_> {
+    fn out(&mut self) -> &mut String {
+        &mut self.out
     }
+}
 
+impl<'a> TypePrinter for Printer<'a> {
     fn write(&mut self, id: TypeId) {
         self.depth += 1;
         match &self.types[id] {
-            AvroType::Primitive { kind, props } if props.is_empty() => {
-                write_string(&mut self.out, kind.name());
-            }
-            AvroType::Primitive { kind, props } => {
-                self.out.push_str("{\"type\":");
-                write_string(&mut self.out, kind.name());
-                self.write_props(props);
-                self.out.push('}');
-            }
+            AvroType::Primitive { kind, props } => self.write_primitive(*kind, props),
             AvroType::Array { items, props } => {
-                self.out.push_str("{\"type\":\"array\",\"items\":");
-                self.write(*items);
-                self.write_props(props);
-                self.out.push('}');
+                self.write_collection(Kind::Array, "items", *items, props);
             }
             AvroType::Map { values, props } => {
-                self.out.push_str("{\"type\":\"map\",\"values\":");
-                self.write(*values);
-                self.write_props(props);
-                self.out.push('}');
+                self.write_collection(Kind::Map, "values", *values, props);
             }
-            AvroType::Union { branches } => {
-                self.out.push('[');
-                for (index, branch) in branches.iter().enumerate() {
-                    if index > 0 {
-                        self.out.push(',');
-                    }
-                    self.write(*branch);
-                }
-                self.out.push(']');
-            }
+            AvroType::Union { branches } => self.write_union(branches),
             AvroType::Record(record) => {
                 if !self.write_reference(id, &record.named) {
                     self.write_record(record);
@@ -155,6 +179,23 @@ impl<'a> Printer<'a> {
         self.depth -= 1;
     }
 
+    /// Properties in the order they were written.
+    fn write_props(&mut self, props: &Props) {
+        append_props(&mut self.out, props);
+    }
+}
+
+impl<'a> Printer<'a> {
+    fn new(types: &'a [AvroType], written: HashSet<TypeId>) -> Printer<'a> {
+        Printer {
+            types,
+            written,
+            space: None,
+            depth: 0,
+            out: String::new(),
+        }
+    }
+
     fn write_record(&mut self, record: &'a Record) {
         let saved_space = self.space;
         let kind = if record.is_error { "error" } else { "record" };
@@ -162,14 +203,8 @@ impl<'a> Printer<'a> {
         // Names inside the record are written relative to its namespace.
         self.space = record.named.name.space.as_deref();
         self.write_doc(&record.named);
-        self.out.push_str(",\"fields\":[");
-        for (index, field) in record.fields.iter().enumerate() {
-            if index > 0 {
-                self.out.push(',');
-            }
-            self.write_field(field);
-        }
-        self.out.push(']');
+        self.out.push_str(",\"fields\":");
+        write_array(self, &record.fields, Self::write_field);
         self.write_props(&record.named.props);
         self.write_aliases(&record.named);
         self.out.push('}');
@@ -195,7 +230,8 @@ impl<'a> Printer<'a> {
         }
         if !field.aliases.is_empty() {
             self.out.push_str(",\"aliases\":");
-            write_string_list(&mut self.out, field.aliases.iter().map(String::as_str));
+            let aliases = field.aliases.iter().map(String::as_str);
+            write_array(&mut self.out, aliases, write_string);
         }
         self.write_props(&field.props);
         self.out.push('}');
@@ -205,10 +241,8 @@ impl<'a> Printer<'a> {
         self.write_header("enum", &enumeration.named);
         self.write_doc(&enumeration.named);
         self.out.push_str(",\"symbols\":");
-        write_string_list(
-            &mut self.out,
-            enumeration.symbols.iter().map(String::as_str),
-        );
+        let symbols = enumeration.symbols.iter().map(String::as_str);
+        write_array(&mut self.out, symbols, write_string);
         if let Some(default) = &enumeration.default {
             self.out.push_str(",\"default\":");
             write_string(&mut self.out, default);
@@ -257,32 +291,10 @@ impl<'a> Printer<'a> {
         if !named.aliases.is_empty() {
             self.out.push_str(",\"aliases\":");
             let space = named.name.space.as_deref();
-            write_string_list(
-                &mut self.out,
-                named.aliases.iter().map(|alias| alias.qualified(space)),
-            );
+            let aliases = named.aliases.iter().map(|alias| alias.qualified(space));
+            write_array(&mut self.out, aliases, write_string);
         }
     }
-
-    fn write_props(&mut self, props: &Props) {
-        for (key, value) in props {
-            self.out.push(',');
-            write_string(&mut self.out, key);
-            self.out.push(':');
-            write_value(&mut self.out, value);
-        }
-    }
-}
-
-fn write_string_list<'s>(out: &mut String, items: impl Iterator<Item = &'s str>) {
-    out.push('[');
-    for (index, item) in items.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        write_string(out, item);
-    }
-    out.push(']');
 }
 
 /// Java's `String.compareTo`: UTF-16 code unit order.
@@ -305,47 +317,32 @@ struct NormalizedWriter<'a> {
     out: String,
 }
 
-impl<'a> NormalizedWriter<'a> {
+impl JsonOut for NormalizedWriter<'_> {
+    fn out(&mut self) -> &mut String {
+        &mut self.out
+    }
+}
+
+impl<'a> TypePrinter for NormalizedWriter<'a> {
     fn write(&mut self, id: TypeId) {
         let ty = &self.types[id];
         match ty {
-            AvroType::Union { branches } => {
-                self.out.push('[');
-                for (index, branch) in branches.iter().enumerate() {
-                    if index > 0 {
-                        self.out.push(',');
-                    }
-                    self.write(*branch);
-                }
-                self.out.push(']');
-            }
+            AvroType::Union { branches } => self.write_union(branches),
             AvroType::Array { items, props } => {
-                self.out.push_str("{\"type\":\"array\",\"items\":");
-                self.write(*items);
-                self.write_sorted_props(props);
-                self.out.push('}');
+                self.write_collection(Kind::Array, "items", *items, props);
             }
             AvroType::Map { values, props } => {
-                self.out.push_str("{\"type\":\"map\",\"values\":");
-                self.write(*values);
-                self.write_sorted_props(props);
-                self.out.push('}');
+                self.write_collection(Kind::Map, "values", *values, props);
             }
             AvroType::Primitive { kind, props } => match logical_type(ty) {
                 Some(logical) => {
                     self.out.push_str("{\"type\":");
                     write_string(&mut self.out, kind.name());
                     self.write_logical_props(&logical);
-                    self.write_sorted_props(props);
+                    self.write_props(props);
                     self.out.push('}');
                 }
-                None if props.is_empty() => write_string(&mut self.out, kind.name()),
-                None => {
-                    self.out.push_str("{\"type\":");
-                    write_string(&mut self.out, kind.name());
-                    self.write_sorted_props(props);
-                    self.out.push('}');
-                }
+                None => self.write_primitive(*kind, props),
             },
             AvroType::Record(Record { named, .. })
             | AvroType::Enum(EnumType { named, .. })
@@ -353,6 +350,15 @@ impl<'a> NormalizedWriter<'a> {
         }
     }
 
+    /// Properties sorted by key, as Confluent writes them.
+    fn write_props(&mut self, props: &Props) {
+        let mut entries: Vec<(&String, &Value)> = props.iter().collect();
+        entries.sort_by(|(a, _), (b, _)| java_order(a, b));
+        append_props(&mut self.out, entries);
+    }
+}
+
+impl<'a> NormalizedWriter<'a> {
     fn write_named(&mut self, id: TypeId, named: &'a Named) {
         let ty = &self.types[id];
         if !self.written.insert(id) {
@@ -372,10 +378,8 @@ impl<'a> NormalizedWriter<'a> {
         match ty {
             AvroType::Enum(enumeration) => {
                 self.out.push_str(",\"symbols\":");
-                write_string_list(
-                    &mut self.out,
-                    enumeration.symbols.iter().map(String::as_str),
-                );
+                let symbols = enumeration.symbols.iter().map(String::as_str);
+                write_array(&mut self.out, symbols, write_string);
             }
             AvroType::Fixed(fixed) => {
                 self.out.push_str(&format!(",\"size\":{}", fixed.size));
@@ -386,14 +390,8 @@ impl<'a> NormalizedWriter<'a> {
             AvroType::Record(record) => {
                 let saved_space = self.space;
                 self.space = named.name.space.as_deref();
-                self.out.push_str(",\"fields\":[");
-                for (index, field) in record.fields.iter().enumerate() {
-                    if index > 0 {
-                        self.out.push(',');
-                    }
-                    self.write_field(field);
-                }
-                self.out.push(']');
+                self.out.push_str(",\"fields\":");
+                write_array(self, &record.fields, Self::write_field);
                 self.space = saved_space;
             }
             _ => {}
@@ -410,7 +408,7 @@ impl<'a> NormalizedWriter<'a> {
                 .collect();
             aliases.sort_by(|a, b| java_order(a, b));
             self.out.push_str(",\"aliases\":");
-            write_string_list(&mut self.out, aliases.into_iter());
+            write_array(&mut self.out, aliases, write_string);
         }
         if let AvroType::Enum(enumeration) = ty {
             if let Some(default) = &enumeration.default {
@@ -418,7 +416,7 @@ impl<'a> NormalizedWriter<'a> {
                 write_string(&mut self.out, default);
             }
         }
-        self.write_sorted_props(&named.props);
+        self.write_props(&named.props);
         self.out.push('}');
     }
 
@@ -441,7 +439,7 @@ impl<'a> NormalizedWriter<'a> {
             let mut aliases: Vec<&str> = field.aliases.iter().map(String::as_str).collect();
             aliases.sort_by(|a, b| java_order(a, b));
             self.out.push_str(",\"aliases\":");
-            write_string_list(&mut self.out, aliases.into_iter());
+            write_array(&mut self.out, aliases, write_string);
         }
         let default = field
             .default
@@ -451,7 +449,7 @@ impl<'a> NormalizedWriter<'a> {
             self.out.push_str(",\"default\":");
             default.write(&mut self.out);
         }
-        self.write_sorted_props(&field.props);
+        self.write_props(&field.props);
         self.out.push('}');
     }
 
@@ -463,17 +461,6 @@ impl<'a> NormalizedWriter<'a> {
             if *scale != 0 {
                 self.out.push_str(&format!(",\"scale\":{scale}"));
             }
-        }
-    }
-
-    fn write_sorted_props(&mut self, props: &Props) {
-        let mut entries: Vec<(&String, &Value)> = props.iter().collect();
-        entries.sort_by(|(a, _), (b, _)| java_order(a, b));
-        for (key, value) in entries {
-            self.out.push(',');
-            write_string(&mut self.out, key);
-            self.out.push(':');
-            write_value(&mut self.out, value);
         }
     }
 
@@ -583,26 +570,11 @@ impl Datum {
             Datum::Double(double) => write_string(out, &java_double(*double)),
             Datum::Text(text) => write_string(out, text),
             Datum::List(items) => {
-                out.push('[');
-                for (index, item) in items.iter().enumerate() {
-                    if index > 0 {
-                        out.push(',');
-                    }
-                    write_optional(out, item.as_ref());
-                }
-                out.push(']');
+                write_array(out, items.iter().map(Option::as_ref), write_optional)
             }
             Datum::Map(entries) => {
-                out.push('{');
-                for (index, (key, item)) in entries.iter().enumerate() {
-                    if index > 0 {
-                        out.push(',');
-                    }
-                    write_string(out, key);
-                    out.push(':');
-                    write_optional(out, item.as_ref());
-                }
-                out.push('}');
+                let entries = entries.iter().map(|(key, item)| (key, item.as_ref()));
+                write_object(out, entries, write_optional);
             }
         }
     }

@@ -98,29 +98,57 @@ pub(crate) fn write_value(out: &mut String, value: &Value) {
         Value::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
         Value::Number(number) => write_number(out, number),
         Value::String(text) => write_string(out, text),
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_value(out, item);
-            }
-            out.push(']');
-        }
-        Value::Object(entries) => {
-            out.push('{');
-            for (index, (key, item)) in entries.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_string(out, key);
-                out.push(':');
-                write_value(out, item);
-            }
-            out.push('}');
-        }
+        Value::Array(items) => write_array(out, items, write_value),
+        Value::Object(entries) => write_object(out, entries, write_value),
     }
+}
+
+/// Where JSON text is written: the `String` itself, or a printer that owns
+/// it and must be handed whole to the code writing each element, because
+/// that code writes nested types through the printer.
+pub(crate) trait JsonOut {
+    fn out(&mut self) -> &mut String;
+}
+
+impl JsonOut for String {
+    fn out(&mut self) -> &mut String {
+        self
+    }
+}
+
+/// `items` as a JSON array, each written by `write_item`.
+pub(crate) fn write_array<W: JsonOut + ?Sized, T>(
+    writer: &mut W,
+    items: impl IntoIterator<Item = T>,
+    mut write_item: impl FnMut(&mut W, T),
+) {
+    writer.out().push('[');
+    for (index, item) in items.into_iter().enumerate() {
+        if index > 0 {
+            writer.out().push(',');
+        }
+        write_item(writer, item);
+    }
+    writer.out().push(']');
+}
+
+/// `entries` as a JSON object in the order given, each value written by
+/// `write_item`.
+pub(crate) fn write_object<K: AsRef<str>, T>(
+    out: &mut String,
+    entries: impl IntoIterator<Item = (K, T)>,
+    mut write_item: impl FnMut(&mut String, T),
+) {
+    out.push('{');
+    for (index, (key, item)) in entries.into_iter().enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        write_string(out, key.as_ref());
+        out.push(':');
+        write_item(out, item);
+    }
+    out.push('}');
 }
 
 fn write_number(out: &mut String, number: &Number) {

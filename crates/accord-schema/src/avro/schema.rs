@@ -145,21 +145,15 @@ impl Kind {
         Kind::Null,
     ];
 
-    const ALL: [Kind; 14] = [
+    /// The kinds that are not primitives (the Avro specification's complex
+    /// types).
+    const COMPLEX: [Kind; 6] = [
         Kind::Record,
         Kind::Enum,
         Kind::Array,
         Kind::Map,
         Kind::Union,
         Kind::Fixed,
-        Kind::String,
-        Kind::Bytes,
-        Kind::Int,
-        Kind::Long,
-        Kind::Float,
-        Kind::Double,
-        Kind::Boolean,
-        Kind::Null,
     ];
 
     /// The lower-case name used in schemas (`"int"`).
@@ -210,7 +204,7 @@ impl Kind {
 
     /// Whether `name` is the name of any type (`record`, `int`, …).
     pub(crate) fn is_type_name(name: &str) -> bool {
-        Kind::ALL.iter().any(|kind| kind.name() == name)
+        Kind::primitive(name).is_some() || Kind::COMPLEX.iter().any(|kind| kind.name() == name)
     }
 }
 
