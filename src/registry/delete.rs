@@ -26,18 +26,25 @@ impl Registry {
         }
     }
 
-    async fn ensure_mode_allows_delete(
+    /// The subject's versions, once its mode allows deletes and it has any.
+    async fn versions_to_delete(
         &self,
         queries: &mut Queries<'_>,
         subject: &Subject,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<Vec<VersionRecord>, RegistryError> {
         let mode = self
             .effective_mode_in(queries, &Scope::Subject(subject.clone()))
             .await?;
         if mode.is_read_only() {
             return Err(read_only(&subject.qualified()));
         }
-        Ok(())
+        let versions = queries
+            .subject_versions(&subject.context, &subject.name)
+            .await?;
+        if versions.is_empty() {
+            return Err(RegistryError::SubjectNotFound(subject.qualified()));
+        }
+        Ok(versions)
     }
 
     /// `DELETE /subjects/{s}/versions/{v}`: returns the deleted version.
@@ -49,14 +56,7 @@ impl Registry {
     ) -> Result<i64, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        self.ensure_mode_allows_delete(&mut queries, subject)
-            .await?;
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        if versions.is_empty() {
-            return Err(RegistryError::SubjectNotFound(subject.qualified()));
-        }
+        let versions = self.versions_to_delete(&mut queries, subject).await?;
         let version = match spec {
             VersionSpec::Latest => versions.iter().rev().find(|v| !v.deleted),
             VersionSpec::Number(n) => versions.iter().find(|v| v.version == n),
@@ -111,14 +111,7 @@ impl Registry {
     ) -> Result<Vec<i64>, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        self.ensure_mode_allows_delete(&mut queries, subject)
-            .await?;
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        if versions.is_empty() {
-            return Err(RegistryError::SubjectNotFound(subject.qualified()));
-        }
+        let versions = self.versions_to_delete(&mut queries, subject).await?;
         let any_live = versions.iter().any(|v| !v.deleted);
         let deleted: Vec<i64> = if permanent {
             if any_live {
