@@ -16,6 +16,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error("HTTP 415 Unsupported Media Type")]
     UnsupportedMediaType,
+    #[error("Context name cannot contain a colon")]
+    ContextNameWithColon,
     /// The body is not JSON, or not JSON of the expected shape.
     #[error("{0}")]
     MalformedBody(String),
@@ -42,6 +44,7 @@ impl ApiError {
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, 404),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, 405),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 415),
+            ApiError::ContextNameWithColon => (StatusCode::BAD_REQUEST, 400),
             ApiError::MalformedBody(_) => (StatusCode::BAD_REQUEST, 400),
             ApiError::MissingBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, 422),
             ApiError::BodyTooLarge => (StatusCode::UNPROCESSABLE_ENTITY, 42209),

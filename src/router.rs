@@ -34,7 +34,12 @@ pub fn normalize_path(mut request: Request) -> Request {
         .filter(|segment| !segment.is_empty())
         .collect();
     let (segments, extra_query) = match segments.as_slice() {
-        ["contexts", context, rest @ ..] if !rest.is_empty() => context_scoped(context, rest),
+        // A context name with a colon is left for the contexts router to refuse.
+        ["contexts", context, rest @ ..]
+            if !rest.is_empty() && !context.contains("%3A") && !context.contains(':') =>
+        {
+            context_scoped(context, rest)
+        }
         _ => {
             if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
                 return request;

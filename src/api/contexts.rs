@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{any, delete, get};
 use axum::Router;
 
 use super::{ok_json, AppState, Params, PathParams};
@@ -14,6 +14,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/contexts", get(list_contexts))
         .route("/contexts/{context}", delete(delete_context))
+        .route(
+            "/contexts/{context}/{*rest}",
+            any(context_scoped_with_colon),
+        )
 }
 
 async fn list_contexts(
@@ -41,4 +45,16 @@ async fn delete_context(
     }
     state.registry.delete_context(name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `/contexts/{ctx}/…` reaches here only when the router did not rewrite it
+/// into a request on qualified subjects: the context name has a colon.
+async fn context_scoped_with_colon(
+    PathParams((context, _)): PathParams<(String, String)>,
+) -> ApiError {
+    if context.contains(':') {
+        ApiError::ContextNameWithColon
+    } else {
+        ApiError::RouteNotFound
+    }
 }

@@ -5,9 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{any, get};
 use axum::Router;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::{json_response, ok_json, AppState, JsonBody};
+use crate::error::ApiError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -24,8 +25,21 @@ async fn root() -> Response {
     ok_json(&json!({}))
 }
 
-async fn root_post(JsonBody(_): JsonBody) -> Response {
-    ok_json(&json!({}))
+/// `POST /` takes an optional map of strings (Confluent's liveness probe
+/// with a body) and answers `{}`.
+async fn root_post(body: Result<JsonBody, ApiError>) -> Result<Response, ApiError> {
+    match body {
+        Err(ApiError::MissingBody(_)) => {}
+        Err(error) => return Err(error),
+        Ok(JsonBody(Value::Object(map)))
+            if map.values().all(|v| !v.is_object() && !v.is_array()) => {}
+        Ok(_) => {
+            return Err(ApiError::MalformedBody(
+                "Expected a JSON object of strings".to_owned(),
+            ))
+        }
+    }
+    Ok(ok_json(&json!({})))
 }
 
 async fn metadata_id() -> Response {

@@ -170,17 +170,8 @@ impl Registry {
             .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
             .await?;
         let normalize = mode != Mode::Import && (normalize || config.normalize);
-        let mut request = request;
-        if request.metadata.is_none() {
-            if let Some(latest) = live.last() {
-                if let Some(schema) = queries
-                    .schema_by_id(&latest.context, latest.schema_id)
-                    .await?
-                {
-                    request.metadata = schema.metadata;
-                }
-            }
-        }
+        // The schema is checked as given: without metadata it belongs to the
+        // compatibility group of versions without one (as in Confluent).
         let candidate = match self
             .prepare(&mut queries, &subject, &request, normalize)
             .await
