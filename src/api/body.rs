@@ -149,8 +149,16 @@ fn references(value: Option<&Value>) -> Result<Vec<SchemaReference>, ApiError> {
         Some(Value::Array(items)) => items
             .iter()
             .map(|item| {
-                let Value::Object(reference) = item else {
-                    return Err(wrong_shape("references[]", "an object", item));
+                let reference = match item {
+                    Value::Object(reference) => reference,
+                    // Jackson reads a null entry as a missing reference (42201).
+                    Value::Null => {
+                        return Err(RegistryError::InvalidSchema(
+                            "Invalid reference: null".to_owned(),
+                        )
+                        .into())
+                    }
+                    other => return Err(wrong_shape("references[]", "an object", other)),
                 };
                 let name = string_field(reference, "name")?;
                 let subject = string_field(reference, "subject")?;
