@@ -178,12 +178,18 @@ impl Registry {
         deleted_only: bool,
     ) -> Result<Vec<i64>, RegistryError> {
         let mut reader = self.store.reader().await?;
-        let versions = reader
-            .queries()
+        let mut queries = reader.queries();
+        let versions = queries
             .subject_versions(&subject.context, &subject.name)
             .await?;
         let wanted = filter_versions(versions.clone(), deleted, deleted_only);
         if wanted.is_empty() && (versions.is_empty() || !(deleted || deleted_only)) {
+            // `:.ctx:` names the context itself: an existing context lists
+            // no versions rather than being an unknown subject.
+            let is_context = subject.name.is_empty() && !subject.in_default_context();
+            if is_context && queries.contexts().await?.contains(&subject.context) {
+                return Ok(Vec::new());
+            }
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
         Ok(wanted.into_iter().map(|v| v.version).collect())
