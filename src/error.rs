@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::registry::RegistryError;
-use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -28,12 +27,6 @@ pub enum ApiError {
     MissingBody(String),
     #[error(transparent)]
     Registry(#[from] RegistryError),
-}
-
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> Self {
-        ApiError::Registry(RegistryError::Store(error))
-    }
 }
 
 impl ApiError {

@@ -38,22 +38,6 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-impl StoreError {
-    /// Whether the error is a violated unique constraint with this name
-    /// (constraint names are the same in both backends' migrations).
-    pub fn is_unique_violation(&self, constraint: &str) -> bool {
-        match self {
-            StoreError::Database(sqlx::Error::Database(db)) => {
-                db.is_unique_violation()
-                    && (db.constraint() == Some(constraint)
-                        // SQLite reports columns, not constraint names.
-                        || db.message().contains("UNIQUE constraint failed"))
-            }
-            _ => false,
-        }
-    }
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -101,10 +85,6 @@ impl Store {
         let store = Store { pool, backend };
         migrate::run(&store).await?;
         Ok(store)
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     /// Answers once the database answers.

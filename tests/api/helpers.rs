@@ -139,16 +139,8 @@ pub struct TestApp {
 /// Starts Accord on `127.0.0.1:0` against a fresh database; `None` when the
 /// backend is unavailable outside CI.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    spawn_app_with(backend, |_| {}).await
-}
-
-pub async fn spawn_app_with(
-    backend: Backend,
-    configure: impl FnOnce(&mut ServeSettings),
-) -> Option<TestApp> {
     let database = TestDatabase::create(backend).await?;
-    let mut settings = ServeSettings::for_database(&database.url);
-    configure(&mut settings);
+    let settings = ServeSettings::for_database(&database.url);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind a random port");
