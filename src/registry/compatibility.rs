@@ -1,6 +1,6 @@
 //! Which versions a level compares against, and the verdict in Confluent's words.
 
-use accord_schema::{CompatibilityLevel, Direction, ParsedSchema};
+use accord_schema::{CheckOptions, CompatibilityLevel, Direction, ParsedSchema};
 use serde_json::Value;
 
 use super::register::{Candidate, RegisterRequest};
@@ -84,10 +84,15 @@ impl Registry {
             }
             let old = self.parse_stored(queries, subject, &schema).await?;
             let messages_for = |direction| -> Vec<String> {
-                ParsedSchema::incompatibilities(&candidate.parsed, &old, direction)
-                    .iter()
-                    .map(|incompatibility| incompatibility.confluent_message())
-                    .collect()
+                ParsedSchema::incompatibilities(
+                    &candidate.parsed,
+                    &old,
+                    direction,
+                    &CheckOptions::default(),
+                )
+                .iter()
+                .map(|incompatibility| incompatibility.confluent_message())
+                .collect()
             };
             let (forward, backward) = match level.directions() {
                 [Direction::Backward] => (Vec::new(), messages_for(Direction::Backward)),

@@ -6,6 +6,6 @@ use crate::SchemaType;
 pub enum SchemaError {
     #[error("{0}")]
     Invalid(String),
-    #[error("Schema type {0} is not supported yet by this Accord build; supported types: AVRO")]
+    #[error("Schema type {0} is not supported by this Accord build")]
     UnsupportedType(SchemaType),
 }

@@ -6,9 +6,13 @@ pub mod avro;
 mod compat;
 mod error;
 mod fingerprint;
+pub mod json_schema;
+pub mod protobuf;
 
 pub use avro::ParseOptions;
-pub use compat::{CompatibilityLevel, Direction, Incompatibility};
+pub use compat::{
+    CheckOptions, CompatibilityLevel, CompatibilityPolicy, Direction, Incompatibility,
+};
 pub use error::SchemaError;
 pub use fingerprint::{guid_from_hex, hash_hex, identity_hash, IdentityInput};
 
@@ -42,9 +46,9 @@ impl SchemaType {
         }
     }
 
-    /// Formats this build can parse and check. Protobuf and JSON Schema come next.
+    /// Formats this build can parse and check, in Confluent's listing order.
     pub fn supported() -> &'static [SchemaType] {
-        &[SchemaType::Avro]
+        &[SchemaType::Json, SchemaType::Protobuf, SchemaType::Avro]
     }
 }
 
@@ -67,6 +71,8 @@ pub struct ResolvedReference<'a> {
 #[derive(Clone, Debug)]
 pub enum ParsedSchema {
     Avro(avro::AvroSchema),
+    Protobuf(protobuf::ProtobufSchema),
+    Json(json_schema::JsonSchema),
 }
 
 impl ParsedSchema {
@@ -91,8 +97,11 @@ impl ParsedSchema {
             SchemaType::Avro => {
                 avro::AvroSchema::parse_with(text, references, options).map(ParsedSchema::Avro)
             }
-            SchemaType::Protobuf | SchemaType::Json => {
-                Err(SchemaError::UnsupportedType(schema_type))
+            SchemaType::Protobuf => {
+                protobuf::ProtobufSchema::parse(text, references).map(ParsedSchema::Protobuf)
+            }
+            SchemaType::Json => {
+                json_schema::JsonSchema::parse(text, references).map(ParsedSchema::Json)
             }
         }
     }
@@ -100,6 +109,8 @@ impl ParsedSchema {
     pub fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
+            ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
+            ParsedSchema::Json(_) => SchemaType::Json,
         }
     }
 
@@ -107,6 +118,8 @@ impl ParsedSchema {
     pub fn canonical(&self) -> String {
         match self {
             ParsedSchema::Avro(schema) => schema.canonical(),
+            ParsedSchema::Protobuf(schema) => schema.canonical(),
+            ParsedSchema::Json(schema) => schema.canonical(),
         }
     }
 
@@ -115,21 +128,36 @@ impl ParsedSchema {
     pub fn normalized(&self) -> String {
         match self {
             ParsedSchema::Avro(schema) => schema.normalized(),
+            ParsedSchema::Protobuf(schema) => schema.normalized(),
+            ParsedSchema::Json(schema) => schema.normalized(),
         }
     }
 
     /// Every incompatibility found when data written with one schema is read
     /// with the other; `direction` says which of `new` and `old` is the reader.
-    /// An empty list means compatible.
+    /// An empty list means compatible. Schemas of different formats are never
+    /// compatible.
     pub fn incompatibilities(
         new: &ParsedSchema,
         old: &ParsedSchema,
         direction: Direction,
+        options: &CheckOptions,
     ) -> Vec<Incompatibility> {
         match (new, old) {
             (ParsedSchema::Avro(new), ParsedSchema::Avro(old)) => {
                 avro::compat::incompatibilities(new, old, direction)
             }
+            (ParsedSchema::Protobuf(new), ParsedSchema::Protobuf(old)) => {
+                protobuf::compat::incompatibilities(new, old, direction)
+            }
+            (ParsedSchema::Json(new), ParsedSchema::Json(old)) => {
+                json_schema::compat::incompatibilities(new, old, direction, options.policy)
+            }
+            _ => vec![Incompatibility::different_schema_type(
+                new.schema_type(),
+                old.schema_type(),
+                direction,
+            )],
         }
     }
 }

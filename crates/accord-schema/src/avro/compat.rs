@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::schema::{AvroSchema, AvroType, Field, Kind, Named, Record, TypeId};
-use crate::{Direction, Incompatibility};
+use crate::{Direction, Incompatibility, SchemaType};
 
 /// Deepest chain of nested type pairs checked: about 1 MB of stack in a
 /// debug build, well within a 2 MB thread. Nesting in one schema's JSON is at
@@ -458,10 +458,13 @@ impl Problem {
             ),
         };
         Incompatibility {
+            schema_type: SchemaType::Avro,
             rule,
             path: self.path.clone(),
             description,
             detail,
+            old_fragment: None,
+            new_fragment: None,
             direction,
             fix,
         }
