@@ -24,6 +24,17 @@ const MAX_DEPTH: usize = 500;
 /// repeated wherever a named type is reused, which can grow exponentially.
 const MAX_REPORTED: usize = 1000;
 
+/// Every incompatibility type Avro's checker reports (Confluent's error types,
+/// and ours for nesting too deep to compare).
+pub const DIFFERENCE_TYPES: &[&str] = &[
+    "NAME_MISMATCH",
+    "FIXED_SIZE_MISMATCH",
+    "MISSING_ENUM_SYMBOLS",
+    "READER_FIELD_MISSING_DEFAULT_VALUE",
+    "TYPE_MISMATCH",
+    "MISSING_UNION_BRANCH",
+];
+
 /// Every incompatibility between `new` and `old`; `direction` says which one
 /// reads data written with the other. Empty when compatible.
 pub fn incompatibilities(

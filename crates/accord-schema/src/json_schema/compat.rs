@@ -3,6 +3,9 @@
 use super::JsonSchema;
 use crate::{CompatibilityPolicy, Direction, Incompatibility};
 
+/// Every difference type of Confluent's JSON Schema `SchemaDiff`, compatible or not.
+pub const DIFFERENCE_TYPES: &[&str] = &[];
+
 /// Every incompatibility between `new` and `old` in `direction` under `policy`.
 pub fn incompatibilities(
     _new: &JsonSchema,
