@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
+use super::canonical::schema_text;
 use super::schema::{AvroSchema, AvroType, Field, Kind, Named, Record, TypeId};
 use crate::{Direction, Incompatibility, SchemaType};
 
@@ -56,7 +57,17 @@ pub fn incompatibilities(
     let roles = Roles::of(direction);
     problems
         .iter()
-        .map(|problem| problem.describe(roles, direction))
+        .map(|problem| {
+            let mut incompatibility = problem.describe(roles, direction);
+            let (reader_fragment, writer_fragment) = problem.fragments(reader, writer);
+            let (new_fragment, old_fragment) = match direction {
+                Direction::Backward => (reader_fragment, writer_fragment),
+                Direction::Forward => (writer_fragment, reader_fragment),
+            };
+            incompatibility.new_fragment = new_fragment;
+            incompatibility.old_fragment = old_fragment;
+            incompatibility
+        })
         .collect()
 }
 
@@ -66,6 +77,8 @@ struct Problem {
     kind: ProblemKind,
     /// JSON pointer into the reader schema.
     path: String,
+    /// The reader and writer types being compared when the problem was found.
+    pair: (TypeId, TypeId),
 }
 
 #[derive(Debug)]
@@ -73,7 +86,7 @@ enum ProblemKind {
     NameMismatch { reader: String, writer: String },
     FixedSizeMismatch { reader: i32, writer: i32 },
     MissingEnumSymbols { symbols: Vec<String> },
-    ReaderFieldMissingDefault { field: String },
+    ReaderFieldMissingDefault { field: String, field_type: TypeId },
     TypeMismatch { reader: Kind, writer: Kind },
     MissingUnionBranch { writer: Kind },
     TooDeep,
@@ -111,7 +124,9 @@ impl Checker<'_> {
         let outcome = match self.memo.get(&(reader, writer)) {
             Some(Some(done)) => Rc::clone(done),
             Some(None) => Outcome::default(),
-            None if self.depth >= MAX_DEPTH => location.problem(ProblemKind::TooDeep),
+            None if self.depth >= MAX_DEPTH => {
+                location.problem(ProblemKind::TooDeep, (reader, writer))
+            }
             None => {
                 self.memo.insert((reader, writer), None);
                 self.depth += 1;
@@ -136,6 +151,7 @@ impl Checker<'_> {
         let reader = &reader_schema.types[reader_id];
         let writer = &writer_schema.types[writer_id];
         let mut problems = Problems::default();
+        let pair = (reader_id, writer_id);
         match (reader, writer) {
             (AvroType::Primitive { kind: r, .. }, AvroType::Primitive { kind: w, .. })
                 if r == w => {}
@@ -146,18 +162,21 @@ impl Checker<'_> {
                 problems.add(&self.check("values", *r, *w, location));
             }
             (AvroType::Fixed(r), AvroType::Fixed(w)) => {
-                problems.add(&check_names(&r.named, &w.named, location));
+                problems.add(&check_names(&r.named, &w.named, location, pair));
                 if r.size != w.size {
                     location.push("size");
-                    problems.add(&location.problem(ProblemKind::FixedSizeMismatch {
-                        reader: r.size,
-                        writer: w.size,
-                    }));
+                    problems.add(&location.problem(
+                        ProblemKind::FixedSizeMismatch {
+                            reader: r.size,
+                            writer: w.size,
+                        },
+                        pair,
+                    ));
                     location.pop();
                 }
             }
             (AvroType::Enum(r), AvroType::Enum(w)) => {
-                problems.add(&check_names(&r.named, &w.named, location));
+                problems.add(&check_names(&r.named, &w.named, location, pair));
                 let mut missing: Vec<String> = w
                     .symbols
                     .iter()
@@ -169,14 +188,15 @@ impl Checker<'_> {
                     missing.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
                     location.push("symbols");
                     problems.add(
-                        &location.problem(ProblemKind::MissingEnumSymbols { symbols: missing }),
+                        &location
+                            .problem(ProblemKind::MissingEnumSymbols { symbols: missing }, pair),
                     );
                     location.pop();
                 }
             }
             (AvroType::Record(r), AvroType::Record(w)) => {
-                problems.add(&check_names(&r.named, &w.named, location));
-                problems.add(&self.check_fields(r, w, writer_id, location));
+                problems.add(&check_names(&r.named, &w.named, location, pair));
+                problems.add(&self.check_fields(r, w, pair, location));
             }
             (AvroType::Union { .. }, AvroType::Union { branches }) => {
                 // Every branch the writer may have used must be readable by
@@ -184,9 +204,12 @@ impl Checker<'_> {
                 for (index, &writer_branch) in branches.iter().enumerate() {
                     location.push(&index.to_string());
                     if !self.check_from_root(reader_id, writer_branch).is_empty() {
-                        problems.add(&location.problem(ProblemKind::MissingUnionBranch {
-                            writer: writer_schema.types[writer_branch].kind(),
-                        }));
+                        problems.add(&location.problem(
+                            ProblemKind::MissingUnionBranch {
+                                writer: writer_schema.types[writer_branch].kind(),
+                            },
+                            (reader_id, writer_branch),
+                        ));
                     }
                     location.pop();
                 }
@@ -201,16 +224,22 @@ impl Checker<'_> {
                     self.check_from_root(reader_branch, writer_id).is_empty()
                 });
                 if !readable {
-                    problems.add(&location.problem(ProblemKind::MissingUnionBranch {
-                        writer: writer.kind(),
-                    }));
+                    problems.add(&location.problem(
+                        ProblemKind::MissingUnionBranch {
+                            writer: writer.kind(),
+                        },
+                        pair,
+                    ));
                 }
             }
             _ if is_promotable(writer.kind(), reader.kind()) => {}
-            _ => problems.add(&location.problem(ProblemKind::TypeMismatch {
-                reader: reader.kind(),
-                writer: writer.kind(),
-            })),
+            _ => problems.add(&location.problem(
+                ProblemKind::TypeMismatch {
+                    reader: reader.kind(),
+                    writer: writer.kind(),
+                },
+                pair,
+            )),
         }
         problems.into_outcome()
     }
@@ -221,9 +250,10 @@ impl Checker<'_> {
         &mut self,
         reader: &Record,
         writer: &Record,
-        writer_id: TypeId,
+        pair: (TypeId, TypeId),
         location: &mut Location,
     ) -> Outcome {
+        let writer_id = pair.1;
         let mut problems = Problems::default();
         location.push("fields");
         for (position, reader_field) in reader.fields.iter().enumerate() {
@@ -238,9 +268,13 @@ impl Checker<'_> {
                 None if has_enum_default(&self.reader.types[reader_field.ty]) => {
                     problems.add(&self.check("type", reader_field.ty, writer_id, location));
                 }
-                None => problems.add(&location.problem(ProblemKind::ReaderFieldMissingDefault {
-                    field: reader_field.name.clone(),
-                })),
+                None => problems.add(&location.problem(
+                    ProblemKind::ReaderFieldMissingDefault {
+                        field: reader_field.name.clone(),
+                        field_type: reader_field.ty,
+                    },
+                    pair,
+                )),
             }
             location.pop();
         }
@@ -264,7 +298,12 @@ fn has_enum_default(ty: &AvroType) -> bool {
 
 /// Named types match by unqualified name, or when the reader lists the
 /// writer's full name among its aliases.
-fn check_names(reader: &Named, writer: &Named, location: &mut Location) -> Outcome {
+fn check_names(
+    reader: &Named,
+    writer: &Named,
+    location: &mut Location,
+    pair: (TypeId, TypeId),
+) -> Outcome {
     let matches = reader.name.name == writer.name.name
         || reader
             .aliases
@@ -274,10 +313,13 @@ fn check_names(reader: &Named, writer: &Named, location: &mut Location) -> Outco
         return Outcome::default();
     }
     location.push("name");
-    let outcome = location.problem(ProblemKind::NameMismatch {
-        reader: reader.name.full.clone(),
-        writer: writer.name.full.clone(),
-    });
+    let outcome = location.problem(
+        ProblemKind::NameMismatch {
+            reader: reader.name.full.clone(),
+            writer: writer.name.full.clone(),
+        },
+        pair,
+    );
     location.pop();
     outcome
 }
@@ -324,7 +366,7 @@ impl Location {
     }
 
     /// A single problem at the current path.
-    fn problem(&self, kind: ProblemKind) -> Outcome {
+    fn problem(&self, kind: ProblemKind, pair: (TypeId, TypeId)) -> Outcome {
         let tokens: Vec<String> = self
             .0
             .iter()
@@ -334,6 +376,7 @@ impl Location {
         Rc::new(vec![Rc::new(Problem {
             kind,
             path: format!("/{}", tokens.join("/")),
+            pair,
         })])
     }
 }
@@ -360,7 +403,41 @@ impl Roles {
     }
 }
 
+/// Longest fragment quoted in an explanation; a whole record type can be big.
+const MAX_FRAGMENT_CHARS: usize = 1000;
+
+fn fragment(text: String) -> String {
+    match text.char_indices().nth(MAX_FRAGMENT_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
 impl Problem {
+    /// The reader's and the writer's text at the problem: the two types
+    /// compared, or for a missing field the reader's field and nothing.
+    fn fragments(
+        &self,
+        reader: &AvroSchema,
+        writer: &AvroSchema,
+    ) -> (Option<String>, Option<String>) {
+        let (reader_type, writer_type) = self.pair;
+        match &self.kind {
+            ProblemKind::ReaderFieldMissingDefault { field, field_type } => {
+                let field_json = format!(
+                    "{{\"name\":{},\"type\":{}}}",
+                    serde_json::Value::from(field.as_str()),
+                    schema_text(&reader.types, *field_type)
+                );
+                (Some(fragment(field_json)), None)
+            }
+            _ => (
+                Some(fragment(schema_text(&reader.types, reader_type))),
+                Some(fragment(schema_text(&writer.types, writer_type))),
+            ),
+        }
+    }
+
     fn describe(&self, roles: Roles, direction: Direction) -> Incompatibility {
         let Roles { reader, writer } = roles;
         let path = &self.path;
@@ -410,7 +487,7 @@ impl Problem {
                     },
                 )
             }
-            ProblemKind::ReaderFieldMissingDefault { field } => (
+            ProblemKind::ReaderFieldMissingDefault { field, .. } => (
                 "READER_FIELD_MISSING_DEFAULT_VALUE",
                 format!(
                     "The field '{field}' at path '{path}' in the {reader} schema has no default value and is missing in the {writer} schema"
