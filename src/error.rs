@@ -58,7 +58,9 @@ impl ApiError {
                 | R::ReferenceNotFound { .. }
                 | R::InvalidVersionInBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42201),
                 R::InvalidVersion(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42202),
-                R::InvalidCompatibilityLevel => (StatusCode::UNPROCESSABLE_ENTITY, 42203),
+                R::InvalidCompatibilityLevel | R::InvalidCompatibilityPolicy => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, 42203)
+                }
                 R::InvalidMode => (StatusCode::UNPROCESSABLE_ENTITY, 42204),
                 R::OperationNotPermitted(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42205),
                 R::ReferenceExists(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42206),

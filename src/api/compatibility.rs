@@ -1,15 +1,16 @@
 //! `/compatibility/subjects/{s}/versions[/{v}]`.
 
+use accord_schema::Direction;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::body::register_request;
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{Subject, VersionSpec};
+use crate::registry::{Finding, Subject, VersionSpec};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -65,9 +66,45 @@ async fn check(
             verbose,
         )
         .await?;
-    Ok(if verbose {
-        ok_json(&json!({ "is_compatible": report.is_compatible, "messages": report.messages }))
-    } else {
-        ok_json(&json!({ "is_compatible": report.is_compatible }))
+    let mut answer = Map::new();
+    answer.insert("is_compatible".into(), report.is_compatible.into());
+    if verbose {
+        answer.insert("messages".into(), json!(report.messages));
+    }
+    if params.flag("explain") {
+        let explained: Vec<Value> = report.findings.iter().map(explanation).collect();
+        answer.insert("incompatibilities".into(), Value::Array(explained));
+    }
+    Ok(ok_json(&Value::Object(answer)))
+}
+
+/// One finding as `explain=true` returns it: what breaks, where, for whom,
+/// and how to fix it.
+fn explanation(finding: &Finding) -> Value {
+    let incompatibility = &finding.incompatibility;
+    let version = finding.version;
+    let (direction, breaks) = match incompatibility.direction {
+        Direction::Backward => (
+            "BACKWARD",
+            format!("data written with version {version} cannot be read with the new schema"),
+        ),
+        Direction::Forward => (
+            "FORWARD",
+            format!(
+                "data written with the new schema cannot be read by readers still on version {version}"
+            ),
+        ),
+    };
+    json!({
+        "version": version,
+        "rule": incompatibility.rule,
+        "path": incompatibility.path,
+        "direction": direction,
+        "breaks": breaks,
+        "description": incompatibility.description,
+        "detail": incompatibility.detail,
+        "old": incompatibility.old_fragment,
+        "new": incompatibility.new_fragment,
+        "fix": incompatibility.fix,
     })
 }

@@ -8,7 +8,9 @@ use serde_json::{json, Value};
 
 use super::{ok_json, raw_schema, schema_json, AppState, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, qualify, SchemaView, SubjectListFilter, DEFAULT_CONTEXT};
+use crate::registry::{
+    page, qualify, SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT,
+};
 use crate::store::VersionRecord;
 
 pub fn router() -> Router<AppState> {
@@ -50,7 +52,11 @@ async fn find_by_id(
     let id = parse_id(raw_id)?;
     Ok(state
         .registry
-        .schema_by_id(id, params.get("subject"))
+        .schema_by_id(
+            id,
+            params.get("subject"),
+            SchemaFormat::from_param(params.get("format")),
+        )
         .await?)
 }
 

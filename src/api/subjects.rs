@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use super::body::register_request;
 use super::{ok_json, raw_schema, schema_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, SchemaView, Subject, SubjectListFilter, VersionSpec};
+use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -148,7 +148,12 @@ async fn find_version(
         .await?;
     Ok(state
         .registry
-        .get_version(&subject, version, params.flag("deleted"))
+        .get_version(
+            &subject,
+            version,
+            params.flag("deleted"),
+            SchemaFormat::from_param(params.get("format")),
+        )
         .await?)
 }
 

@@ -1,6 +1,6 @@
 //! Which versions a level compares against, and the verdict in Confluent's words.
 
-use accord_schema::{CheckOptions, CompatibilityLevel, Direction, ParsedSchema};
+use accord_schema::{CheckOptions, CompatibilityLevel, Direction, Incompatibility, ParsedSchema};
 use serde_json::Value;
 
 use super::register::{Candidate, RegisterRequest};
@@ -16,6 +16,16 @@ pub struct CompatibilityReport {
     /// Confluent-style messages: per difference, then the old version, the
     /// old schema and the level; empty when compatible.
     pub messages: Vec<String>,
+    /// The same differences, structured, each with the version it was found
+    /// against.
+    pub findings: Vec<Finding>,
+}
+
+/// One incompatibility with the version of the subject it breaks against.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub version: i64,
+    pub incompatibility: Incompatibility,
 }
 
 impl CompatibilityReport {
@@ -23,6 +33,7 @@ impl CompatibilityReport {
         CompatibilityReport {
             is_compatible: true,
             messages: Vec::new(),
+            findings: Vec::new(),
         }
     }
 }
@@ -77,30 +88,35 @@ impl Registry {
             }
         }
         let mut messages = Vec::new();
+        let mut findings = Vec::new();
+        let options = CheckOptions {
+            policy: config.policy,
+        };
         for (version, schema) in schemas {
+            let found = |incompatibility| Finding {
+                version: version.version,
+                incompatibility,
+            };
             if schema.schema_type != candidate.schema_type.as_str() {
-                messages.push("Incompatible because of different schema type".to_owned());
+                let old_type = accord_schema::SchemaType::from_wire(&schema.schema_type)
+                    .unwrap_or(candidate.schema_type);
+                let mismatch = Incompatibility::different_schema_type(
+                    candidate.schema_type,
+                    old_type,
+                    level.directions()[0],
+                );
+                messages.push(mismatch.confluent_message());
+                findings.push(found(mismatch));
                 break;
             }
             let old = self.parse_stored(queries, subject, &schema).await?;
-            let messages_for = |direction| -> Vec<String> {
-                ParsedSchema::incompatibilities(
-                    &candidate.parsed,
-                    &old,
-                    direction,
-                    &CheckOptions::default(),
-                )
-                .iter()
-                .map(|incompatibility| incompatibility.confluent_message())
-                .collect()
+            let check = |direction| {
+                ParsedSchema::incompatibilities(&candidate.parsed, &old, direction, &options)
             };
             let (forward, backward) = match level.directions() {
-                [Direction::Backward] => (Vec::new(), messages_for(Direction::Backward)),
-                [Direction::Forward] => (messages_for(Direction::Forward), Vec::new()),
-                _ => (
-                    messages_for(Direction::Forward),
-                    messages_for(Direction::Backward),
-                ),
+                [Direction::Backward] => (Vec::new(), check(Direction::Backward)),
+                [Direction::Forward] => (check(Direction::Forward), Vec::new()),
+                _ => (check(Direction::Forward), check(Direction::Backward)),
             };
             // Confluent reports a FULL check's forward problems first, and
             // adds the old version and schema only after backward ones (or
@@ -108,8 +124,10 @@ impl Registry {
             let trailer = !backward.is_empty()
                 || (level.directions() == [Direction::Forward] && !forward.is_empty());
             let failed = !forward.is_empty() || !backward.is_empty();
-            messages.extend(forward);
-            messages.extend(backward);
+            for incompatibility in forward.into_iter().chain(backward) {
+                messages.push(incompatibility.confluent_message());
+                findings.push(found(incompatibility));
+            }
             if failed && !trailer {
                 break;
             }
@@ -138,6 +156,7 @@ impl Registry {
         Ok(CompatibilityReport {
             is_compatible: false,
             messages,
+            findings,
         })
     }
 
@@ -186,6 +205,7 @@ impl Registry {
                 return Ok(CompatibilityReport {
                     is_compatible: false,
                     messages: vec![message],
+                    findings: Vec::new(),
                 })
             }
             Err(error) => return Err(error),

@@ -43,6 +43,8 @@ pub enum RegistryError {
     InvalidVersion(String),
     #[error("Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive")]
     InvalidCompatibilityLevel,
+    #[error("Invalid compatibility policy. Valid values are STRICT and LENIENT")]
+    InvalidCompatibilityPolicy,
     #[error("Invalid mode. Valid values are READWRITE, READONLY, and IMPORT.")]
     InvalidMode,
     #[error("{0}")]

@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex};
 
 use accord_schema::{CompatibilityLevel, ParsedSchema};
 
-pub use compatibility::CompatibilityReport;
+pub use compatibility::{CompatibilityReport, Finding};
 pub use error::RegistryError;
-pub use read::{page, SchemaView, SubjectListFilter};
+pub use read::{page, SchemaFormat, SchemaView, SubjectListFilter};
 pub use register::{RegisterRequest, Registered};
 pub use settings::{Mode, Scope};
 pub use subject::{qualify, Subject, VersionSpec, DEFAULT_CONTEXT};

@@ -1,6 +1,6 @@
 //! Reads: subjects, versions, schemas by id or GUID, contexts.
 
-use accord_schema::guid_from_hex;
+use accord_schema::{guid_from_hex, ParsedSchema, SchemaType};
 
 use super::subject::{qualify, split_context, Subject, VersionSpec, DEFAULT_CONTEXT};
 use super::{Registry, RegistryError};
@@ -35,6 +35,29 @@ impl SchemaView {
             rule_set: schema.rule_set,
             guid: guid_from_hex(&schema.content_hash),
             deleted: version.is_some_and(|v| v.deleted),
+        }
+    }
+}
+
+/// The `format` query parameter of the schema-reading endpoints. It only
+/// changes Protobuf schemas; other formats are returned as stored, and an
+/// unknown value is ignored, as Confluent does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SchemaFormat {
+    #[default]
+    Stored,
+    /// Base64 of the schema's `FileDescriptorProto`.
+    Serialized,
+    /// The text without extension ranges and `extend` blocks.
+    IgnoreExtensions,
+}
+
+impl SchemaFormat {
+    pub fn from_param(format: Option<&str>) -> SchemaFormat {
+        match format {
+            Some("serialized") => SchemaFormat::Serialized,
+            Some("ignore_extensions") => SchemaFormat::IgnoreExtensions,
+            _ => SchemaFormat::Stored,
         }
     }
 }
@@ -227,6 +250,7 @@ impl Registry {
         subject: &Subject,
         spec: VersionSpec,
         deleted: bool,
+        format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut queries = reader.queries();
@@ -234,11 +258,37 @@ impl Registry {
             .versions_resolving_context(&mut queries, subject, deleted)
             .await?;
         let version = Self::pick_version(&subject, &versions, spec, deleted)?;
-        let schema = queries
+        let mut schema = queries
             .schema_by_id(&version.context, version.schema_id)
             .await?
             .ok_or_else(|| RegistryError::Internal(format!("version {version:?} has no schema")))?;
+        schema.schema = self.render(&mut queries, &schema, format).await?;
         Ok(SchemaView::of(schema, Some(&version)))
+    }
+
+    /// The schema's text in the requested format.
+    async fn render(
+        &self,
+        queries: &mut Queries<'_>,
+        schema: &SchemaRecord,
+        format: SchemaFormat,
+    ) -> Result<String, RegistryError> {
+        if format == SchemaFormat::Stored || schema.schema_type != SchemaType::Protobuf.as_str() {
+            return Ok(schema.schema.clone());
+        }
+        let subject = Subject {
+            context: schema.context.clone(),
+            name: String::new(),
+        };
+        let parsed = self.parse_stored(queries, &subject, schema).await?;
+        let ParsedSchema::Protobuf(protobuf) = parsed.as_ref() else {
+            return Ok(schema.schema.clone());
+        };
+        Ok(match format {
+            SchemaFormat::Serialized => protobuf.serialized(),
+            SchemaFormat::IgnoreExtensions => protobuf.without_extensions(),
+            SchemaFormat::Stored => schema.schema.clone(),
+        })
     }
 
     /// The context an id is looked up in, given the optional `subject` query
@@ -286,11 +336,12 @@ impl Registry {
         &self,
         id: i64,
         subject: Option<&str>,
+        format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
         let mut reader = self.store.reader().await?;
-        let schema = self
-            .find_schema_by_id(&mut reader.queries(), id, subject)
-            .await?;
+        let mut queries = reader.queries();
+        let mut schema = self.find_schema_by_id(&mut queries, id, subject).await?;
+        schema.schema = self.render(&mut queries, &schema, format).await?;
         Ok(SchemaView::of(schema, None))
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use accord_schema::CompatibilityLevel;
+use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
 use serde_json::{Map, Value};
 
 use super::subject::{context_scope, Subject};
@@ -152,6 +152,7 @@ pub struct EffectiveConfig {
     pub normalize: bool,
     pub validate_fields: bool,
     pub compatibility_group: Option<String>,
+    pub policy: CompatibilityPolicy,
 }
 
 impl Registry {
@@ -201,6 +202,11 @@ impl Registry {
                 .get("compatibilityGroup")
                 .and_then(Value::as_str)
                 .map(str::to_owned),
+            policy: fields
+                .get("compatibilityPolicy")
+                .and_then(Value::as_str)
+                .and_then(|policy| CompatibilityPolicy::from_str(policy).ok())
+                .unwrap_or_default(),
         })
     }
 
@@ -266,6 +272,10 @@ impl Registry {
         if let Some(Value::String(level)) = request.get("compatibility") {
             CompatibilityLevel::from_str(level)
                 .map_err(|()| RegistryError::InvalidCompatibilityLevel)?;
+        }
+        if let Some(Value::String(policy)) = request.get("compatibilityPolicy") {
+            CompatibilityPolicy::from_str(policy)
+                .map_err(|()| RegistryError::InvalidCompatibilityPolicy)?;
         }
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();

@@ -78,4 +78,17 @@ impl ProtobufSchema {
     pub fn normalized(&self) -> String {
         self.text.clone()
     }
+
+    /// Base64 of the main file's `FileDescriptorProto`.
+    pub fn serialized(&self) -> String {
+        use base64::Engine;
+        use prost::Message;
+        base64::engine::general_purpose::STANDARD
+            .encode(self.file().file_descriptor_proto().encode_to_vec())
+    }
+
+    /// The text without extension ranges and `extend` blocks.
+    pub fn without_extensions(&self) -> String {
+        self.text.clone()
+    }
 }
