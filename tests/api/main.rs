@@ -9,3 +9,4 @@ mod concurrency;
 mod conformance;
 mod openapi;
 mod python_client;
+mod rust_client;
