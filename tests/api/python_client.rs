@@ -1,10 +1,13 @@
-//! The real confluent-kafka Python client against Accord, end to end: it
-//! registers through the Avro serializer, decodes with a fresh client, and
-//! drives the config, compatibility, lookup and delete calls
-//! (`tests/python/confluent_client_check.py`).
+//! The real confluent-kafka Python client against Accord, end to end:
+//! - `tests/python/confluent_client_check.py` registers through the Avro
+//!   serializer, decodes with a fresh client, and drives the config,
+//!   compatibility, lookup and delete calls;
+//! - `tests/python/confluent_protobuf_json_check.py` runs the Protobuf
+//!   serializer and deserializer on a message that imports another registered
+//!   file and `google.protobuf.Timestamp`, and the JSON Schema ones.
 //!
 //! The interpreter comes from `ACCORD_PYTHON`, else `<repo>/.venv/bin/python`
-//! (`.ci/run` creates it with `confluent-kafka[avro,schemaregistry]`).
+//! (`.ci/run` creates it with `confluent-kafka[avro,json,protobuf,schemaregistry]`).
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -23,8 +26,10 @@ fn python() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
 }
 
-fn script() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/confluent_client_check.py")
+fn script(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(name)
 }
 
 struct Finished {
@@ -79,7 +84,9 @@ fn probe(python: &Path) -> Result<(), String> {
     let mut command = Command::new(python);
     command.args([
         "-c",
-        "import confluent_kafka, confluent_kafka.schema_registry.avro; print(confluent_kafka.version())",
+        "import confluent_kafka, confluent_kafka.schema_registry.avro, \
+         confluent_kafka.schema_registry.protobuf, confluent_kafka.schema_registry.json_schema; \
+         print(confluent_kafka.version())",
     ]);
     match run(command, Duration::from_secs(60)) {
         Err(error) => Err(format!(
@@ -91,7 +98,7 @@ fn probe(python: &Path) -> Result<(), String> {
             Ok(())
         }
         Ok(done) => Err(format!(
-            "{} cannot import confluent_kafka[avro,schemaregistry]: {}",
+            "{} cannot import confluent_kafka[avro,json,protobuf,schemaregistry]: {}",
             python.display(),
             done.stderr.trim()
         )),
@@ -99,13 +106,23 @@ fn probe(python: &Path) -> Result<(), String> {
 }
 
 async fn confluent_kafka_client_end_to_end(app: TestApp) {
+    run_script(app, "confluent_client_check.py").await;
+}
+
+async fn confluent_kafka_protobuf_and_json(app: TestApp) {
+    run_script(app, "confluent_protobuf_json_check.py").await;
+}
+
+/// Runs one client script against `app` and fails with its output unless it
+/// passes.
+async fn run_script(app: TestApp, name: &'static str) {
     let python = python();
     let address = app.address.clone();
     // The server runs on this runtime: do the blocking work elsewhere.
     let outcome = tokio::task::spawn_blocking(move || {
         probe(&python)?;
         let mut command = Command::new(&python);
-        command.arg(script()).arg(&address);
+        command.arg(script(name)).arg(&address);
         Ok::<_, String>(
             run(command, SCRIPT_DEADLINE)
                 .unwrap_or_else(|error| panic!("cannot run {}: {error}", python.display())),
@@ -123,7 +140,7 @@ async fn confluent_kafka_client_end_to_end(app: TestApp) {
         stderr,
     } = done;
     let report = format!(
-        "backend {:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
+        "{name}, backend {:?}\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}",
         app.backend
     );
     match status {
@@ -138,4 +155,7 @@ async fn confluent_kafka_client_end_to_end(app: TestApp) {
     }
 }
 
-crate::backend_tests!(confluent_kafka_client_end_to_end);
+crate::backend_tests!(
+    confluent_kafka_client_end_to_end,
+    confluent_kafka_protobuf_and_json
+);
