@@ -495,7 +495,7 @@ async fn root_and_probes(s: &mut Session<'_>) {
         (M::GET, "/v1/metadata/version", Body::None, Status(200)),
         (M::GET, "/health", Body::None, Answer(json!({ "status": "UP" }))),
         (M::GET, "/master_available", Body::None, Status(200)),
-        (M::GET, "/schemas/types", Body::None, Answer(json!(["AVRO"]))),
+        (M::GET, "/schemas/types", Body::None, Answer(json!(["JSON", "PROTOBUF", "AVRO"]))),
     ]).await;
     for method in [M::GET, M::POST, M::PUT, M::DELETE, M::PATCH] {
         for path in ["/associations", "/associations/resources/-/topic1"] {
@@ -868,6 +868,30 @@ async fn compatibility(s: &mut Session<'_>) {
             .as_array()
             .is_some_and(|m| !m.is_empty()),
         "{verbose}"
+    );
+    for path in [
+        "/compatibility/subjects/users-value/versions?explain=true",
+        "/compatibility/subjects/users-value/versions/latest?explain=true&verbose=true",
+    ] {
+        let explained = s.post(path, Body::Json(&incompatible)).await;
+        let found = explained["incompatibilities"]
+            .as_array()
+            .expect("incompatibilities");
+        assert!(!found.is_empty(), "{explained}");
+        assert!(
+            found
+                .iter()
+                .all(|f| f["fix"].as_str().is_some_and(|fix| !fix.is_empty())),
+            "{explained}"
+        );
+    }
+    assert_eq!(
+        s.post(
+            &format!("{all}?explain=true"),
+            Body::Json(&schema_body(USER_V2))
+        )
+        .await,
+        json!({ "is_compatible": true, "incompatibilities": [] })
     );
     #[rustfmt::skip]
     s.run([
