@@ -287,14 +287,13 @@ struct Types {
     /// Messages in declaration order; the position is Confluent's message index.
     messages: Vec<MessageDescriptor>,
     enums: Vec<EnumDescriptor>,
+    message_index: HashMap<String, usize>,
+    enum_index: HashMap<String, usize>,
 }
 
 impl Types {
     fn of_file(file: &FileDescriptor) -> Types {
-        Types {
-            messages: file.messages().collect(),
-            enums: file.enums().collect(),
-        }
+        Types::new(file.messages().collect(), file.enums().collect())
     }
 
     /// Nested types, without map entries and groups (Wire has neither as
@@ -305,28 +304,43 @@ impl Types {
             .filter(FieldDescriptor::is_group)
             .filter_map(|field| field.kind().as_message().map(|m| m.full_name().to_owned()))
             .collect();
-        Types {
-            messages: message
+        Types::new(
+            message
                 .child_messages()
                 .filter(|child| {
                     !child.is_map_entry() && !groups.iter().any(|group| group == child.full_name())
                 })
                 .collect(),
-            enums: message.child_enums().collect(),
+            message.child_enums().collect(),
+        )
+    }
+
+    fn new(messages: Vec<MessageDescriptor>, enums: Vec<EnumDescriptor>) -> Types {
+        let message_index = messages
+            .iter()
+            .enumerate()
+            .map(|(index, message)| (message.name().to_owned(), index))
+            .collect();
+        let enum_index = enums
+            .iter()
+            .enumerate()
+            .map(|(index, enumeration)| (enumeration.name().to_owned(), index))
+            .collect();
+        Types {
+            messages,
+            enums,
+            message_index,
+            enum_index,
         }
     }
 
     fn message(&self, name: &str) -> Option<(usize, &MessageDescriptor)> {
-        self.messages
-            .iter()
-            .enumerate()
-            .find(|(_, message)| message.name() == name)
+        let index = *self.message_index.get(name)?;
+        Some((index, &self.messages[index]))
     }
 
     fn enumeration(&self, name: &str) -> Option<&EnumDescriptor> {
-        self.enums
-            .iter()
-            .find(|enumeration| enumeration.name() == name)
+        self.enum_index.get(name).map(|&index| &self.enums[index])
     }
 
     fn message_names(&self) -> JavaHashSet<String> {
@@ -347,7 +361,7 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> JavaHashSet<String> {
 }
 
 /// The union of two Java key sets, as `new HashSet<>(a.keySet()); addAll(b.keySet())`.
-fn union<K: super::java_order::JavaHash + PartialEq + Clone>(
+fn union<K: super::java_order::JavaHash + std::hash::Hash + Eq + Clone>(
     original: &JavaHashSet<K>,
     update: &JavaHashSet<K>,
 ) -> Vec<K> {
@@ -395,8 +409,13 @@ fn numbers(fields: &[FieldDescriptor]) -> JavaHashSet<u32> {
     set
 }
 
-fn by_number(fields: &[FieldDescriptor], number: u32) -> Option<&FieldDescriptor> {
-    fields.iter().find(|field| field.number() == number)
+/// Fields by number (Wire's `Map<Integer, FieldElement>`).
+fn by_number(fields: &[FieldDescriptor]) -> HashMap<u32, &FieldDescriptor> {
+    fields.iter().map(|field| (field.number(), field)).collect()
+}
+
+fn by_name(oneofs: &[OneofDescriptor]) -> HashMap<&str, &OneofDescriptor> {
+    oneofs.iter().map(|oneof| (oneof.name(), oneof)).collect()
 }
 
 struct Differ {
@@ -541,6 +560,11 @@ impl Differ {
         let update_oneofs = real_oneofs(update);
         let original_oneof_members: Vec<FieldDescriptor> =
             original_oneofs.iter().flat_map(oneof_fields).collect();
+        let original_plain_by_number = by_number(&original_plain);
+        let update_plain_by_number = by_number(&update_plain);
+        let original_members_by_number = by_number(&original_oneof_members);
+        let original_oneofs_by_name = by_name(&original_oneofs);
+        let update_oneofs_by_name = by_name(&update_oneofs);
 
         // Each oneof of the update may take over at most one plain field of
         // the original, and then no member of an original oneof.
@@ -551,7 +575,7 @@ impl Differ {
             for field in oneof_fields(oneof) {
                 if original_numbers.remove(&field.number()) {
                     moved.push(field);
-                } else if by_number(&original_oneof_members, field.number()).is_some() {
+                } else if original_members_by_number.contains_key(&field.number()) {
                     existing += 1;
                 }
             }
@@ -563,10 +587,7 @@ impl Differ {
                 None
             };
             if let Some(kind) = kind {
-                let original_oneof = original_oneofs
-                    .iter()
-                    .find(|candidate| candidate.name() == oneof.name())
-                    .cloned();
+                let original_oneof = original_oneofs_by_name.get(oneof.name()).copied().cloned();
                 self.add(
                     kind,
                     Site::Oneof {
@@ -583,8 +604,8 @@ impl Differ {
         let oneof_names = |oneofs: &[OneofDescriptor]| names(oneofs.iter().map(|o| o.name()));
         for name in union(&oneof_names(&original_oneofs), &oneof_names(&update_oneofs)) {
             self.enter(name.clone());
-            let original_oneof = original_oneofs.iter().find(|o| o.name() == name);
-            let update_oneof = update_oneofs.iter().find(|o| o.name() == name);
+            let original_oneof = original_oneofs_by_name.get(name.as_str()).copied();
+            let update_oneof = update_oneofs_by_name.get(name.as_str()).copied();
             match (original_oneof, update_oneof) {
                 (Some(original), None) => self.add(
                     DifferenceType::OneofRemoved,
@@ -612,9 +633,11 @@ impl Differ {
 
         for number in union(&original_numbers, &update_numbers) {
             self.enter(number.to_string());
-            let original_field =
-                by_number(&original_plain, number).filter(|_| original_numbers.contains(&number));
-            let update_field = by_number(&update_plain, number);
+            let original_field = original_plain_by_number
+                .get(&number)
+                .copied()
+                .filter(|_| original_numbers.contains(&number));
+            let update_field = update_plain_by_number.get(&number).copied();
             match (original_field, update_field) {
                 (Some(original), None) => {
                     let kind = if written_label(original) == Some(Label::Required) {
@@ -633,7 +656,7 @@ impl Differ {
                 (None, Some(update)) => {
                     let kind = if written_label(update) == Some(Label::Required) {
                         DifferenceType::RequiredFieldAdded
-                    } else if by_number(&original_oneof_members, number).is_some() {
+                    } else if original_members_by_number.contains_key(&number) {
                         // Confluent 7.9 reports a FIELD_ADDED here; later
                         // versions name the move. Both are compatible.
                         DifferenceType::OneofFieldMovedToTopLevel
@@ -660,11 +683,13 @@ impl Differ {
         let messages = (original.parent_message(), update.parent_message());
         let original_fields = oneof_fields(original);
         let update_fields = oneof_fields(update);
+        let (original_by_number, update_by_number) =
+            (by_number(&original_fields), by_number(&update_fields));
         for number in union(&numbers(&original_fields), &numbers(&update_fields)) {
             self.enter(number.to_string());
             match (
-                by_number(&original_fields, number),
-                by_number(&update_fields, number),
+                original_by_number.get(&number).copied(),
+                update_by_number.get(&number).copied(),
             ) {
                 (Some(original), None) => self.add_field(
                     DifferenceType::OneofFieldRemoved,

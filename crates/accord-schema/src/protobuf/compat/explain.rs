@@ -64,6 +64,7 @@ pub(super) fn explain(difference: &Difference, direction: Direction) -> Incompat
             let (old_message, new_message) = roles.old_new(&messages.0, &messages.1);
             field(
                 difference.kind,
+                roles,
                 FieldSides {
                     old,
                     new,
@@ -195,12 +196,21 @@ fn package(old: &FileDescriptor, new: &FileDescriptor) -> Explanation {
             new_package.to_owned()
         },
         detail: format!(
-            "old package `{}`, new package `{}`",
-            old_package, new_package
+            "old package {}, new package {}",
+            shown_package(old_package),
+            shown_package(new_package)
         ),
         old_fragment: declaration(old_package),
         new_fragment: declaration(new_package),
         fix,
+    }
+}
+
+fn shown_package(package: &str) -> String {
+    if package.is_empty() {
+        "(none)".to_owned()
+    } else {
+        format!("`{package}`")
     }
 }
 
@@ -223,7 +233,7 @@ fn message(
         (DifferenceType::MessageRemoved, false) => (
             "the message is declared in the new schema only".to_owned(),
             format!(
-                "keep the old name if `{name}` renames a message; otherwise add new messages while the subject checks BACKWARD only, since readers on the old schema cannot resolve `{name}`"
+                "keep the old name if `{name}` renames a message, otherwise add it while the subject checks BACKWARD only: readers on the old schema cannot resolve `{name}`"
             ),
         ),
         _ => return Explanation::compatible(),
@@ -245,7 +255,12 @@ struct FieldSides<'a> {
     new_message: &'a MessageDescriptor,
 }
 
-fn field(kind: DifferenceType, sides: FieldSides<'_>, part: &FieldPart) -> Explanation {
+fn field(
+    kind: DifferenceType,
+    roles: Roles,
+    sides: FieldSides<'_>,
+    part: &FieldPart,
+) -> Explanation {
     let Some(present) = sides.new.or(sides.old) else {
         return Explanation::compatible();
     };
@@ -278,11 +293,13 @@ fn field(kind: DifferenceType, sides: FieldSides<'_>, part: &FieldPart) -> Expla
         DifferenceType::FieldScalarKindChanged => {
             let (old, new) = both(&sides, present);
             let (old_type, new_type) = (part_type(old, part), part_type(new, part));
-            let group = match &old_type {
-                FieldType::Scalar(kind) => ScalarGroup::of(kind).map(ScalarGroup::members),
-                _ => None,
-            }
-            .unwrap_or("same");
+            let keep = match &old_type {
+                FieldType::Scalar(kind) => match ScalarGroup::of(kind).map(ScalarGroup::members) {
+                    Some(group) if group.contains('/') => format!("in the {group} group"),
+                    _ => format!("of type `{}`", type_name(&old_type, old)),
+                },
+                _ => format!("of type `{}`", type_name(&old_type, old)),
+            };
             (
                 format!(
                     "old type `{}`, new type `{}`",
@@ -290,7 +307,7 @@ fn field(kind: DifferenceType, sides: FieldSides<'_>, part: &FieldPart) -> Expla
                     type_name(&new_type, new)
                 ),
                 format!(
-                    "keep {subject} in the {group} group, or add a new field of type `{}` with a new number and reserve {number}",
+                    "keep {subject} {keep}, or add a new field of type `{}` with a new number and reserve {number}",
                     type_name(&new_type, new)
                 ),
             )
@@ -299,15 +316,16 @@ fn field(kind: DifferenceType, sides: FieldSides<'_>, part: &FieldPart) -> Expla
             let (old, new) = both(&sides, present);
             match part {
                 FieldPart::Inside { original, update } => {
-                    let type_name = if original == update {
-                        original.clone()
+                    let (old_name, new_name) = roles.old_new(original, update);
+                    let shown = if old_name == new_name {
+                        format!("`{old_name}`")
                     } else {
-                        format!("{original}`/`{update}")
+                        format!("`{old_name}` (now `{new_name}`)")
                     };
                     (
-                        format!("message type `{type_name}` changed incompatibly inside"),
+                        format!("message type {shown} changed incompatibly inside"),
                         format!(
-                            "make the changes inside `{type_name}` compatible (see the errors reported at its own fields), since {subject} uses it"
+                            "make the changes inside {shown} compatible (see the errors reported at its own fields), since {subject} uses it"
                         ),
                     )
                 }
@@ -406,7 +424,7 @@ fn oneof_member(sides: &FieldSides<'_>, present: &FieldDescriptor, path: String)
             format!("keep {member} outside oneof `{name}`, where the old schema has it")
         } else {
             format!(
-                "add {member} as a plain field rather than to the existing oneof `{name}`: readers on the old schema would see `{name}` unset when it is chosen"
+                "add {member} as a plain field instead of to the existing oneof `{name}`: readers on the old schema see `{name}` as unset when {member} is set"
             )
         };
         (
@@ -473,11 +491,19 @@ fn oneof_move(
         };
         (Some(oneof_declaration(oneof)), plain_side(new_message), fix)
     };
-    let detail = match kind {
-        DifferenceType::MultipleFieldsMovedToOneof => {
-            format!("plain fields {members} joined one oneof")
+    let detail = match (kind, roles.update_is_new()) {
+        (DifferenceType::MultipleFieldsMovedToOneof, true) => {
+            format!("the new schema moves plain fields {members} into one oneof `{name}`")
         }
-        _ => format!("plain field {members} joined a oneof with existing members"),
+        (DifferenceType::MultipleFieldsMovedToOneof, false) => {
+            format!("the new schema takes {members} out of oneof `{name}`")
+        }
+        (_, true) => format!(
+            "the new schema moves plain field {members} into oneof `{name}` with existing members"
+        ),
+        (_, false) => format!(
+            "the new schema takes {members} out of oneof `{name}`, which keeps other members"
+        ),
     };
     Explanation {
         path: oneof.full_name().to_owned(),

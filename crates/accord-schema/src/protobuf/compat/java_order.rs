@@ -10,6 +10,9 @@
 //! numbers and identifiers never collide that much in practice, so that is not
 //! modelled.)
 
+use std::collections::HashMap;
+use std::hash::Hash;
+
 /// A key with Java's `hashCode()`.
 pub(super) trait JavaHash {
     fn java_hash(&self) -> i32;
@@ -44,15 +47,19 @@ const DEFAULT_CAPACITY: usize = 16;
 #[derive(Clone, Debug)]
 pub(super) struct JavaHashSet<K> {
     capacity: usize,
-    keys: Vec<K>,
+    /// Keys by insertion; removed ones leave a hole.
+    keys: Vec<Option<K>>,
+    /// Where each present key sits in `keys`.
+    positions: HashMap<K, usize>,
 }
 
-impl<K: JavaHash + PartialEq + Clone> JavaHashSet<K> {
+impl<K: JavaHash + Hash + Eq + Clone> JavaHashSet<K> {
     /// `new HashMap<>()` / `new HashSet<>()`.
     pub(super) fn new() -> Self {
         JavaHashSet {
             capacity: DEFAULT_CAPACITY,
             keys: Vec::new(),
+            positions: HashMap::new(),
         }
     }
 
@@ -64,6 +71,7 @@ impl<K: JavaHash + PartialEq + Clone> JavaHashSet<K> {
         let mut set = JavaHashSet {
             capacity: wanted.next_power_of_two(),
             keys: Vec::with_capacity(collection.len()),
+            positions: HashMap::with_capacity(collection.len()),
         };
         for key in collection.iter_order() {
             set.insert(key);
@@ -72,21 +80,22 @@ impl<K: JavaHash + PartialEq + Clone> JavaHashSet<K> {
     }
 
     pub(super) fn len(&self) -> usize {
-        self.keys.len()
+        self.positions.len()
     }
 
     pub(super) fn contains(&self, key: &K) -> bool {
-        self.keys.contains(key)
+        self.positions.contains_key(key)
     }
 
     /// `put`/`add`: a new key goes last; the table doubles once it is more
     /// than three quarters full.
     pub(super) fn insert(&mut self, key: K) {
-        if self.keys.contains(&key) {
+        if self.positions.contains_key(&key) {
             return;
         }
-        self.keys.push(key);
-        if self.keys.len() > self.capacity / 4 * 3 {
+        self.positions.insert(key.clone(), self.keys.len());
+        self.keys.push(Some(key));
+        if self.positions.len() > self.capacity / 4 * 3 {
             self.capacity *= 2;
         }
     }
@@ -100,9 +109,9 @@ impl<K: JavaHash + PartialEq + Clone> JavaHashSet<K> {
 
     /// `remove`: the table never shrinks.
     pub(super) fn remove(&mut self, key: &K) -> bool {
-        match self.keys.iter().position(|known| known == key) {
+        match self.positions.remove(key) {
             Some(index) => {
-                self.keys.remove(index);
+                self.keys[index] = None;
                 true
             }
             None => false,
@@ -115,6 +124,7 @@ impl<K: JavaHash + PartialEq + Clone> JavaHashSet<K> {
         let mut keys: Vec<(usize, &K)> = self
             .keys
             .iter()
+            .flatten()
             .map(|key| (bucket(key.java_hash(), mask), key))
             .collect();
         keys.sort_by_key(|(bucket, _)| *bucket);
