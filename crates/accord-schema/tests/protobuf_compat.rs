@@ -9,7 +9,9 @@
 //! `tests/golden.rs` runs for verdicts and rules. A case there may also carry
 //! `"confluent": {"BACKWARD": [...], "FORWARD": [...]}`, the messages
 //! Confluent gave for it (taken from the recorded HTTP exchanges in the same
-//! Apache-2.0 data set, or from the corpus); those are compared exactly here.
+//! Apache-2.0 data set, or from the corpus; a case with a `note` says when
+//! they were derived from Confluent's source instead); those are compared
+//! exactly here.
 
 use std::fs;
 use std::path::{Path, PathBuf};
