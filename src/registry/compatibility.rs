@@ -1,5 +1,7 @@
 //! Which versions a level compares against, and the verdict in Confluent's words.
 
+use std::collections::HashMap;
+
 use accord_schema::{CheckOptions, CompatibilityLevel, Direction, Incompatibility, ParsedSchema};
 use serde_json::Value;
 
@@ -7,7 +9,7 @@ use super::register::{Candidate, RegisterRequest};
 use super::settings::{EffectiveConfig, Mode, Scope};
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
-use crate::store::{Queries, VersionRecord};
+use crate::store::{Queries, SchemaRecord, VersionRecord};
 
 /// The outcome of a compatibility check.
 #[derive(Clone, Debug)]
@@ -66,14 +68,26 @@ impl Registry {
             Some(version) => vec![version],
             None => history.iter().filter(|v| !v.deleted).collect(),
         };
+        let mut stored: HashMap<i64, SchemaRecord> = HashMap::new();
+        if compared.len() > 1 {
+            for schema in queries
+                .schemas_of_subject(&compared[0].context, &compared[0].subject)
+                .await?
+            {
+                stored.insert(schema.id, schema);
+            }
+        }
         let mut schemas = Vec::with_capacity(compared.len());
         for version in compared.drain(..).rev() {
-            let schema = queries
-                .schema_by_id(&version.context, version.schema_id)
-                .await?
-                .ok_or_else(|| {
-                    RegistryError::Internal(format!("version {version:?} has no schema"))
-                })?;
+            let schema = match stored.remove(&version.schema_id) {
+                Some(schema) => schema,
+                None => queries
+                    .schema_by_id(&version.context, version.schema_id)
+                    .await?
+                    .ok_or_else(|| {
+                        RegistryError::Internal(format!("version {version:?} has no schema"))
+                    })?,
+            };
             // compatibilityGroup splits the history by a metadata property.
             if let Some(group) = &config.compatibility_group {
                 if metadata_property(&schema.metadata, group)

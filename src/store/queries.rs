@@ -222,6 +222,26 @@ impl<'c> Queries<'c> {
             .collect()
     }
 
+    /// The schemas of a subject's versions (deleted ones too), by schema id:
+    /// one query for a transitive check instead of one per version.
+    pub async fn schemas_of_subject(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> Result<Vec<SchemaRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.id IN \
+             (SELECT v.schema_id FROM subject_versions v WHERE v.context = $1 AND v.subject = $2)"
+        ))
+        .bind(context)
+        .bind(subject)
+        .fetch_all(&mut *self.conn)
+        .await?
+        .iter()
+        .map(schema_from_row)
+        .collect()
+    }
+
     /// Every version with its schema, for `GET /schemas`.
     pub async fn versions_with_schemas(
         &mut self,
