@@ -7,6 +7,7 @@ mod bad_input;
 mod basics;
 mod concurrency;
 mod conformance;
+mod explanations;
 mod openapi;
 mod python_client;
 mod rust_client;
