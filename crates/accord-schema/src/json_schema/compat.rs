@@ -437,7 +437,7 @@ fn absolute(path: &str) -> String {
 }
 
 /// The comparison nesting beyond which a pair is assumed compatible.
-const MAX_DEPTH: usize = 256;
+const MAX_DEPTH: usize = 64;
 
 /// The two schemas of a check, in Confluent's roles.
 struct Comparison<'a> {
@@ -777,15 +777,11 @@ impl Engine<'_> {
                     (false, false) => out.push(keyword("ENUM_ARRAY_CHANGED", "enum")),
                 }
             }
-            (Kind::Const(a), Kind::Const(b)) => {
-                if a != b {
-                    out.push(keyword("ENUM_ARRAY_CHANGED", "const"));
-                }
+            (Kind::Const(a), Kind::Const(b)) if a != b => {
+                out.push(keyword("ENUM_ARRAY_CHANGED", "const"));
             }
-            (Kind::Opaque(a), Kind::Opaque(b)) => {
-                if a != b {
-                    out.push(here("TYPE_CHANGED"));
-                }
+            (Kind::Opaque(a), Kind::Opaque(b)) if a != b => {
+                out.push(here("TYPE_CHANGED"));
             }
             (Kind::Combined { .. }, Kind::Combined { .. }) => {
                 self.combined(&mut out, original, update);
@@ -2169,5 +2165,64 @@ mod tests {
                 )
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod depth_tests {
+    use super::*;
+
+    #[test]
+    fn long_reference_chains_stay_within_the_stack() {
+        let chain = |leaf: &str| {
+            let definitions: Vec<String> = (0..400)
+                .map(|index| {
+                    format!(
+                        r##""d{index}":{{"type":"object","properties":{{"next":{{"$ref":"#/definitions/d{}"}},"v":{{"oneOf":[{{"type":"string"}},{{"type":"integer"}}]}}}}}}"##,
+                        index + 1
+                    )
+                })
+                .collect();
+            format!(
+                r##"{{"definitions":{{{},"d400":{{"type":"{leaf}"}}}},"$ref":"#/definitions/d0"}}"##,
+                definitions.join(",")
+            )
+        };
+        let old = JsonSchema::parse(&chain("string"), &[]).expect("old");
+        let new = JsonSchema::parse(&chain("integer"), &[]).expect("new");
+        let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
+        // The change sits deeper than Accord follows, so it is assumed compatible.
+        assert!(found.len() <= 1, "{found:?}");
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn the_deepest_accepted_documents_compare_without_overflow() {
+        // serde_json accepts up to 127 nested containers.
+        let nested = |leaf: &str, depth: usize| {
+            format!(
+                "{}{{\"type\":\"{leaf}\"}}{}",
+                "{\"not\":".repeat(depth),
+                "}".repeat(depth)
+            )
+        };
+        let old = JsonSchema::parse(&nested("string", 126), &[]).expect("old");
+        let new = JsonSchema::parse(&nested("integer", 126), &[]).expect("new");
+        let _ = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
+        let properties = |leaf: &str, depth: usize| {
+            format!(
+                "{}{{\"type\":\"{leaf}\"}}{}",
+                "{\"properties\":{\"p\":".repeat(depth),
+                "}}".repeat(depth)
+            )
+        };
+        let old = JsonSchema::parse(&properties("string", 63), &[]).expect("old");
+        let new = JsonSchema::parse(&properties("integer", 63), &[]).expect("new");
+        let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 }

@@ -259,7 +259,23 @@ impl Model {
     pub fn fragment(&self, id: NodeId, keyword: Option<&str>) -> Option<String> {
         let json = self.json(id)?;
         let json = match keyword {
-            Some(keyword) => json.get(keyword)?,
+            // Later drafts spell some keywords differently; Confluent's paths keep
+            // the draft-7 names.
+            Some(keyword) => {
+                let spellings: &[&str] = match keyword {
+                    "additionalItems" => &["additionalItems", "items"],
+                    "dependencies" => &["dependencies", "dependentRequired", "dependentSchemas"],
+                    _ => &[],
+                };
+                let draft = self.documents[self.nodes[id].location.doc].draft;
+                match json.get(keyword) {
+                    Some(value) => value,
+                    None if draft >= Draft::Draft201909 => {
+                        spellings.iter().find_map(|spelling| json.get(*spelling))?
+                    }
+                    None => return None,
+                }
+            }
             None => json,
         };
         serde_json::to_string(json).ok()

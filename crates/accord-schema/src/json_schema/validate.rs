@@ -2,6 +2,7 @@
 //! draft's meta-schema (bundled in the jsonschema crate, never fetched), and
 //! every `pattern` / `patternProperties` regex compiled under size limits.
 
+use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use super::model::compile_pattern;
@@ -17,7 +18,16 @@ pub(crate) fn meta_schema(schema: &Value, draft: Draft) -> Result<(), String> {
         Draft::Draft201909 => jsonschema::draft201909::meta::validator(),
         Draft::Draft202012 => jsonschema::draft202012::meta::validator(),
     };
-    let first = validator.iter_errors(schema).next().map(|error| {
+    // Confluent (the everit loader) accepts empty or repeating `allOf`,
+    // `anyOf`, `oneOf`, `enum` and `required` lists, which the meta-schemas
+    // refuse; so does Accord.
+    let relevant = |error: &jsonschema::ValidationError<'_>| {
+        !matches!(
+            error.kind(),
+            ValidationErrorKind::MinItems { .. } | ValidationErrorKind::UniqueItems
+        )
+    };
+    let first = validator.iter_errors(schema).find(relevant).map(|error| {
         format!(
             "at '#{}': {error} (checked against the {} meta-schema)",
             error.instance_path().as_str(),
