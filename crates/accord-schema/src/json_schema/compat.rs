@@ -513,6 +513,7 @@ impl<'a> Comparison<'a> {
                 self.direction,
                 &difference.path,
                 old_fragment.as_deref(),
+                new_fragment.as_deref(),
             ),
             path,
             detail,
@@ -1696,52 +1697,74 @@ fn describe(rule: &str, path: &str, update_role: &str, original_role: &str) -> S
     }
 }
 
-/// The last segment of a relative path, and what it names.
+/// What a relative path names, for a person: `property `a``, `tuple item 2`,
+/// `the root schema`.
 fn subject(path: &str) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     match segments.as_slice() {
-        [.., "properties", name] => format!("property `{name}`"),
-        [.., "required", name] => format!("property `{name}`"),
+        [""] => "the root schema".to_owned(),
+        [.., "properties" | "required", name] => format!("property `{name}`"),
         [.., "dependencies", name] => format!("the dependency of `{name}`"),
         [.., "items", index] if index.parse::<usize>().is_ok() => format!("tuple item {index}"),
-        _ if path.is_empty() => "the root schema".to_owned(),
+        [.., "items"] => "the array items".to_owned(),
         _ => format!("`#/{path}`"),
     }
 }
 
-/// The keyword a path ends with, and the place it sits in.
-fn keyword_and_place(path: &str) -> (&str, String) {
+/// The keyword a path ends with, and what the schema holding it is.
+fn keyword_and_holder(path: &str) -> (&str, String) {
     match path.rsplit_once('/') {
-        Some((place, keyword)) => (keyword, format!("`#/{place}`")),
-        None => (path, "the root schema".to_owned()),
+        Some((holder, keyword)) => (keyword, subject(holder)),
+        None => (path, subject("")),
     }
 }
 
-/// One sentence telling the author how to make the change compatible.
-fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> String {
+/// A fragment short enough to quote in a sentence.
+fn short(fragment: &str) -> String {
+    const LIMIT: usize = 60;
+    match fragment.char_indices().nth(LIMIT) {
+        Some((end, _)) => format!("{}…", &fragment[..end]),
+        None => fragment.to_owned(),
+    }
+}
+
+/// One sentence telling the author how to make the change compatible. `old`
+/// and `new` are the two schemas' fragments at the difference.
+fn fix(
+    rule: &str,
+    direction: Direction,
+    path: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> String {
     let backward = direction == Direction::Backward;
     let what = subject(path);
-    let place = format!("`#/{path}`");
-    let (keyword, keyword_place) = keyword_and_place(path);
-    let old_value = old.unwrap_or("the old value");
+    let (keyword, holder) = keyword_and_holder(path);
+    let old_value = old.map_or_else(|| "the old value".to_owned(), short);
+    let new_value = new.map_or_else(|| "the new value".to_owned(), short);
+    let extras = if path.contains("items") || path.contains("Items") {
+        "items"
+    } else {
+        "properties"
+    };
     match rule {
         "TYPE_CHANGED" if backward => format!(
-            "keep the old type at {place} (or accept it alongside the new one with anyOf), and put values of the new type under a new property"
+            "make {what} accept the old {old_value} again (e.g. anyOf [{old_value}, {new_value}]), or give the new type a new property name"
         ),
         "TYPE_CHANGED" => format!(
-            "keep writing the old type at {place}: old readers cannot read the new one, so add the new type under a new property instead"
+            "limit {what} to values the old {old_value} accepts, since old readers check it; give the new type a new property name instead"
         ),
         "TYPE_NARROWED" if backward => format!(
-            "keep `number` at {place}: `integer` rejects the fractional values old data may hold"
+            "keep {what} a `number`: `integer` rejects the fractional values old data may hold"
         ),
         "TYPE_NARROWED" => format!(
-            "keep `integer` at {place}: old readers reject fractional numbers, so widen to `number` only when no old reader is left"
+            "keep {what} an `integer`: old readers reject the fractional numbers `number` lets writers send"
         ),
         "SCHEMA_ADDED" if backward => format!(
-            "drop the new `{keyword}` schema at {keyword_place}: old data was never checked against it"
+            "drop the new `{keyword}` schema from {holder}: old data was never checked against it"
         ),
         "SCHEMA_ADDED" => format!(
-            "keep the `{keyword}` schema at {keyword_place} in the new version: old readers still check it"
+            "keep the `{keyword}` schema {old_value} on {holder}: old readers still check it"
         ),
         "MAX_LENGTH_ADDED" | "MIN_LENGTH_ADDED" | "PATTERN_ADDED" | "MAXIMUM_ADDED"
         | "MINIMUM_ADDED" | "EXCLUSIVE_MAXIMUM_ADDED" | "EXCLUSIVE_MINIMUM_ADDED"
@@ -1749,38 +1772,38 @@ fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> Strin
         | "MAX_ITEMS_ADDED" | "MIN_ITEMS_ADDED" | "MAX_CONTAINS_ADDED" | "MIN_CONTAINS_ADDED"
         | "UNIQUE_ITEMS_ADDED" => {
             if backward {
-                format!("drop `{keyword}` from {keyword_place} in the new schema: old data was never limited by it")
+                format!("drop the new `{keyword}: {new_value}` from {holder}: old data was never limited by it")
             } else {
-                format!("keep `{keyword}: {old_value}` at {keyword_place} in the new schema: old readers still enforce it")
+                format!("keep `{keyword}: {old_value}` on {holder}: old readers still enforce it")
             }
         }
         "MAX_LENGTH_DECREASED" | "MAXIMUM_DECREASED" | "EXCLUSIVE_MAXIMUM_DECREASED"
         | "MAX_PROPERTIES_DECREASED" | "MAX_ITEMS_DECREASED" | "MAX_CONTAINS_DECREASED" => {
             if backward {
-                format!("keep `{keyword}` at {keyword_place} at least {old_value}: old data may reach it")
+                format!("keep `{keyword}` of {holder} at {old_value} or more: old data may go up to {old_value}")
             } else {
-                format!("keep `{keyword}` at {keyword_place} at most {old_value}: old readers reject anything above it")
+                format!("keep `{keyword}` of {holder} at {old_value} or less: old readers reject anything beyond {old_value}")
             }
         }
         "MIN_LENGTH_INCREASED" | "MINIMUM_INCREASED" | "EXCLUSIVE_MINIMUM_INCREASED"
         | "MIN_PROPERTIES_INCREASED" | "MIN_ITEMS_INCREASED" | "MIN_CONTAINS_INCREASED" => {
             if backward {
-                format!("keep `{keyword}` at {keyword_place} at most {old_value}: old data may be as small as that")
+                format!("keep `{keyword}` of {holder} at {old_value} or less: old data may go down to {old_value}")
             } else {
-                format!("keep `{keyword}` at {keyword_place} at least {old_value}: old readers reject anything below it")
+                format!("keep `{keyword}` of {holder} at {old_value} or more: old readers reject anything below {old_value}")
             }
         }
         "PATTERN_CHANGED" if backward => format!(
-            "keep the old pattern {old_value} at {keyword_place}, or widen the new one so that it accepts every string the old one did"
+            "keep the pattern {old_value} on {holder}, or widen the new one so that it accepts every string the old one did"
         ),
         "PATTERN_CHANGED" => format!(
-            "keep the old pattern {old_value} at {keyword_place}: old readers reject strings that only the new pattern allows"
+            "keep the pattern {old_value} on {holder}: old readers reject strings that only the new pattern allows"
         ),
         "MULTIPLE_OF_EXPANDED" | "MULTIPLE_OF_CHANGED" if backward => format!(
-            "use a `multipleOf` at {keyword_place} that divides the old {old_value} (or keep {old_value}): old data holds multiples of it"
+            "use a `multipleOf` on {holder} that divides {old_value} (or keep {old_value}): old data holds multiples of {old_value}"
         ),
         "MULTIPLE_OF_EXPANDED" | "MULTIPLE_OF_CHANGED" => format!(
-            "use a `multipleOf` at {keyword_place} that is a multiple of the old {old_value} (or keep {old_value}): old readers check it"
+            "use a `multipleOf` on {holder} that is a multiple of {old_value} (or keep {old_value}): old readers require multiples of {old_value}"
         ),
         "REQUIRED_ATTRIBUTE_ADDED" if backward => format!(
             "give {what} a `default`, or leave it optional: old data may not have it"
@@ -1789,19 +1812,18 @@ fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> Strin
             "keep {what} in `required`: old readers reject data without it"
         ),
         "ADDITIONAL_PROPERTIES_REMOVED" | "ADDITIONAL_ITEMS_REMOVED" if backward => format!(
-            "keep {keyword_place} open (drop `{keyword}: false`): old data may hold {} the new schema does not list",
-            if keyword == "additionalItems" { "items" } else { "properties" }
+            "keep {holder} open to extra {extras} (drop the new `{keyword}: false`): old data may hold {extras} the new schema does not list"
         ),
         "ADDITIONAL_PROPERTIES_REMOVED" | "ADDITIONAL_ITEMS_REMOVED" => format!(
-            "keep `{keyword}: false` at {keyword_place}: old readers reject anything they do not list"
+            "keep `{keyword}: false` on {holder}: old readers reject {extras} they do not list"
         ),
         "ADDITIONAL_PROPERTIES_NARROWED" | "ADDITIONAL_ITEMS_NARROWED"
         | "UNEVALUATED_PROPERTIES_NARROWED" | "UNEVALUATED_ITEMS_NARROWED"
         | "UNEVALUATED_PROPERTIES_REMOVED" | "UNEVALUATED_ITEMS_REMOVED" => {
             if backward {
-                format!("drop the new `{keyword}` limit at {keyword_place}: old data may hold anything there")
+                format!("drop the new `{keyword}` limit {new_value} from {holder}: old data may hold any extra {extras}")
             } else {
-                format!("keep the old `{keyword}` schema at {keyword_place}: old readers check what the new schema would let through")
+                format!("keep the old `{keyword}` limit {old_value} on {holder}: old readers check every extra {extras} against it")
             }
         }
         "DEPENDENCY_ARRAY_ADDED" | "DEPENDENCY_ARRAY_EXTENDED" | "DEPENDENCY_ARRAY_CHANGED"
@@ -1809,7 +1831,7 @@ fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> Strin
             if backward {
                 format!("drop the new requirement in {what}: old data did not have to satisfy it")
             } else {
-                format!("keep {what} as it was: old readers still enforce it")
+                format!("keep {what} as the old schema had it: old readers still enforce it")
             }
         }
         "PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL" | "OPTIONAL_PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL"
@@ -1837,17 +1859,17 @@ fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> Strin
         "PROPERTY_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
         | "ITEM_ADDED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" => {
             if backward {
-                format!("give {what} a schema that accepts everything the old schema's additionalProperties/patternProperties/additionalItems schema allowed: old data may already hold it")
+                format!("give {what} a schema that accepts everything the old schema let through for extra {extras} ({old_value}): old data may already hold it")
             } else {
-                format!("keep {what} in the new schema, or make the new additional/pattern schema fit the old {what}")
+                format!("keep {what} in the new schema, or make its schema for extra {extras} fit what old readers expect there ({old_value})")
             }
         }
         "PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL"
         | "ITEM_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL" => {
             if backward {
-                format!("keep {what} in the new schema, or make its additional/pattern schema accept the values the old {what} allowed")
+                format!("keep {what} in the new schema, or make its schema for extra {extras} accept what the old {what} allowed ({old_value})")
             } else {
-                format!("declare {what} with values the old schema's additional/pattern schema accepts: old readers check it with that schema")
+                format!("declare {what} with values that the old schema for extra {extras} ({old_value}) accepts: old readers check it with that schema")
             }
         }
         "ITEM_ADDED_TO_OPEN_CONTENT_MODEL" => {
@@ -1859,43 +1881,43 @@ fn fix(rule: &str, direction: Direction, path: &str, old: Option<&str>) -> Strin
         }
         "ENUM_ARRAY_NARROWED" | "ENUM_ARRAY_CHANGED" => {
             if backward {
-                format!("keep every value the old schema allowed at {keyword_place}: old data may hold any of them")
+                format!("keep every value the old `{keyword}` {old_value} of {holder} allowed: old data may hold any of them")
             } else {
-                format!("only allow values at {keyword_place} that old readers accept: add new values once no old reader is left")
+                format!("allow only the values of the old `{keyword}` {old_value} on {holder}: old readers reject any other")
             }
         }
         "SUM_TYPE_NARROWED" => {
             if backward {
-                format!("keep every anyOf/oneOf alternative of the old schema at {place}")
+                format!("keep every anyOf/oneOf alternative the old schema had on {what}: old data may match any of them")
             } else {
-                format!("do not add anyOf/oneOf alternatives at {place} while old readers cannot read them")
+                format!("do not add anyOf/oneOf alternatives to {what} while old readers cannot read them")
             }
         }
         "PRODUCT_TYPE_EXTENDED" => {
             if backward {
-                format!("do not add allOf subschemas at {place}: old data was never checked against them")
+                format!("do not add allOf subschemas to {what}: old data was never checked against them")
             } else {
-                format!("keep every allOf subschema at {place}: old readers still check them")
+                format!("keep every allOf subschema of {what}: old readers still check them")
             }
         }
         "COMBINED_TYPE_CHANGED" => format!(
-            "keep the allOf/anyOf/oneOf keyword at {place}; only a move to anyOf (or from a single subschema) keeps old data readable"
+            "keep the allOf/anyOf/oneOf keyword of {what}: only a move to anyOf, or from a single subschema, keeps data readable"
         ),
         "COMBINED_TYPE_SUBSCHEMAS_CHANGED" => {
             if backward {
-                format!("make each subschema at {place} accept what one of the old subschemas accepted (and keep enum/const values)")
+                format!("make each alternative of {what} accept what one of the old alternatives accepted (keeping enum and const values)")
             } else {
-                format!("make each old subschema at {place} accept what one of the new subschemas allows (add enum values and alternatives only when no old reader is left)")
+                format!("change {what} only in ways old readers accept: add enum values or alternatives once no old reader is left")
             }
         }
         "NOT_TYPE_EXTENDED" => {
             if backward {
-                format!("do not widen the `not` schema at {keyword_place}: it would forbid values old data may hold")
+                format!("do not widen the `not` schema of {holder}: it would forbid values old data may hold")
             } else {
-                format!("do not narrow the `not` schema at {keyword_place}: old readers still forbid what it used to exclude")
+                format!("do not narrow the `not` schema of {holder}: old readers still forbid what it used to exclude")
             }
         }
-        _ => format!("revert the change at {place}, or make it under a compatibility level that allows it"),
+        _ => format!("revert the change to {what}, or make it under a compatibility level that allows it"),
     }
 }
 
@@ -2135,7 +2157,7 @@ mod tests {
         );
         assert_eq!(found[0].old_fragment.as_deref(), Some("10"));
         assert_eq!(found[0].new_fragment.as_deref(), Some("5"));
-        assert!(found[0].fix.contains("at least 10"), "{}", found[0].fix);
+        assert!(found[0].fix.contains("at 10 or more"), "{}", found[0].fix);
     }
 
     #[test]
@@ -2166,39 +2188,6 @@ mod tests {
             ]
         );
     }
-}
-
-#[cfg(test)]
-mod depth_tests {
-    use super::*;
-
-    #[test]
-    fn long_reference_chains_stay_within_the_stack() {
-        let chain = |leaf: &str| {
-            let definitions: Vec<String> = (0..400)
-                .map(|index| {
-                    format!(
-                        r##""d{index}":{{"type":"object","properties":{{"next":{{"$ref":"#/definitions/d{}"}},"v":{{"oneOf":[{{"type":"string"}},{{"type":"integer"}}]}}}}}}"##,
-                        index + 1
-                    )
-                })
-                .collect();
-            format!(
-                r##"{{"definitions":{{{},"d400":{{"type":"{leaf}"}}}},"$ref":"#/definitions/d0"}}"##,
-                definitions.join(",")
-            )
-        };
-        let old = JsonSchema::parse(&chain("string"), &[]).expect("old");
-        let new = JsonSchema::parse(&chain("integer"), &[]).expect("new");
-        let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
-        // The change sits deeper than Accord follows, so it is assumed compatible.
-        assert!(found.len() <= 1, "{found:?}");
-    }
-}
-
-#[cfg(test)]
-mod nesting_tests {
-    use super::*;
 
     #[test]
     fn the_deepest_accepted_documents_compare_without_overflow() {
@@ -2224,5 +2213,28 @@ mod nesting_tests {
         let new = JsonSchema::parse(&properties("integer", 63), &[]).expect("new");
         let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
         assert_eq!(found.len(), 1, "{found:?}");
+    }
+
+    #[test]
+    fn long_reference_chains_stay_within_the_stack() {
+        let chain = |leaf: &str| {
+            let definitions: Vec<String> = (0..400)
+                .map(|index| {
+                    format!(
+                        r##""d{index}":{{"type":"object","properties":{{"next":{{"$ref":"#/definitions/d{}"}},"v":{{"oneOf":[{{"type":"string"}},{{"type":"integer"}}]}}}}}}"##,
+                        index + 1
+                    )
+                })
+                .collect();
+            format!(
+                r##"{{"definitions":{{{},"d400":{{"type":"{leaf}"}}}},"$ref":"#/definitions/d0"}}"##,
+                definitions.join(",")
+            )
+        };
+        let old = JsonSchema::parse(&chain("string"), &[]).expect("old");
+        let new = JsonSchema::parse(&chain("integer"), &[]).expect("new");
+        let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
+        // The change sits deeper than Accord follows, so it is assumed compatible.
+        assert!(found.len() <= 1, "{found:?}");
     }
 }

@@ -431,7 +431,7 @@ pub(crate) fn build(documents: Vec<Document>, index: &Index) -> Model {
     }
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
     fn push(&mut self, location: Location, part: bool, kind: Kind) -> NodeId {
         self.nodes.push(Node {
             location,
@@ -451,22 +451,20 @@ impl Builder<'_> {
         if let Some(node) = self.by_location.get(&location) {
             return *node;
         }
-        let document = &self.documents[location.doc];
+        let documents: &'a [Document] = self.documents;
+        let document = &documents[location.doc];
         let draft = document.draft;
-        let value = document
-            .at(&location.pointer)
-            .cloned()
-            .unwrap_or(Value::Null);
+        let value = document.at(&location.pointer).unwrap_or(&Value::Null);
         let node = self.push(location.clone(), false, Kind::Empty);
         self.by_location.insert(location.clone(), node);
-        let kind = match &value {
+        let kind = match value {
             Value::Bool(true) => Kind::True,
             Value::Bool(false) => Kind::False,
             Value::Object(members) => self.object(node, &location, draft, members),
             other => Kind::Opaque(other.clone()),
         };
         self.nodes[node].kind = kind;
-        if let Value::Object(members) = &value {
+        if let Value::Object(members) = value {
             let text = |key: &str| members.get(key).and_then(Value::as_str).map(str::to_owned);
             let common = &mut self.nodes[node];
             common.id = text(draft.id_keyword());

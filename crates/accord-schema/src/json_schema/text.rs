@@ -182,9 +182,12 @@ pub(crate) fn jackson_number(literal: &str) -> String {
         };
     }
     let fraction = fraction.unwrap_or("");
-    let exponent: i64 = exponent
-        .and_then(|exponent| exponent.parse().ok())
-        .unwrap_or(0);
+    let exponent: i64 = match exponent.map(str::parse::<i64>) {
+        None => 0,
+        Some(Ok(exponent)) if exponent.unsigned_abs() <= 1_000_000_000 => exponent,
+        // Beyond what any schema means; keep the literal rather than overflow.
+        Some(_) => return literal.to_owned(),
+    };
     let all_digits = format!("{integer}{fraction}");
     let coefficient = match all_digits.trim_start_matches('0') {
         "" => "0",
@@ -316,6 +319,7 @@ mod tests {
                 "123456789012345678901234567890",
             ),
             ("12e-1", "1.2"),
+            ("1e-9223372036854775808", "1e-9223372036854775808"),
         ] {
             assert_eq!(jackson_number(literal), printed, "{literal}");
         }
