@@ -54,6 +54,8 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
+use serde_json::Value;
+
 use super::model::{Additional, ArraySchema, Criterion, Kind, Model, NodeId, ObjectSchema};
 use super::JsonSchema;
 use crate::{CompatibilityPolicy, Direction, Incompatibility, SchemaType};
@@ -769,8 +771,10 @@ impl Engine<'_> {
                 }
             }
             (Kind::Enum(a), Kind::Enum(b)) => {
-                let a_in_b = a.iter().all(|value| b.contains(value));
-                let b_in_a = b.iter().all(|value| a.contains(value));
+                let a: HashSet<String> = a.iter().map(value_key).collect();
+                let b: HashSet<String> = b.iter().map(value_key).collect();
+                let a_in_b = a.is_subset(&b);
+                let b_in_a = b.is_subset(&a);
                 match (a_in_b, b_in_a) {
                     (true, true) => {}
                     (true, false) => out.push(keyword("ENUM_ARRAY_EXTENDED", "enum")),
@@ -932,13 +936,25 @@ impl Engine<'_> {
             keyword,
         };
         // required
+        let a_properties: HashMap<&str, NodeId> = a
+            .properties
+            .iter()
+            .map(|(name, id)| (name.as_str(), *id))
+            .collect();
+        let b_properties: HashMap<&str, NodeId> = b
+            .properties
+            .iter()
+            .map(|(name, id)| (name.as_str(), *id))
+            .collect();
+        let a_required: HashSet<&str> = a.required.iter().map(String::as_str).collect();
+        let b_required: HashSet<&str> = b.required.iter().map(String::as_str).collect();
         let original_names: Vec<&str> =
             a.properties.iter().map(|(name, _)| name.as_str()).collect();
         for name in java_hash_order(&original_names, &[], None) {
-            if let Some(property) = b.property(name) {
+            if let Some(&property) = b_properties.get(name) {
                 let path = format!("required/{name}");
-                let was = a.required.iter().any(|required| required == name);
-                let is = b.required.iter().any(|required| required == name);
+                let was = a_required.contains(name);
+                let is = b_required.contains(name);
                 if was && !is {
                     out.push(at(
                         "REQUIRED_ATTRIBUTE_REMOVED",
@@ -968,8 +984,8 @@ impl Engine<'_> {
         let lenient = self.policy == CompatibilityPolicy::Lenient;
         for name in java_hash_order(&original_names, &update_names, Some(original_names.len())) {
             let path = format!("properties/{name}");
-            let original_property = a.property(name).map(|id| Self::node_ref(om, id));
-            let update_property = b.property(name).map(|id| Self::node_ref(um, id));
+            let original_property = a_properties.get(name).map(|id| Self::node_ref(om, *id));
+            let update_property = b_properties.get(name).map(|id| Self::node_ref(um, *id));
             match (original_property, update_property) {
                 (Some(original_property), None) => {
                     if self.object_is_open(um, b) {
@@ -1000,7 +1016,7 @@ impl Engine<'_> {
                     }
                 }
                 (None, Some(update_property)) => {
-                    let required = b.required.iter().any(|required| required == name);
+                    let required = b_required.contains(name);
                     let with_default = self.has_default(update_property);
                     if self.object_is_open(om, a) {
                         let empty = self.models[um].node(update_property.id).is_empty_schema();
@@ -1547,35 +1563,54 @@ fn is_multiple(value: f64, base: f64) -> bool {
     ratio.is_finite() && ratio.abs() >= 1.0 && (ratio - ratio.round()).abs() <= 1e-9 * ratio.abs()
 }
 
-/// A maximum matching of a bipartite graph (Kuhn's augmenting paths): for each
-/// left vertex, the right vertex it is matched with.
+/// A maximum matching of a bipartite graph (a greedy start, then Kuhn's
+/// augmenting paths, searched without recursion): for each left vertex, the
+/// right vertex it is matched with.
 fn maximum_matching<T>(edges: &[Vec<(usize, T)>], right_count: usize) -> Vec<Option<usize>> {
-    fn augment<T>(
-        left: usize,
-        edges: &[Vec<(usize, T)>],
-        visited: &mut [bool],
-        right_match: &mut [Option<usize>],
-    ) -> bool {
-        for (right, _) in &edges[left] {
-            if visited[*right] {
+    let mut right_match: Vec<Option<usize>> = vec![None; right_count];
+    let mut left_matched = vec![false; edges.len()];
+    for (left, candidates) in edges.iter().enumerate() {
+        if let Some((right, _)) = candidates
+            .iter()
+            .find(|(right, _)| right_match[*right].is_none())
+        {
+            right_match[*right] = Some(left);
+            left_matched[left] = true;
+        }
+    }
+    for (start, matched) in left_matched.into_iter().enumerate() {
+        if matched {
+            continue;
+        }
+        let mut visited = vec![false; right_count];
+        // Each level: a left vertex and the next of its edges to try; `chosen`
+        // holds the right vertex each level went through.
+        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+        let mut chosen: Vec<usize> = Vec::new();
+        while let Some(top) = stack.last_mut() {
+            let (left, next) = *top;
+            let Some((right, _)) = edges[left].get(next) else {
+                stack.pop();
+                chosen.pop();
+                continue;
+            };
+            top.1 += 1;
+            let right = *right;
+            if visited[right] {
                 continue;
             }
-            visited[*right] = true;
-            let free = match right_match[*right] {
-                None => true,
-                Some(other) => augment(other, edges, visited, right_match),
-            };
-            if free {
-                right_match[*right] = Some(left);
-                return true;
+            visited[right] = true;
+            chosen.push(right);
+            match right_match[right] {
+                Some(other) => stack.push((other, 0)),
+                None => {
+                    for ((left, _), right) in stack.iter().zip(&chosen) {
+                        right_match[*right] = Some(*left);
+                    }
+                    break;
+                }
             }
         }
-        false
-    }
-    let mut right_match: Vec<Option<usize>> = vec![None; right_count];
-    for left in 0..edges.len() {
-        let mut visited = vec![false; right_count];
-        augment(left, edges, &mut visited, &mut right_match);
     }
     let mut left_match = vec![None; edges.len()];
     for (right, left) in right_match.iter().enumerate() {
@@ -1584,6 +1619,38 @@ fn maximum_matching<T>(edges: &[Vec<(usize, T)>], right_count: usize) -> Vec<Opt
         }
     }
     left_match
+}
+
+/// A text equal for equal JSON values, whatever their key order.
+fn value_key(value: &Value) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(members) => {
+                let mut keys: Vec<&String> = members.keys().collect();
+                keys.sort();
+                out.push('{');
+                for key in keys {
+                    out.push_str(&Value::String(key.clone()).to_string());
+                    out.push(':');
+                    write(&members[key], out);
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for item in items {
+                    write(item, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(value, &mut out);
+    out
 }
 
 /// Java's `String.hashCode`.
@@ -1607,8 +1674,9 @@ fn java_hash_order<'a>(first: &[&'a str], then: &[&'a str], copied: Option<usize
         None => 16,
     };
     let mut inserted: Vec<&str> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     for name in first.iter().chain(then) {
-        if inserted.contains(name) {
+        if !seen.insert(name) {
             continue;
         }
         inserted.push(name);
@@ -2236,5 +2304,50 @@ mod tests {
         let found = incompatibilities(&new, &old, Direction::Backward, CompatibilityPolicy::Strict);
         // The change sits deeper than Accord follows, so it is assumed compatible.
         assert!(found.len() <= 1, "{found:?}");
+    }
+
+    #[test]
+    fn large_schemas_compare_quickly() {
+        let properties = |changed: &str| {
+            let members: Vec<String> = (0..5000)
+                .map(|index| {
+                    let kind = if index == 4321 { changed } else { "string" };
+                    format!(r#""p{index}":{{"type":"{kind}"}}"#)
+                })
+                .collect();
+            format!(
+                r#"{{"type":"object","properties":{{{}}},"required":["p1","p2"]}}"#,
+                members.join(",")
+            )
+        };
+        let old = schema(&properties("string"));
+        let new = schema(&properties("integer"));
+        assert_eq!(
+            strict(
+                &properties("integer"),
+                &properties("string"),
+                Direction::Backward
+            ),
+            ["TYPE_CHANGED #/properties/p4321"]
+        );
+        let _ = (old, new);
+        let values = |extra: usize| {
+            let values: Vec<String> = (0..20_000 + extra)
+                .map(|index| format!(r#""v{index}""#))
+                .collect();
+            format!(r#"{{"enum":[{}]}}"#, values.join(","))
+        };
+        assert_eq!(
+            strict(&values(0), &values(1), Direction::Backward),
+            ["ENUM_ARRAY_NARROWED #/enum"]
+        );
+        // Many mutually compatible alternatives: the matching stays fast.
+        let alternatives = |count: usize| {
+            let items: Vec<String> = (0..count)
+                .map(|index| format!(r#"{{"description":"d{index}"}}"#))
+                .collect();
+            format!(r#"{{"anyOf":[{}]}}"#, items.join(","))
+        };
+        assert!(strict(&alternatives(300), &alternatives(300), Direction::Backward).is_empty());
     }
 }

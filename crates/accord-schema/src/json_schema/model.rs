@@ -88,15 +88,6 @@ pub(crate) struct ObjectSchema {
     pub unevaluated: Option<NodeId>,
 }
 
-impl ObjectSchema {
-    pub fn property(&self, name: &str) -> Option<NodeId> {
-        self.properties
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, node)| *node)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub(crate) struct ArraySchema {
     pub all_items: Option<NodeId>,
