@@ -8,7 +8,10 @@
 //! resolved against the root's `$id` (so `"$ref": "dep.json"` or
 //! `"dep.json#/definitions/x"` finds the reference named `dep.json`). Nothing
 //! is ever fetched. Like Confluent, a bare array, number or string document is
-//! accepted (`[]`, `12`, `"x"`); `null` is not.
+//! accepted (`[]`, `12`, `"x"`); `null` is not, and neither are meta-schema
+//! violations other than empty or repeating lists (`{"allOf": []}` is
+//! accepted, as Confluent does). Up to draft 7 a `$ref` replaces its sibling
+//! keywords; from 2019-09 both apply.
 //!
 //! Limits: documents nest at most 128 levels (`serde_json`'s recursion limit,
 //! reported with its line and column); regexes are compiled by `fancy-regex`
@@ -205,7 +208,7 @@ impl JsonSchema {
         }
         let index = Index::build(&documents).map_err(invalid_schema)?;
         validate::patterns(&documents, &index).map_err(invalid_schema)?;
-        let model = model::build(documents, &index);
+        let model = model::build(documents, &index).map_err(invalid_schema)?;
         Ok(JsonSchema {
             canonical,
             normalized,
@@ -332,6 +335,18 @@ mod tests {
         .to_string();
         assert!(
             error.contains("'#/definitions/y' does not exist"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn references_into_unknown_keywords_resolve() {
+        let text = r##"{"x-defs":{"a":{"type":"object","properties":{"b":{"$ref":"#/x-defs/b"}}},"b":{"type":"string"}},"$ref":"#/x-defs/a"}"##;
+        assert!(parse(text).is_ok());
+        let broken = r##"{"x-defs":{"a":{"properties":{"b":{"$ref":"#/x-defs/missing"}}}},"$ref":"#/x-defs/a"}"##;
+        let error = parse(broken).unwrap_err();
+        assert!(
+            error.contains("'#/x-defs/missing' does not exist"),
             "{error}"
         );
     }

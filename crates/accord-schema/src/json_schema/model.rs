@@ -390,10 +390,11 @@ struct Builder<'a> {
     pattern_ids: HashMap<String, usize>,
     /// References whose target is not built yet.
     pending: Vec<(NodeId, Location)>,
+    errors: Vec<String>,
 }
 
 /// Reads the documents into a model rooted at `documents[0]`.
-pub(crate) fn build(documents: Vec<Document>, index: &Index) -> Model {
+pub(crate) fn build(documents: Vec<Document>, index: &Index) -> Result<Model, String> {
     let mut builder = Builder {
         documents: &documents,
         index,
@@ -402,6 +403,7 @@ pub(crate) fn build(documents: Vec<Document>, index: &Index) -> Model {
         patterns: Vec::new(),
         pattern_ids: HashMap::new(),
         pending: Vec::new(),
+        errors: Vec::new(),
     };
     let root = builder.location(Location {
         doc: 0,
@@ -412,14 +414,20 @@ pub(crate) fn build(documents: Vec<Document>, index: &Index) -> Model {
         builder.nodes[node].kind = Kind::Reference(target);
     }
     let Builder {
-        nodes, patterns, ..
+        nodes,
+        patterns,
+        mut errors,
+        ..
     } = builder;
-    Model {
+    if !errors.is_empty() {
+        return Err(errors.swap_remove(0));
+    }
+    Ok(Model {
         documents,
         nodes,
         root,
         patterns,
-    }
+    })
 }
 
 impl<'a> Builder<'a> {
@@ -487,8 +495,12 @@ impl<'a> Builder<'a> {
         let mut parts: Vec<Part> = Vec::new();
         if has_reference {
             // The index resolved every `$ref` before the model is built.
-            let Some(target) = self.index.target(location).cloned() else {
-                return Kind::Empty;
+            let target = match self.index.target(self.documents, location) {
+                Ok(target) => target,
+                Err(error) => {
+                    self.errors.push(error);
+                    return Kind::Empty;
+                }
             };
             // Up to draft 7 a `$ref` replaces its siblings; later drafts apply both.
             if draft <= Draft::Draft7 {

@@ -368,9 +368,39 @@ impl Index {
             })
     }
 
-    /// Where the `$ref` of the schema at `location` points.
-    pub fn target(&self, location: &Location) -> Option<&Location> {
-        self.targets.get(location)
+    /// Where the `$ref` of the schema at `location` points. A schema outside
+    /// the keywords the index walks (reached through a JSON pointer into, say,
+    /// an `x-definitions` object) is resolved here, against the base its
+    /// enclosing `$id`s give it.
+    pub fn target(&self, documents: &[Document], location: &Location) -> Result<Location, String> {
+        if let Some(target) = self.targets.get(location) {
+            return Ok(target.clone());
+        }
+        let document = &documents[location.doc];
+        let reference = ["$ref", "$dynamicRef", "$recursiveRef"]
+            .iter()
+            .find_map(|keyword| document.at(&location.pointer)?.get(*keyword)?.as_str())
+            .ok_or_else(|| format!("no $ref at '{}'", describe(documents, location)))?;
+        let id_keyword = document.draft.id_keyword();
+        let mut base = document.base.clone();
+        let mut pointer = String::new();
+        let segments: Vec<&str> = location.pointer.split('/').skip(1).collect();
+        for segment in std::iter::once(None).chain(segments.iter().map(Some)) {
+            if let Some(segment) = segment {
+                pointer.push('/');
+                pointer.push_str(segment);
+            }
+            let id = document
+                .at(&pointer)
+                .and_then(|value| value.get(id_keyword))
+                .and_then(Value::as_str);
+            if let Some(id) = id.filter(|id| !id.starts_with('#')) {
+                if let Some(resolved) = resolve_uri(&base, id) {
+                    base = split_fragment(&resolved).0.to_owned();
+                }
+            }
+        }
+        self.resolve(documents, location, &base, reference)
     }
 }
 
