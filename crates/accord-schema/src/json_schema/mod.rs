@@ -360,6 +360,12 @@ mod tests {
     }
 
     #[test]
+    fn parsed_schemas_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync + Clone>() {}
+        shareable::<JsonSchema>();
+    }
+
+    #[test]
     fn non_schema_documents_as_confluent() {
         assert!(parse("[]").is_ok());
         assert!(parse("12").is_ok());

@@ -364,7 +364,7 @@ fn array_keywords(draft: Draft) -> &'static [&'static str] {
 }
 
 /// The limits a `pattern` or `patternProperties` regex is compiled under.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+pub(crate) const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const REGEX_BACKTRACK_LIMIT: usize = 100_000;
 
 /// Compiles `pattern` as JSON Schema does (ECMA-262 syntax, lookarounds

@@ -5,7 +5,7 @@
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::model::compile_pattern;
+use super::model::{compile_pattern, REGEX_SIZE_LIMIT};
 use super::resolve::{describe, Document, Index};
 use super::Draft;
 
@@ -43,10 +43,11 @@ pub(crate) fn meta_schema(schema: &Value, draft: Draft) -> Result<(), String> {
 /// Compiles every regex of the schema's own document.
 pub(crate) fn patterns(documents: &[Document], index: &Index) -> Result<(), String> {
     for (location, pattern) in &index.patterns {
-        if let Err(error) = compile_pattern(pattern) {
+        if compile_pattern(pattern).is_err() {
             return Err(format!(
-                "at '{}': '{pattern}' is not a usable regular expression: {error}",
-                describe(documents, location)
+                "at '{}': '{pattern}' is not a valid regular expression, or compiles to more than Accord allows ({} KiB)",
+                describe(documents, location),
+                REGEX_SIZE_LIMIT / 1024
             ));
         }
     }
