@@ -19,7 +19,10 @@ async fn register(app: &TestApp, subject: &str, schema_type: &str, schema: &str)
 
 async fn set_level(app: &TestApp, subject: &str, level: &str) {
     let (status, body) = app
-        .put(&format!("/config/{subject}"), &json!({ "compatibility": level }))
+        .put(
+            &format!("/config/{subject}"),
+            &json!({ "compatibility": level }),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 }
@@ -49,7 +52,9 @@ async fn explain(app: &TestApp, subject: &str, schema_type: &str, schema: &str) 
 }
 
 fn text(value: &Value) -> &str {
-    value.as_str().unwrap_or_else(|| panic!("not a string: {value}"))
+    value
+        .as_str()
+        .unwrap_or_else(|| panic!("not a string: {value}"))
 }
 
 async fn avro_missing_default(app: TestApp) {
@@ -107,7 +112,10 @@ async fn protobuf_scalar_kind_full(app: TestApp) {
         assert_eq!(finding["rule"], "FIELD_SCALAR_KIND_CHANGED", "{finding}");
         assert_eq!(finding["path"], "shop.Order.qty (#2)", "{finding}");
         assert!(text(&finding["old"]).contains("int32 qty = 2"), "{finding}");
-        assert!(text(&finding["new"]).contains("string qty = 2"), "{finding}");
+        assert!(
+            text(&finding["new"]).contains("string qty = 2"),
+            "{finding}"
+        );
         assert!(text(&finding["fix"]).contains("qty"), "{finding}");
     }
 }
@@ -161,7 +169,10 @@ async fn explain_without_verbose_and_different_types(app: TestApp) {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["is_compatible"], false);
     assert!(body.get("messages").is_none(), "{body}");
-    assert_eq!(body["incompatibilities"][0]["rule"], "SCHEMA_TYPE_CHANGED", "{body}");
+    assert_eq!(
+        body["incompatibilities"][0]["rule"], "SCHEMA_TYPE_CHANGED",
+        "{body}"
+    );
     assert_eq!(body["incompatibilities"][0]["old"], "AVRO", "{body}");
     assert_eq!(body["incompatibilities"][0]["new"], "JSON", "{body}");
 }
