@@ -1,66 +1,163 @@
-//! Protobuf schemas: `.proto` text compiled with protox, inspected with
-//! prost-reflect. References are the files the schema imports, by import
-//! path; the `google/protobuf/*` well-known types are built in.
+//! Protobuf schemas, accepted and printed as Confluent Schema Registry does.
+//!
+//! The text is parsed as Square Wire parses it (`parse`), or, when it is not
+//! `.proto` text, decoded as a base64 `FileDescriptorProto` (what Confluent's
+//! Python and JavaScript serializers send) and turned into the same parsed
+//! form (`from_descriptor`). Names are resolved as Confluent resolves them,
+//! against every referenced file and the built-in ones (`types`, `builtin`);
+//! a type name that resolves nowhere makes the schema invalid, an import that
+//! nothing provides does not. From the parsed form come the canonical and
+//! normalized texts (`print`), the `format=serialized` descriptor
+//! (`serialize`), and a prost-reflect pool for inspection (`compile`).
 
+mod ast;
+mod builtin;
 pub mod compat;
+mod compile;
+mod from_descriptor;
+mod parse;
+mod print;
+mod serialize;
+mod types;
 
+pub use ast::{
+    Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message,
+    OneOf, OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax,
+    TypeElement,
+};
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine;
+use prost::Message as _;
+use prost_reflect::prost_types::FileDescriptorProto;
 use prost_reflect::{DescriptorPool, FileDescriptor};
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use crate::{ResolvedReference, SchemaError};
+use print::{Mode, Unresolved};
+use types::TypeTable;
 
-/// The name the schema's own file gets inside its descriptor pool.
+/// The name the schema's own file has, in its descriptor pool and in the
+/// serialized descriptor (Confluent's `DEFAULT_NAME`).
 const MAIN_FILE: &str = "default";
 
-/// A parsed, compiled `.proto` file with its imports.
+/// A parsed, validated `.proto` file with its imports.
 #[derive(Clone, Debug)]
 pub struct ProtobufSchema {
+    file: ProtoFile,
+    canonical: String,
+    normalized: String,
+    without_extensions: String,
+    serialized: String,
     pool: DescriptorPool,
-    text: String,
 }
 
-/// Serves the schema's own text and its references to protox.
-struct ReferenceResolver {
-    main: String,
-    references: Vec<(String, String)>,
-}
+/// Java's basic base64 decoder: standard alphabet, padding optional.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
 
-impl FileResolver for ReferenceResolver {
-    fn open_file(&self, name: &str) -> Result<File, protox::Error> {
-        if name == MAIN_FILE {
-            return File::from_source(name, &self.main);
-        }
-        match self
-            .references
-            .iter()
-            .find(|(reference, _)| reference == name)
-        {
-            Some((_, source)) => File::from_source(name, source),
-            None => Err(protox::Error::file_not_found(name)),
-        }
+/// Parses `.proto` text, or a base64 `FileDescriptorProto` when the text is
+/// not `.proto`; the error is Wire's, for the text.
+fn parse_file(text: &str) -> Result<ProtoFile, String> {
+    match parse::parse(text) {
+        Ok(file) => Ok(file),
+        Err(error) => BASE64
+            .decode(text)
+            .ok()
+            .and_then(|bytes| FileDescriptorProto::decode(bytes.as_slice()).ok())
+            .map(|descriptor| from_descriptor::to_proto_file(&descriptor))
+            .ok_or(error),
     }
 }
 
 impl ProtobufSchema {
-    /// Compiles `text`; `references` are the files it imports (transitively).
+    /// Parses `text`; `references` are the files it may use (transitively),
+    /// named by import path.
     pub fn parse(text: &str, references: &[ResolvedReference<'_>]) -> Result<Self, SchemaError> {
-        let mut resolver = ChainFileResolver::new();
-        resolver.add(ReferenceResolver {
-            main: text.to_owned(),
-            references: references
-                .iter()
-                .map(|reference| (reference.name.to_owned(), reference.schema.to_owned()))
-                .collect(),
+        if text.trim().is_empty() {
+            return Err(SchemaError::Invalid("Empty schema".to_owned()));
+        }
+        let file = parse_file(text)
+            .map_err(|error| SchemaError::Invalid(format!("Could not parse Protobuf - {error}")))?;
+
+        // A name listed twice keeps its last text: dependents come after
+        // their dependencies, so the last is the one closest to the schema.
+        let mut dependencies: Vec<(&str, ProtoFile)> = Vec::new();
+        for reference in references {
+            let parsed = parse_file(reference.schema).map_err(|error| {
+                SchemaError::Invalid(format!(
+                    "Could not parse Protobuf reference \"{}\" - {error}",
+                    reference.name
+                ))
+            })?;
+            dependencies.retain(|(name, _)| *name != reference.name);
+            dependencies.push((reference.name, parsed));
+        }
+
+        let builtins = builtin::builtins();
+        let mut table = TypeTable::default();
+        for (name, builtin) in &builtins.files {
+            if !dependencies.iter().any(|(reference, _)| reference == name) {
+                table.add_file(name, builtin);
+            }
+        }
+        for (name, dependency) in &dependencies {
+            table.add_file(name, dependency);
+        }
+        table.add_file(MAIN_FILE, &file);
+
+        let normalized = print::print(
+            &file,
+            Mode {
+                normalize: true,
+                ignore_extensions: false,
+            },
+            &table,
+        )
+        .map_err(|unresolved| {
+            SchemaError::Invalid(unresolved_message(&unresolved, &file, &dependencies))
+        })?;
+        let canonical = print(&file, Mode::default(), &table);
+        let without_extensions = print(
+            &file,
+            Mode {
+                normalize: false,
+                ignore_extensions: true,
+            },
+            &table,
+        );
+        let available = |name: &str| {
+            dependencies.iter().any(|(reference, _)| *reference == name) || builtins.contains(name)
+        };
+        let serialized = base64::engine::general_purpose::STANDARD
+            .encode(serialize::serialize(&file, &table, &available));
+
+        let mut sources: Vec<compile::Source<'_>> = dependencies
+            .iter()
+            .filter(|(name, _)| *name != MAIN_FILE && !builtins.contains(name))
+            .map(|(name, file)| compile::Source { name, file })
+            .collect();
+        sources.push(compile::Source {
+            name: MAIN_FILE,
+            file: &file,
         });
-        resolver.add(GoogleFileResolver::new());
-        let mut compiler = protox::Compiler::with_file_resolver(resolver);
-        compiler.include_imports(true);
-        compiler
-            .open_file(MAIN_FILE)
-            .map_err(|error| SchemaError::Invalid(error.to_string()))?;
+        let pool = compile::compile(&builtins.pool, &sources, &table).map_err(|error| {
+            SchemaError::Invalid(format!(
+                "Could not build a descriptor for this Protobuf schema: {error}"
+            ))
+        })?;
+
         Ok(ProtobufSchema {
-            pool: compiler.descriptor_pool(),
-            text: text.to_owned(),
+            file,
+            canonical,
+            normalized,
+            without_extensions,
+            serialized,
+            pool,
         })
     }
 
@@ -71,12 +168,95 @@ impl ProtobufSchema {
             .expect("the main file is compiled into the pool")
     }
 
-    pub fn canonical(&self) -> String {
-        self.text.clone()
+    /// The parsed file: declarations in written order, type names as written.
+    pub fn parsed(&self) -> &ProtoFile {
+        &self.file
     }
 
+    /// Confluent's canonical text (what the registry stores and returns).
+    pub fn canonical(&self) -> String {
+        self.canonical.clone()
+    }
+
+    /// Confluent's normalized text (`normalize=true`).
     pub fn normalized(&self) -> String {
-        self.text.clone()
+        self.normalized.clone()
+    }
+
+    /// The canonical text without custom options, `extensions` ranges and
+    /// `extend` blocks (`format=ignore_extensions`).
+    pub fn without_extensions(&self) -> String {
+        self.without_extensions.clone()
+    }
+
+    /// Base64 of the `FileDescriptorProto` Confluent returns for
+    /// `format=serialized` (the schema's own file only).
+    pub fn serialized(&self) -> String {
+        self.serialized.clone()
+    }
+
+    /// Full names (with the package) of every message of the schema's file,
+    /// nested ones after their parent, in declaration order.
+    pub fn message_names(&self) -> Vec<String> {
+        fn walk(prefix: &str, types: &[TypeElement], out: &mut Vec<String>) {
+            for element in types {
+                if let TypeElement::Message(message) = element {
+                    let name = if prefix.is_empty() {
+                        message.name.clone()
+                    } else {
+                        format!("{prefix}.{}", message.name)
+                    };
+                    out.push(name.clone());
+                    walk(&name, &message.nested_types, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(
+            self.file.package.as_deref().unwrap_or_default(),
+            &self.file.types,
+            &mut out,
+        );
+        out
+    }
+
+    /// The message indexes of the Confluent wire format for a message of the
+    /// schema's file: its position among the messages (enums do not count)
+    /// at each level of nesting. `full_name` may omit the package.
+    pub fn message_indexes(&self, full_name: &str) -> Option<Vec<i32>> {
+        let name = full_name.strip_prefix('.').unwrap_or(full_name);
+        let relative = match self.file.package.as_deref() {
+            Some(package) if !package.is_empty() => name
+                .strip_prefix(package)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .filter(|rest| find_message_path(&self.file.types, rest).is_some())
+                .unwrap_or(name),
+            _ => name,
+        };
+        find_message_path(&self.file.types, relative)
+    }
+
+    /// The full name of the message at `indexes` (see `message_indexes`); an
+    /// empty list means the first message, as on the wire.
+    pub fn message_name(&self, indexes: &[i32]) -> Option<String> {
+        let indexes = if indexes.is_empty() { &[0][..] } else { indexes };
+        let mut types = &self.file.types;
+        let mut parts = Vec::with_capacity(indexes.len() + 1);
+        if let Some(package) = self.file.package.as_deref().filter(|p| !p.is_empty()) {
+            parts.push(package);
+        }
+        for index in indexes {
+            let message = types
+                .iter()
+                .filter_map(|element| match element {
+                    TypeElement::Message(message) => Some(message),
+                    TypeElement::Enum(_) => None,
+                })
+                .nth(usize::try_from(*index).ok()?)?;
+            parts.push(&message.name);
+            types = &message.nested_types;
+        }
+        Some(parts.join("."))
     }
 
     /// Base64 of the main file's `FileDescriptorProto`.
@@ -92,3 +272,71 @@ impl ProtobufSchema {
         self.text.clone()
     }
 }
+
+fn find_message_path(types: &[TypeElement], relative: &str) -> Option<Vec<i32>> {
+    let mut indexes = Vec::new();
+    let mut types = types;
+    for part in relative.split('.') {
+        let (index, message) = types
+            .iter()
+            .filter_map(|element| match element {
+                TypeElement::Message(message) => Some(message),
+                TypeElement::Enum(_) => None,
+            })
+            .enumerate()
+            .find(|(_, message)| message.name == part)?;
+        indexes.push(i32::try_from(index).ok()?);
+        types = &message.nested_types;
+    }
+    Some(indexes)
+}
+
+/// Printing without normalizing resolves nothing and cannot fail.
+fn print(file: &ProtoFile, mode: Mode, table: &TypeTable) -> String {
+    print::print(file, mode, table).unwrap_or_default()
+}
+
+/// Confluent's `Could not resolve type: X`, followed by where it is used
+/// and the imports no reference provides.
+fn unresolved_message(
+    unresolved: &Unresolved,
+    file: &ProtoFile,
+    dependencies: &[(&str, ProtoFile)],
+) -> String {
+    let mut detail = unresolved.used_by.clone();
+    if unresolved.location.is_known() {
+        detail.push_str(&format!(
+            " at line {}, column {}",
+            unresolved.location.line, unresolved.location.column
+        ));
+    }
+    let builtins = builtin::builtins();
+    let missing: Vec<String> = file
+        .imports
+        .iter()
+        .chain(&file.public_imports)
+        .filter(|import| {
+            !builtins.contains(&import.path)
+                && !dependencies.iter().any(|(name, _)| *name == import.path)
+        })
+        .map(|import| {
+            if import.location.is_known() {
+                format!("\"{}\" (line {})", import.path, import.location.line)
+            } else {
+                format!("\"{}\"", import.path)
+            }
+        })
+        .collect();
+    match missing.as_slice() {
+        [] => {}
+        [one] => detail.push_str(&format!("; no reference provides the import {one}")),
+        many => detail.push_str(&format!(
+            "; no reference provides the imports {}",
+            many.join(", ")
+        )),
+    }
+    format!("Could not resolve type: {} ({detail})", unresolved.type_name)
+}
+
+#[cfg(test)]
+mod tests;

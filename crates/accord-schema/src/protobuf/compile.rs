@@ -1,0 +1,746 @@
+//! Parsed files turned into a prost-reflect `DescriptorPool`, so that the
+//! schema can be inspected (compatibility) with names resolved.
+//!
+//! Confluent checks syntax and type names only, so it accepts files protoc
+//! would refuse (field number 0, a number used twice, an import nothing
+//! provides, options nobody declared, a reference under another name than
+//! its import path). The descriptors built here keep what protoc would accept
+//! and leave the rest out: a field with an invalid or repeated number or
+//! name, a reserved or extension range that collides with a field, custom
+//! options. Types are resolved as Confluent resolves them (any referenced or
+//! built-in file, imported or not) and each file depends on the files that
+//! define the types it uses. If the pool still refuses the files, a second,
+//! plainer attempt leaves out defaults, JSON names, reserved ranges,
+//! extensions and explicit map entries.
+
+use std::collections::{HashMap, HashSet};
+
+use prost_reflect::prost_types::{
+    descriptor_proto::{ExtensionRange, ReservedRange},
+    enum_descriptor_proto::EnumReservedRange,
+    field_descriptor_proto::{Label as ProtoLabel, Type},
+    DescriptorProto, EnumDescriptorProto, EnumOptions, EnumValueDescriptorProto, EnumValueOptions,
+    FieldDescriptorProto, FieldOptions, FileDescriptorProto, MessageOptions,
+    MethodDescriptorProto, MethodOptions, OneofDescriptorProto, ServiceDescriptorProto,
+    ServiceOptions,
+};
+use prost_reflect::DescriptorPool;
+
+use super::ast::*;
+use super::parse::MAX_TAG_VALUE;
+use super::types::{self, TypeKind, TypeTable};
+
+/// A file to compile: its name in the pool and its parsed form.
+pub struct Source<'a> {
+    pub name: &'a str,
+    pub file: &'a ProtoFile,
+}
+
+/// Adds `sources` to a copy of `base`.
+pub fn compile(
+    base: &DescriptorPool,
+    sources: &[Source<'_>],
+    table: &TypeTable,
+) -> Result<DescriptorPool, String> {
+    let faithful = descriptors(sources, table, false)?;
+    let mut pool = base.clone();
+    match pool.add_file_descriptor_protos(faithful) {
+        Ok(()) => Ok(pool),
+        Err(first) => {
+            let plain = descriptors(sources, table, true)?;
+            let mut pool = base.clone();
+            pool.add_file_descriptor_protos(plain)
+                .map(|()| pool)
+                .map_err(|_| first.to_string())
+        }
+    }
+}
+
+fn descriptors(
+    sources: &[Source<'_>],
+    table: &TypeTable,
+    plain: bool,
+) -> Result<Vec<FileDescriptorProto>, String> {
+    let names: HashSet<&str> = sources.iter().map(|source| source.name).collect();
+    let mut files = Vec::with_capacity(sources.len());
+    let mut edges: HashMap<&str, Vec<String>> = HashMap::new();
+    for source in sources {
+        // protoc wants a proto3 enum to start with 0; Confluent does not. The
+        // plain attempt compiles a file with an enum lacking 0 as proto2.
+        let proto3 = source.file.syntax == Some(Syntax::Proto3)
+            && !(plain && has_enum_without_zero(&source.file.types));
+        let mut builder = FileBuilder {
+            table,
+            package: source.file.package.clone().unwrap_or_default(),
+            file_name: source.name,
+            proto3,
+            plain,
+            dependencies: Vec::new(),
+        };
+        let file = builder.file(source.file);
+        let mut uses: Vec<String> = builder
+            .dependencies
+            .iter()
+            .filter(|dependency| names.contains(dependency.as_str()))
+            .cloned()
+            .collect();
+        for import in source
+            .file
+            .imports
+            .iter()
+            .chain(&source.file.public_imports)
+            .chain(&source.file.weak_imports)
+        {
+            if names.contains(import.path.as_str()) && !uses.contains(&import.path) {
+                uses.push(import.path.clone());
+            }
+        }
+        edges.insert(source.name, uses);
+        files.push(file);
+    }
+    if let Some(cycle) = find_cycle(sources, &edges) {
+        return Err(format!("import cycle: {}", cycle.join(" -> ")));
+    }
+    Ok(files)
+}
+
+fn has_enum_without_zero(types: &[TypeElement]) -> bool {
+    types.iter().any(|element| match element {
+        TypeElement::Enum(enumeration) => !enumeration.constants.iter().any(|c| c.tag == 0),
+        TypeElement::Message(message) => has_enum_without_zero(&message.nested_types),
+    })
+}
+
+/// A cycle among the files' imports and type uses, if there is one.
+fn find_cycle(sources: &[Source<'_>], edges: &HashMap<&str, Vec<String>>) -> Option<Vec<String>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        Visiting,
+        Done,
+    }
+    fn visit<'a>(
+        node: &'a str,
+        edges: &'a HashMap<&str, Vec<String>>,
+        state: &mut HashMap<&'a str, State>,
+        path: &mut Vec<&'a str>,
+    ) -> Option<Vec<String>> {
+        match state.get(node) {
+            Some(State::Done) => return None,
+            Some(State::Visiting) => {
+                let start = path.iter().position(|n| *n == node).unwrap_or(0);
+                let mut cycle: Vec<String> = path[start..].iter().map(|n| (*n).to_owned()).collect();
+                cycle.push(node.to_owned());
+                return Some(cycle);
+            }
+            None => {}
+        }
+        state.insert(node, State::Visiting);
+        path.push(node);
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, edges, state, path) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        state.insert(node, State::Done);
+        None
+    }
+    let mut state = HashMap::new();
+    let mut path = Vec::new();
+    sources
+        .iter()
+        .find_map(|source| visit(source.name, edges, &mut state, &mut path))
+}
+
+struct FileBuilder<'a> {
+    table: &'a TypeTable,
+    package: String,
+    file_name: &'a str,
+    proto3: bool,
+    /// The second attempt: leave out everything optional.
+    plain: bool,
+    dependencies: Vec<String>,
+}
+
+/// Numbers a field may not use.
+fn valid_number(number: i32) -> bool {
+    (1..=MAX_TAG_VALUE).contains(&number) && !(19_000..=19_999).contains(&number)
+}
+
+impl FileBuilder<'_> {
+    fn file(&mut self, file: &ProtoFile) -> FileDescriptorProto {
+        let mut scope = Vec::new();
+        let mut used_names = HashSet::new();
+        let mut message_type = Vec::new();
+        let mut enum_type = Vec::new();
+        for element in &file.types {
+            if !used_names.insert(element.name().to_owned()) {
+                continue;
+            }
+            match element {
+                TypeElement::Message(message) => {
+                    message_type.push(self.message(message, &mut scope));
+                }
+                TypeElement::Enum(enumeration) => enum_type.push(self.enumeration(enumeration)),
+            }
+        }
+        let service = file
+            .services
+            .iter()
+            .map(|service| self.service(service))
+            .collect();
+        let extension = if self.plain {
+            Vec::new()
+        } else {
+            self.extends(&file.extends, &scope)
+        };
+        FileDescriptorProto {
+            name: Some(self.file_name.to_owned()),
+            package: (!self.package.is_empty()).then(|| self.package.clone()),
+            dependency: self.dependencies.clone(),
+            message_type,
+            enum_type,
+            service,
+            extension,
+            syntax: Some(if self.proto3 { "proto3" } else { "proto2" }.to_owned()),
+            ..FileDescriptorProto::default()
+        }
+    }
+
+    /// The full name (with a leading dot) and kind `name` resolves to from
+    /// `scope`; records the defining file as a dependency.
+    fn resolve(&mut self, name: &str, scope: &[String]) -> Option<(String, TypeKind)> {
+        let full = self.table.resolve(name, &self.package, scope)?;
+        let info = self.table.get(&full)?;
+        if info.file != self.file_name && !self.dependencies.contains(&info.file) {
+            self.dependencies.push(info.file.clone());
+        }
+        Some((format!(".{full}"), info.kind))
+    }
+
+    fn message(&mut self, message: &Message, scope: &mut Vec<String>) -> DescriptorProto {
+        scope.push(message.name.clone());
+        let mut out = DescriptorProto {
+            name: Some(message.name.clone()),
+            ..DescriptorProto::default()
+        };
+        let mut nested_names: HashSet<String> = HashSet::new();
+        for nested in &message.nested_types {
+            if !nested_names.insert(nested.name().to_owned()) {
+                continue;
+            }
+            match nested {
+                TypeElement::Message(nested) => out.nested_type.push(self.message(nested, scope)),
+                TypeElement::Enum(nested) => out.enum_type.push(self.enumeration(nested)),
+            }
+        }
+        let mut numbers: HashSet<i32> = HashSet::new();
+        let mut names: HashSet<String> = HashSet::new();
+        let mut accept = |field: &Field| {
+            valid_number(field.tag)
+                && !numbers.contains(&field.tag)
+                && !names.contains(&field.name)
+                && {
+                    numbers.insert(field.tag);
+                    names.insert(field.name.clone());
+                    true
+                }
+        };
+        for oneof in &message.oneofs {
+            let index = out.oneof_decl.len() as i32;
+            let mut any = false;
+            for field in &oneof.fields {
+                if types::map_types(&field.type_name).is_some() || !accept(field) {
+                    continue;
+                }
+                if let Some(mut descriptor) = self.field(field, scope, true) {
+                    descriptor.oneof_index = Some(index);
+                    out.field.push(descriptor);
+                    any = true;
+                }
+            }
+            if any {
+                out.oneof_decl.push(OneofDescriptorProto {
+                    name: Some(oneof.name.clone()),
+                    options: None,
+                });
+            }
+        }
+        let mut synthetic = Vec::new();
+        for field in &message.fields {
+            if !accept(field) {
+                continue;
+            }
+            if let Some((key, value)) = types::map_types(&field.type_name) {
+                if let Some((descriptor, entry)) =
+                    self.map_field(field, key, value, scope, &nested_names)
+                {
+                    nested_names.insert(entry.name().to_owned());
+                    out.nested_type.push(entry);
+                    out.field.push(descriptor);
+                }
+                continue;
+            }
+            let Some(mut descriptor) = self.field(field, scope, false) else {
+                continue;
+            };
+            if descriptor.proto3_optional() {
+                synthetic.push(field.name.clone());
+                descriptor.oneof_index = Some(-(synthetic.len() as i32));
+            }
+            out.field.push(descriptor);
+        }
+        let real_oneofs = out.oneof_decl.len() as i32;
+        for descriptor in &mut out.field {
+            if let Some(index) = descriptor.oneof_index.filter(|index| *index < 0) {
+                descriptor.oneof_index = Some(real_oneofs - index - 1);
+            }
+        }
+        for name in synthetic {
+            let mut oneof_name = format!("_{name}");
+            while names.contains(&oneof_name) {
+                oneof_name.insert(0, 'X');
+            }
+            out.oneof_decl.push(OneofDescriptorProto {
+                name: Some(oneof_name),
+                options: None,
+            });
+        }
+        if !self.plain {
+            for reserved in &message.reserveds {
+                for value in &reserved.values {
+                    match value {
+                        RangeValue::Name(name) if !names.contains(name) => {
+                            out.reserved_name.push(name.clone());
+                        }
+                        RangeValue::Tag(tag) if !numbers.contains(tag) && *tag > 0 => {
+                            out.reserved_range.push(ReservedRange {
+                                start: Some(*tag),
+                                end: Some(tag.saturating_add(1)),
+                            });
+                        }
+                        RangeValue::Range(start, end)
+                            if *start > 0
+                                && start <= end
+                                && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
+                        {
+                            out.reserved_range.push(ReservedRange {
+                                start: Some(*start),
+                                end: Some(end.saturating_add(1)),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for extensions in &message.extensions {
+                for value in &extensions.values {
+                    let (start, end) = match value {
+                        RangeValue::Tag(tag) => (*tag, *tag),
+                        RangeValue::Range(start, end) => (*start, *end),
+                        RangeValue::Name(_) => continue,
+                    };
+                    let end = end.min(MAX_TAG_VALUE);
+                    if start > 0 && start <= end && !numbers.iter().any(|n| (start..=end).contains(n))
+                    {
+                        out.extension_range.push(ExtensionRange {
+                            start: Some(start),
+                            end: Some(end + 1),
+                            options: None,
+                        });
+                    }
+                }
+            }
+            out.extension = self.extends(&message.extends, scope);
+        }
+        let deprecated = find_option(&message.options, "deprecated")
+            .map(|value| value.plain_text() == "true");
+        let map_entry = (!self.plain && option_is_true(&message.options, "map_entry")).then_some(true);
+        if deprecated.is_some() || map_entry.is_some() {
+            out.options = Some(MessageOptions {
+                deprecated,
+                map_entry,
+                ..MessageOptions::default()
+            });
+        }
+        scope.pop();
+        out
+    }
+
+    fn label(&self, field: &Field) -> (ProtoLabel, bool) {
+        match field.label {
+            Some(Label::Repeated) => (ProtoLabel::Repeated, false),
+            Some(Label::Required) if !self.proto3 => (ProtoLabel::Required, false),
+            Some(Label::Optional) if self.proto3 => (ProtoLabel::Optional, true),
+            _ => (ProtoLabel::Optional, false),
+        }
+    }
+
+    fn field(&mut self, field: &Field, scope: &[String], in_oneof: bool) -> Option<FieldDescriptorProto> {
+        let (label, proto3_optional) = if in_oneof {
+            (ProtoLabel::Optional, false)
+        } else {
+            self.label(field)
+        };
+        let mut out = FieldDescriptorProto {
+            name: Some(field.name.clone()),
+            number: Some(field.tag),
+            ..FieldDescriptorProto::default()
+        };
+        out.set_label(label);
+        if proto3_optional {
+            out.proto3_optional = Some(true);
+        }
+        let mut enum_values = None;
+        match scalar_type(&field.type_name) {
+            Some(kind) => out.set_type(kind),
+            None => {
+                let (full, kind) = self.resolve(&field.type_name, scope)?;
+                match kind {
+                    TypeKind::Message => out.set_type(Type::Message),
+                    TypeKind::Enum => {
+                        out.set_type(Type::Enum);
+                        enum_values = self.table.get(&full).map(|info| info.values.clone());
+                    }
+                }
+                out.type_name = Some(full);
+            }
+        }
+        if !self.plain {
+            if let Some(default) = &field.default_value {
+                if !self.proto3 && label != ProtoLabel::Repeated {
+                    out.default_value = valid_default(out.r#type(), default, enum_values.as_deref());
+                }
+            }
+            out.json_name = field.json_name.clone();
+        }
+        let deprecated =
+            find_option(&field.options, "deprecated").map(|value| value.plain_text() == "true");
+        let packable = label == ProtoLabel::Repeated
+            && !matches!(
+                out.r#type(),
+                Type::String | Type::Bytes | Type::Message | Type::Group
+            );
+        let packed = find_option(&field.options, "packed")
+            .filter(|_| packable)
+            .map(|value| value.plain_text() == "true");
+        if deprecated.is_some() || packed.is_some() {
+            out.options = Some(FieldOptions {
+                deprecated,
+                packed,
+                ..FieldOptions::default()
+            });
+        }
+        Some(out)
+    }
+
+    /// A `map<K, V>` field and its synthesized entry message, named as protoc
+    /// names it.
+    fn map_field(
+        &mut self,
+        field: &Field,
+        key: &str,
+        value: &str,
+        scope: &[String],
+        taken: &HashSet<String>,
+    ) -> Option<(FieldDescriptorProto, DescriptorProto)> {
+        let key_type = scalar_type(key)
+            .filter(|kind| !matches!(kind, Type::Float | Type::Double | Type::Bytes))?;
+        let entry_name = protoc_map_entry_name(&field.name);
+        if taken.contains(&entry_name) {
+            return None;
+        }
+        let mut key_field = FieldDescriptorProto {
+            name: Some("key".to_owned()),
+            number: Some(1),
+            ..FieldDescriptorProto::default()
+        };
+        key_field.set_label(ProtoLabel::Optional);
+        key_field.set_type(key_type);
+        let mut value_field = FieldDescriptorProto {
+            name: Some("value".to_owned()),
+            number: Some(2),
+            ..FieldDescriptorProto::default()
+        };
+        value_field.set_label(ProtoLabel::Optional);
+        match scalar_type(value) {
+            Some(kind) => value_field.set_type(kind),
+            None => {
+                let (full, kind) = self.resolve(value, scope)?;
+                value_field.set_type(match kind {
+                    TypeKind::Message => Type::Message,
+                    TypeKind::Enum => Type::Enum,
+                });
+                value_field.type_name = Some(full);
+            }
+        }
+        let entry = DescriptorProto {
+            name: Some(entry_name.clone()),
+            field: vec![key_field, value_field],
+            options: Some(MessageOptions {
+                map_entry: Some(true),
+                ..MessageOptions::default()
+            }),
+            ..DescriptorProto::default()
+        };
+        let mut full_name: Vec<&str> = Vec::new();
+        if !self.package.is_empty() {
+            full_name.push(&self.package);
+        }
+        full_name.extend(scope.iter().map(String::as_str));
+        full_name.push(&entry_name);
+        let mut out = FieldDescriptorProto {
+            name: Some(field.name.clone()),
+            number: Some(field.tag),
+            type_name: Some(format!(".{}", full_name.join("."))),
+            json_name: if self.plain { None } else { field.json_name.clone() },
+            ..FieldDescriptorProto::default()
+        };
+        out.set_label(ProtoLabel::Repeated);
+        out.set_type(Type::Message);
+        Some((out, entry))
+    }
+
+    fn extends(&mut self, extends: &[Extend], scope: &[String]) -> Vec<FieldDescriptorProto> {
+        let mut out = Vec::new();
+        for extend in extends {
+            let Some((extendee, TypeKind::Message)) = self.resolve(&extend.name, scope) else {
+                continue;
+            };
+            for field in &extend.fields {
+                if !valid_number(field.tag) || types::map_types(&field.type_name).is_some() {
+                    continue;
+                }
+                if let Some(mut descriptor) = self.field(field, scope, false) {
+                    descriptor.extendee = Some(extendee.clone());
+                    descriptor.proto3_optional = None;
+                    descriptor.json_name = None;
+                    out.push(descriptor);
+                }
+            }
+        }
+        out
+    }
+
+    fn enumeration(&mut self, enumeration: &Enum) -> EnumDescriptorProto {
+        let mut numbers = HashSet::new();
+        let mut names = HashSet::new();
+        let mut aliased = false;
+        let mut value = Vec::new();
+        for constant in &enumeration.constants {
+            if !names.insert(constant.name.clone()) {
+                continue;
+            }
+            aliased |= !numbers.insert(constant.tag);
+            let deprecated = find_option(&constant.options, "deprecated")
+                .map(|value| value.plain_text() == "true");
+            let descriptor = EnumValueDescriptorProto {
+                name: Some(constant.name.clone()),
+                number: Some(constant.tag),
+                options: deprecated.map(|deprecated| EnumValueOptions {
+                    deprecated: Some(deprecated),
+                    ..EnumValueOptions::default()
+                }),
+            };
+            // The first zero goes first, where proto3 wants it.
+            if constant.tag == 0 && !value.iter().any(|v: &EnumValueDescriptorProto| v.number() == 0) {
+                value.insert(0, descriptor);
+            } else {
+                value.push(descriptor);
+            }
+        }
+        let mut reserved_range = Vec::new();
+        let mut reserved_name = Vec::new();
+        if !self.plain {
+            for reserved in &enumeration.reserveds {
+                for range in &reserved.values {
+                    match range {
+                        RangeValue::Name(name) if !names.contains(name) => {
+                            reserved_name.push(name.clone());
+                        }
+                        RangeValue::Tag(tag) if !numbers.contains(tag) => {
+                            reserved_range.push(EnumReservedRange {
+                                start: Some(*tag),
+                                end: Some(*tag),
+                            });
+                        }
+                        RangeValue::Range(start, end)
+                            if start <= end && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
+                        {
+                            reserved_range.push(EnumReservedRange {
+                                start: Some(*start),
+                                end: Some(*end),
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        // Confluent accepts aliases without `allow_alias`; protoc does not.
+        let allow_alias = aliased.then_some(true);
+        let deprecated = find_option(&enumeration.options, "deprecated")
+            .map(|value| value.plain_text() == "true");
+        EnumDescriptorProto {
+            name: Some(enumeration.name.clone()),
+            value,
+            options: (allow_alias.is_some() || deprecated.is_some()).then(|| EnumOptions {
+                allow_alias,
+                deprecated,
+                ..EnumOptions::default()
+            }),
+            reserved_range,
+            reserved_name,
+        }
+    }
+
+    fn service(&mut self, service: &Service) -> ServiceDescriptorProto {
+        let scope: Vec<String> = Vec::new();
+        let mut names = HashSet::new();
+        let mut method = Vec::new();
+        for rpc in &service.rpcs {
+            if !names.insert(rpc.name.clone()) {
+                continue;
+            }
+            let (Some((input, TypeKind::Message)), Some((output, TypeKind::Message))) = (
+                self.resolve(&rpc.request_type, &scope),
+                self.resolve(&rpc.response_type, &scope),
+            ) else {
+                continue;
+            };
+            let deprecated =
+                find_option(&rpc.options, "deprecated").map(|value| value.plain_text() == "true");
+            method.push(MethodDescriptorProto {
+                name: Some(rpc.name.clone()),
+                input_type: Some(input),
+                output_type: Some(output),
+                options: deprecated.map(|deprecated| MethodOptions {
+                    deprecated: Some(deprecated),
+                    ..MethodOptions::default()
+                }),
+                client_streaming: Some(rpc.request_streaming),
+                server_streaming: Some(rpc.response_streaming),
+            });
+        }
+        let deprecated =
+            find_option(&service.options, "deprecated").map(|value| value.plain_text() == "true");
+        ServiceDescriptorProto {
+            name: Some(service.name.clone()),
+            method,
+            options: deprecated.map(|deprecated| ServiceOptions {
+                deprecated: Some(deprecated),
+                ..ServiceOptions::default()
+            }),
+        }
+    }
+}
+
+fn scalar_type(name: &str) -> Option<Type> {
+    Some(match name {
+        "double" => Type::Double,
+        "float" => Type::Float,
+        "int64" => Type::Int64,
+        "uint64" => Type::Uint64,
+        "int32" => Type::Int32,
+        "fixed64" => Type::Fixed64,
+        "fixed32" => Type::Fixed32,
+        "bool" => Type::Bool,
+        "string" => Type::String,
+        "bytes" => Type::Bytes,
+        "uint32" => Type::Uint32,
+        "sfixed32" => Type::Sfixed32,
+        "sfixed64" => Type::Sfixed64,
+        "sint32" => Type::Sint32,
+        "sint64" => Type::Sint64,
+        _ => return None,
+    })
+}
+
+/// A default protoc would accept for a field of `kind`, in descriptor form.
+fn valid_default(kind: Type, value: &str, enum_values: Option<&[String]>) -> Option<String> {
+    let integer = |value: &str| -> Option<i128> {
+        let (negative, digits) = match value.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, value),
+        };
+        let magnitude = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+            i128::from_str_radix(hex, 16).ok()?
+        } else if digits.len() > 1 && digits.starts_with('0') {
+            i128::from_str_radix(&digits[1..], 8).ok()?
+        } else {
+            digits.parse().ok()?
+        };
+        Some(if negative { -magnitude } else { magnitude })
+    };
+    let in_range = |min: i128, max: i128| {
+        integer(value)
+            .filter(|v| (min..=max).contains(v))
+            .map(|v| v.to_string())
+    };
+    match kind {
+        Type::Int32 | Type::Sint32 | Type::Sfixed32 => {
+            in_range(i128::from(i32::MIN), i128::from(i32::MAX))
+        }
+        Type::Int64 | Type::Sint64 | Type::Sfixed64 => {
+            in_range(i128::from(i64::MIN), i128::from(i64::MAX))
+        }
+        Type::Uint32 | Type::Fixed32 => in_range(0, i128::from(u32::MAX)),
+        Type::Uint64 | Type::Fixed64 => in_range(0, i128::from(u64::MAX)),
+        Type::Float | Type::Double => match value {
+            "inf" | "-inf" | "nan" => Some(value.to_owned()),
+            _ => value.parse::<f64>().ok().map(|_| value.to_owned()),
+        },
+        Type::Bool => matches!(value, "true" | "false").then(|| value.to_owned()),
+        Type::String => Some(value.to_owned()),
+        Type::Bytes => Some(
+            value
+                .chars()
+                .flat_map(|c| match c {
+                    '\\' => "\\\\".chars().collect::<Vec<_>>(),
+                    c if (' '..='~').contains(&c) => vec![c],
+                    c => {
+                        let mut buffer = [0; 4];
+                        c.encode_utf8(&mut buffer)
+                            .bytes()
+                            .flat_map(|b| format!("\\{b:03o}").chars().collect::<Vec<_>>())
+                            .collect()
+                    }
+                })
+                .collect(),
+        ),
+        Type::Enum => enum_values
+            .filter(|values| values.iter().any(|v| v == value))
+            .map(|_| value.to_owned()),
+        Type::Message | Type::Group => None,
+    }
+}
+
+/// protoc's name for the entry message of map field `field`.
+fn protoc_map_entry_name(field: &str) -> String {
+    let mut out = String::with_capacity(field.len() + 5);
+    let mut upper = true;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out.push_str("Entry");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_entries_are_named_as_protoc_names_them() {
+        assert_eq!(protoc_map_entry_name("my_map"), "MyMapEntry");
+        assert_eq!(protoc_map_entry_name("c"), "CEntry");
+        assert_eq!(protoc_map_entry_name("fooBar"), "FooBarEntry");
+    }
+}

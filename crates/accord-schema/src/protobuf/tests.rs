@@ -1,0 +1,3 @@
+//! Unit tests of the Protobuf schema engine.
+
+use super::*;

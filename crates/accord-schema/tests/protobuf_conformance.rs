@@ -1,0 +1,267 @@
+//! Table-driven Protobuf conformance tests (parsing and printing; the
+//! compatibility rules have their own golden tables).
+//!
+//! `data/confluent/schemas/` holds what Confluent Schema Registry 7.9.0's
+//! libraries answered (see `data/confluent/NOTICE`): for each schema whether it
+//! is valid, its canonical and normalized text or its error. Only the PROTOBUF
+//! items are checked here.
+//!
+//! `data/protobuf/*.json` are lists of cases `{"name", "schema", "refs"?, then
+//! "error", or "invalid": true, or "valid": true, or any of "canonical",
+//! "normalized", "serialized", "without_extensions", "message_names",
+//! "message_indexes"}`. The `http-*.json` lists are taken from Confluent's
+//! recorded HTTP answers (the same Apache-2.0 data set as `data/confluent/`,
+//! see its NOTICE): the text a registration returned, its `format=serialized`
+//! and `format=ignore_extensions` forms, the error it gave.
+//!
+//! Our error messages start with Confluent's and may add where the problem is
+//! (`Could not resolve type: dep.D (field `H.d` at line 4, column 3; …)`), so
+//! errors are compared by prefix.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use accord_schema::protobuf::ProtobufSchema;
+use accord_schema::{ResolvedReference, SchemaError};
+use serde_json::Value;
+
+/// Cases where we deliberately answer differently, with the reason.
+const DELIBERATE_DIFFERENCES: &[(&str, &str)] = &[];
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("`{key}` missing in {value}"))
+}
+
+fn references(refs: &Value) -> Vec<ResolvedReference<'_>> {
+    refs.as_array()
+        .into_iter()
+        .flatten()
+        .map(|reference| ResolvedReference {
+            name: text(reference, "name"),
+            schema: text(reference, "schema"),
+        })
+        .collect()
+}
+
+fn parse(schema: &str, refs: &Value) -> Result<ProtobufSchema, SchemaError> {
+    ProtobufSchema::parse(schema, &references(refs))
+}
+
+fn is_deliberate(id: &str) -> bool {
+    DELIBERATE_DIFFERENCES.iter().any(|(known, _)| *known == id)
+}
+
+/// Collects mismatches so that one run shows all of them.
+struct Report {
+    name: &'static str,
+    checked: usize,
+    failures: Vec<String>,
+}
+
+impl Report {
+    fn new(name: &'static str) -> Report {
+        Report {
+            name,
+            checked: 0,
+            failures: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, id: &str, failures: Vec<String>) {
+        self.checked += 1;
+        if !failures.is_empty() && !is_deliberate(id) {
+            self.failures
+                .push(format!("{id}:\n  {}", failures.join("\n  ")));
+        }
+    }
+
+    fn finish(self) {
+        println!(
+            "{}: {} of {} match",
+            self.name,
+            self.checked - self.failures.len(),
+            self.checked
+        );
+        assert!(
+            self.failures.is_empty(),
+            "{} mismatches:\n{}",
+            self.failures.len(),
+            self.failures.join("\n")
+        );
+    }
+}
+
+fn expect_equal(failures: &mut Vec<String>, what: &str, actual: &str, expected: &str) {
+    if actual != expected {
+        failures.push(format!("{what}: got {actual:?}\n    expected {expected:?}"));
+    }
+}
+
+fn expect_error(failures: &mut Vec<String>, actual: &str, expected: &str) {
+    if !actual.starts_with(expected) {
+        failures.push(format!("error: got {actual:?}\n    expected {expected:?}"));
+    }
+}
+
+/// The canonical and normalized texts parse again to themselves.
+fn expect_stable(failures: &mut Vec<String>, schema: &ProtobufSchema, refs: &Value) {
+    for (what, text) in [
+        ("canonical", schema.canonical()),
+        ("normalized", schema.normalized()),
+    ] {
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse(&text, refs) {
+            Ok(again) if what == "canonical" => {
+                expect_equal(failures, "canonical of canonical", &again.canonical(), &text);
+            }
+            Ok(again) => {
+                expect_equal(failures, "normalized of normalized", &again.normalized(), &text);
+            }
+            Err(error) => failures.push(format!("{what} does not parse again: {error}")),
+        }
+    }
+}
+
+#[test]
+fn confluent_schemas() {
+    let dir = data_dir().join("confluent/schemas");
+    let corpus = read_json(&dir.join("corpus.json"));
+    let golden = read_json(&dir.join("golden.json"));
+    let mut report = Report::new("schemas");
+    let items = corpus["schemas"].as_array().into_iter().flatten();
+    for item in items.filter(|item| item["type"] == "PROTOBUF") {
+        let id = text(item, "id");
+        let expected = &golden["schemas"][id];
+        let mut failures = Vec::new();
+        match (
+            parse(text(item, "schema"), &item["refs"]),
+            expected["valid"].as_bool(),
+        ) {
+            (Ok(schema), Some(true)) => {
+                expect_equal(
+                    &mut failures,
+                    "canonical",
+                    &schema.canonical(),
+                    text(expected, "canonical"),
+                );
+                expect_equal(
+                    &mut failures,
+                    "normalized",
+                    &schema.normalized(),
+                    text(expected, "normalized"),
+                );
+                expect_stable(&mut failures, &schema, &item["refs"]);
+            }
+            (Err(SchemaError::Invalid(message)), Some(false)) => {
+                expect_error(&mut failures, &message, text(expected, "error"));
+            }
+            (outcome, _) => failures.push(format!("got {outcome:?}, expected {expected}")),
+        }
+        report.check(id, failures);
+    }
+    report.finish();
+}
+
+fn case_files() -> Vec<(String, Value)> {
+    let dir = data_dir().join("protobuf");
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, read_json(&path))
+        })
+        .collect()
+}
+
+#[test]
+fn parse_cases() {
+    let mut report = Report::new("parse cases");
+    for (file, cases) in case_files() {
+        for case in cases.as_array().into_iter().flatten() {
+            let name = text(case, "name");
+            let failures = check_case(case);
+            report.check(&format!("{file}: {name}"), failures);
+        }
+    }
+    report.finish();
+}
+
+fn check_case(case: &Value) -> Vec<String> {
+    let mut failures = Vec::new();
+    let expects_error = case["error"].is_string() || case["invalid"] == true;
+    match parse(text(case, "schema"), &case["refs"]) {
+        Err(SchemaError::Invalid(message)) if expects_error => {
+            if let Some(error) = case["error"].as_str() {
+                expect_error(&mut failures, &message, error);
+            }
+        }
+        Ok(schema) if !expects_error => {
+            for (key, actual) in [
+                ("canonical", schema.canonical()),
+                ("normalized", schema.normalized()),
+                ("serialized", schema.serialized()),
+                ("without_extensions", schema.without_extensions()),
+            ] {
+                if let Some(expected) = case[key].as_str() {
+                    expect_equal(&mut failures, key, &actual, expected);
+                }
+            }
+            if let Some(expected) = case["message_names"].as_array() {
+                let expected: Vec<&str> = expected.iter().filter_map(Value::as_str).collect();
+                let actual = schema.message_names();
+                if actual != expected {
+                    failures.push(format!("message_names: got {actual:?}, expected {expected:?}"));
+                }
+            }
+            if let Some(expected) = case["message_indexes"].as_object() {
+                for (message, indexes) in expected {
+                    let indexes: Vec<i32> = indexes
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_i64)
+                        .map(|index| index as i32)
+                        .collect();
+                    let actual = schema.message_indexes(message);
+                    if actual.as_ref() != Some(&indexes) {
+                        failures.push(format!(
+                            "message_indexes({message}): got {actual:?}, expected {indexes:?}"
+                        ));
+                    }
+                    let name = schema.message_name(&indexes);
+                    if name.as_deref() != Some(message.as_str()) {
+                        failures.push(format!(
+                            "message_name({indexes:?}): got {name:?}, expected {message}"
+                        ));
+                    }
+                }
+            }
+            expect_stable(&mut failures, &schema, &case["refs"]);
+        }
+        outcome => failures.push(format!("got {outcome:?}")),
+    }
+    failures
+}
