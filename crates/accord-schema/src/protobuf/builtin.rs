@@ -350,7 +350,13 @@ mod tests {
     fn every_builtin_file_compiles() {
         let builtins = builtins();
         assert_eq!(builtins.files.len(), WELL_KNOWN.len() + DECLARED.len());
-        assert!(builtins.pool.get_message_by_name("google.type.Money").is_some());
-        assert!(builtins.pool.get_extension_by_name("confluent.field_meta").is_some());
+        assert!(builtins
+            .pool
+            .get_message_by_name("google.type.Money")
+            .is_some());
+        assert!(builtins
+            .pool
+            .get_extension_by_name("confluent.field_meta")
+            .is_some());
     }
 }

@@ -20,9 +20,8 @@ use prost_reflect::prost_types::{
     enum_descriptor_proto::EnumReservedRange,
     field_descriptor_proto::{Label as ProtoLabel, Type},
     DescriptorProto, EnumDescriptorProto, EnumOptions, EnumValueDescriptorProto, EnumValueOptions,
-    FieldDescriptorProto, FieldOptions, FileDescriptorProto, MessageOptions,
-    MethodDescriptorProto, MethodOptions, OneofDescriptorProto, ServiceDescriptorProto,
-    ServiceOptions,
+    FieldDescriptorProto, FieldOptions, FileDescriptorProto, MessageOptions, MethodDescriptorProto,
+    MethodOptions, OneofDescriptorProto, ServiceDescriptorProto, ServiceOptions,
 };
 use prost_reflect::DescriptorPool;
 
@@ -128,7 +127,8 @@ fn find_cycle(sources: &[Source<'_>], edges: &HashMap<&str, Vec<String>>) -> Opt
             Some(State::Done) => return None,
             Some(State::Visiting) => {
                 let start = path.iter().position(|n| *n == node).unwrap_or(0);
-                let mut cycle: Vec<String> = path[start..].iter().map(|n| (*n).to_owned()).collect();
+                let mut cycle: Vec<String> =
+                    path[start..].iter().map(|n| (*n).to_owned()).collect();
                 cycle.push(node.to_owned());
                 return Some(cycle);
             }
@@ -341,7 +341,9 @@ impl FileBuilder<'_> {
                         RangeValue::Name(_) => continue,
                     };
                     let end = end.min(MAX_TAG_VALUE);
-                    if start > 0 && start <= end && !numbers.iter().any(|n| (start..=end).contains(n))
+                    if start > 0
+                        && start <= end
+                        && !numbers.iter().any(|n| (start..=end).contains(n))
                     {
                         out.extension_range.push(ExtensionRange {
                             start: Some(start),
@@ -353,9 +355,10 @@ impl FileBuilder<'_> {
             }
             out.extension = self.extends(&message.extends, scope);
         }
-        let deprecated = find_option(&message.options, "deprecated")
-            .map(|value| value.plain_text() == "true");
-        let map_entry = (!self.plain && option_is_true(&message.options, "map_entry")).then_some(true);
+        let deprecated =
+            find_option(&message.options, "deprecated").map(|value| value.plain_text() == "true");
+        let map_entry =
+            (!self.plain && option_is_true(&message.options, "map_entry")).then_some(true);
         if deprecated.is_some() || map_entry.is_some() {
             out.options = Some(MessageOptions {
                 deprecated,
@@ -376,7 +379,12 @@ impl FileBuilder<'_> {
         }
     }
 
-    fn field(&mut self, field: &Field, scope: &[String], in_oneof: bool) -> Option<FieldDescriptorProto> {
+    fn field(
+        &mut self,
+        field: &Field,
+        scope: &[String],
+        in_oneof: bool,
+    ) -> Option<FieldDescriptorProto> {
         let (label, proto3_optional) = if in_oneof {
             (ProtoLabel::Optional, false)
         } else {
@@ -409,7 +417,8 @@ impl FileBuilder<'_> {
         if !self.plain {
             if let Some(default) = &field.default_value {
                 if !self.proto3 && label != ProtoLabel::Repeated {
-                    out.default_value = valid_default(out.r#type(), default, enum_values.as_deref());
+                    out.default_value =
+                        valid_default(out.r#type(), default, enum_values.as_deref());
                 }
             }
             out.json_name = field.json_name.clone();
@@ -493,7 +502,11 @@ impl FileBuilder<'_> {
             name: Some(field.name.clone()),
             number: Some(field.tag),
             type_name: Some(format!(".{}", full_name.join("."))),
-            json_name: if self.plain { None } else { field.json_name.clone() },
+            json_name: if self.plain {
+                None
+            } else {
+                field.json_name.clone()
+            },
             ..FieldDescriptorProto::default()
         };
         out.set_label(ProtoLabel::Repeated);
@@ -543,7 +556,11 @@ impl FileBuilder<'_> {
                 }),
             };
             // The first zero goes first, where proto3 wants it.
-            if constant.tag == 0 && !value.iter().any(|v: &EnumValueDescriptorProto| v.number() == 0) {
+            if constant.tag == 0
+                && !value
+                    .iter()
+                    .any(|v: &EnumValueDescriptorProto| v.number() == 0)
+            {
                 value.insert(0, descriptor);
             } else {
                 value.push(descriptor);
@@ -565,7 +582,8 @@ impl FileBuilder<'_> {
                             });
                         }
                         RangeValue::Range(start, end)
-                            if start <= end && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
+                            if start <= end
+                                && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
                         {
                             reserved_range.push(EnumReservedRange {
                                 start: Some(*start),
@@ -663,7 +681,10 @@ fn valid_default(kind: Type, value: &str, enum_values: Option<&[String]>) -> Opt
             Some(rest) => (true, rest),
             None => (false, value),
         };
-        let magnitude = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        let magnitude = if let Some(hex) = digits
+            .strip_prefix("0x")
+            .or_else(|| digits.strip_prefix("0X"))
+        {
             i128::from_str_radix(hex, 16).ok()?
         } else if digits.len() > 1 && digits.starts_with('0') {
             i128::from_str_radix(&digits[1..], 8).ok()?

@@ -87,7 +87,10 @@ fn file_options(options: &prost_reflect::prost_types::FileOptions) -> Vec<Option
         "java_outer_classname",
         options.java_outer_classname.as_deref().map(string),
     );
-    push("java_multiple_files", options.java_multiple_files.map(boolean));
+    push(
+        "java_multiple_files",
+        options.java_multiple_files.map(boolean),
+    );
     #[allow(deprecated)]
     push(
         "java_generate_equals_and_hash",
@@ -105,22 +108,37 @@ fn file_options(options: &prost_reflect::prost_types::FileOptions) -> Vec<Option
             .then(|| word(options.optimize_for().as_str_name())),
     );
     push("go_package", options.go_package.as_deref().map(string));
-    push("cc_generic_services", options.cc_generic_services.map(boolean));
+    push(
+        "cc_generic_services",
+        options.cc_generic_services.map(boolean),
+    );
     push(
         "java_generic_services",
         options.java_generic_services.map(boolean),
     );
-    push("py_generic_services", options.py_generic_services.map(boolean));
+    push(
+        "py_generic_services",
+        options.py_generic_services.map(boolean),
+    );
     push("deprecated", options.deprecated.map(boolean));
     push("cc_enable_arenas", options.cc_enable_arenas.map(boolean));
     push(
         "objc_class_prefix",
         options.objc_class_prefix.as_deref().map(string),
     );
-    push("csharp_namespace", options.csharp_namespace.as_deref().map(string));
+    push(
+        "csharp_namespace",
+        options.csharp_namespace.as_deref().map(string),
+    );
     push("swift_prefix", options.swift_prefix.as_deref().map(string));
-    push("php_class_prefix", options.php_class_prefix.as_deref().map(string));
-    push("php_namespace", options.php_namespace.as_deref().map(string));
+    push(
+        "php_class_prefix",
+        options.php_class_prefix.as_deref().map(string),
+    );
+    push(
+        "php_namespace",
+        options.php_namespace.as_deref().map(string),
+    );
     push(
         "php_metadata_namespace",
         options.php_metadata_namespace.as_deref().map(string),

@@ -21,9 +21,8 @@ mod serialize;
 mod types;
 
 pub use ast::{
-    Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message,
-    OneOf, OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax,
-    TypeElement,
+    Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message, OneOf,
+    OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax, TypeElement,
 };
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -239,7 +238,11 @@ impl ProtobufSchema {
     /// The full name of the message at `indexes` (see `message_indexes`); an
     /// empty list means the first message, as on the wire.
     pub fn message_name(&self, indexes: &[i32]) -> Option<String> {
-        let indexes = if indexes.is_empty() { &[0][..] } else { indexes };
+        let indexes = if indexes.is_empty() {
+            &[0][..]
+        } else {
+            indexes
+        };
         let mut types = &self.file.types;
         let mut parts = Vec::with_capacity(indexes.len() + 1);
         if let Some(package) = self.file.package.as_deref().filter(|p| !p.is_empty()) {
@@ -257,19 +260,6 @@ impl ProtobufSchema {
             types = &message.nested_types;
         }
         Some(parts.join("."))
-    }
-
-    /// Base64 of the main file's `FileDescriptorProto`.
-    pub fn serialized(&self) -> String {
-        use base64::Engine;
-        use prost::Message;
-        base64::engine::general_purpose::STANDARD
-            .encode(self.file().file_descriptor_proto().encode_to_vec())
-    }
-
-    /// The text without extension ranges and `extend` blocks.
-    pub fn without_extensions(&self) -> String {
-        self.text.clone()
     }
 }
 
@@ -335,7 +325,10 @@ fn unresolved_message(
             many.join(", ")
         )),
     }
-    format!("Could not resolve type: {} ({detail})", unresolved.type_name)
+    format!(
+        "Could not resolve type: {} ({detail})",
+        unresolved.type_name
+    )
 }
 
 #[cfg(test)]

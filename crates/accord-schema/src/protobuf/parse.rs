@@ -88,7 +88,9 @@ impl Reader {
 
     fn require(&mut self, expected: char) -> Result<()> {
         let c = self.read_char()?;
-        self.expect(c == expected, || format!("expected '{expected}' but was '{c}'"))
+        self.expect(c == expected, || {
+            format!("expected '{expected}' but was '{c}'")
+        })
     }
 
     fn peek_char(&mut self) -> Result<char> {
@@ -527,7 +529,9 @@ impl Parser {
                     "proto2" => Syntax::Proto2,
                     "proto3" => Syntax::Proto3,
                     _ => {
-                        return Err(reader.error_at(format!("unexpected syntax: {syntax}"), location))
+                        return Err(
+                            reader.error_at(format!("unexpected syntax: {syntax}"), location)
+                        )
                     }
                 });
                 reader.require(';')?;
@@ -551,7 +555,9 @@ impl Parser {
             "extend" if matches!(context, Context::File | Context::Message) => {
                 Some(Declaration::Extend(self.read_extend(location)?))
             }
-            "rpc" if context == Context::Service => Some(Declaration::Rpc(self.read_rpc(location)?)),
+            "rpc" if context == Context::Service => {
+                Some(Declaration::Rpc(self.read_rpc(location)?))
+            }
             "oneof" if context == Context::Message => {
                 Some(Declaration::OneOf(self.read_oneof(location)?))
             }
@@ -561,9 +567,9 @@ impl Parser {
             _ if matches!(context, Context::Message | Context::Extend) => {
                 Some(self.read_labeled_field(location, &label)?)
             }
-            _ if context == Context::Enum => {
-                Some(Declaration::Constant(self.read_enum_constant(location, label)?))
-            }
+            _ if context == Context::Enum => Some(Declaration::Constant(
+                self.read_enum_constant(location, label)?,
+            )),
             "edition" if context == Context::File => {
                 return Err(reader.error("edition is not currently supported"));
             }
@@ -700,7 +706,9 @@ impl Parser {
         if type_name == "group" {
             Ok(Declaration::Group(self.read_group(location, label)?))
         } else {
-            Ok(Declaration::Field(self.read_field(location, label, type_name)?))
+            Ok(Declaration::Field(
+                self.read_field(location, label, type_name)?,
+            ))
         }
     }
 
@@ -776,9 +784,7 @@ impl Parser {
             match self.read_labeled_field(field_location, &field_label)? {
                 Declaration::Field(field) => fields.push(field),
                 _ => {
-                    return Err(self
-                        .reader
-                        .error("expected field declaration, was a group"));
+                    return Err(self.reader.error("expected field declaration, was a group"));
                 }
             }
         }
@@ -927,7 +933,8 @@ impl Parser {
                 break;
             }
             let comma = self.reader.peek_char_is(',')?;
-            self.reader.expect(comma, || "Expected ',' or ']".to_owned())?;
+            self.reader
+                .expect(comma, || "Expected ',' or ']".to_owned())?;
         }
         Ok(options)
     }
@@ -950,8 +957,9 @@ impl Parser {
         if separator == ':' && c == '{' {
             self.reader.push_back('{');
         } else {
-            self.reader
-                .expect(c == separator, || format!("expected '{separator}' in option"))?;
+            self.reader.expect(c == separator, || {
+                format!("expected '{separator}' in option")
+            })?;
         }
         let mut value = self.read_value()?;
         if let Some(sub_name) = sub_name {
@@ -1015,11 +1023,11 @@ impl Parser {
                     None => entries.push((option.name, value)),
                     Some(index) => {
                         let previous = &mut entries[index].1;
-                        let mut list = match std::mem::replace(previous, OptionValue::List(Vec::new()))
-                        {
-                            OptionValue::List(list) => list,
-                            other => vec![other],
-                        };
+                        let mut list =
+                            match std::mem::replace(previous, OptionValue::List(Vec::new())) {
+                                OptionValue::List(list) => list,
+                                other => vec![other],
+                            };
                         match value {
                             OptionValue::List(more) => list.extend(more),
                             other => list.push(other),
@@ -1047,7 +1055,8 @@ impl Parser {
                 continue;
             }
             let closing = self.reader.peek_char()? == ']';
-            self.reader.expect(closing, || "expected ',' or ']'".to_owned())?;
+            self.reader
+                .expect(closing, || "expected ',' or ']'".to_owned())?;
         }
         self.leave();
         Ok(OptionValue::List(items))
@@ -1140,7 +1149,9 @@ mod tests {
             "Syntax error in :2:13: 'required' label forbidden in proto3 field declarations"
         );
         assert_eq!(
-            error("syntax = \"proto3\";\nmessage M { string a = 1; }\nmessage M { string b = 1; }\n"),
+            error(
+                "syntax = \"proto3\";\nmessage M { string a = 1; }\nmessage M { string b = 1; }\n"
+            ),
             "M (:3:1) is already defined at :2:1"
         );
         assert_eq!(

@@ -25,7 +25,11 @@ pub struct Unresolved {
     pub location: Location,
 }
 
-pub fn print(file: &ProtoFile, mode: Mode, table: &TypeTable) -> std::result::Result<String, Unresolved> {
+pub fn print(
+    file: &ProtoFile,
+    mode: Mode,
+    table: &TypeTable,
+) -> std::result::Result<String, Unresolved> {
     let mut printer = Printer {
         mode,
         table,
@@ -580,9 +584,9 @@ impl Printer<'_> {
                 .extension(&group[0].name)
                 .is_some_and(|info| !info.repeated);
             if single {
-                let merged = group[1..]
-                    .iter()
-                    .fold(group[0].clone(), |existing, next| merge(existing, next.clone()));
+                let merged = group[1..].iter().fold(group[0].clone(), |existing, next| {
+                    merge(existing, next.clone())
+                });
                 result.push(merged);
             } else {
                 result.extend(group.iter().cloned());
@@ -650,7 +654,10 @@ impl Printer<'_> {
                 };
                 sorted.entry(JavaKey(key)).or_insert(value);
             }
-            entries = sorted.into_iter().map(|(key, value)| (key.0, value)).collect();
+            entries = sorted
+                .into_iter()
+                .map(|(key, value)| (key.0, value))
+                .collect();
         }
         let last = entries.len().saturating_sub(1);
         for (index, (key, value)) in entries.iter().enumerate() {
@@ -785,9 +792,10 @@ fn merge(existing: OptionElement, replacement: OptionElement) -> OptionElement {
                 match merged.iter_mut().find(|(existing, _)| *existing == key) {
                     Some((_, current)) => {
                         let mut set: Vec<OptionValue> = Vec::new();
-                        for item in flatten(std::mem::replace(current, OptionValue::List(Vec::new())))
-                            .into_iter()
-                            .chain(flatten(value))
+                        for item in
+                            flatten(std::mem::replace(current, OptionValue::List(Vec::new())))
+                                .into_iter()
+                                .chain(flatten(value))
                         {
                             if !set.contains(&item) {
                                 set.push(item);
@@ -879,13 +887,14 @@ fn format_number(word: &str) -> Option<String> {
     {
         return None;
     }
-    let value: f64 = word
-        .trim_end_matches(['f', 'F', 'd', 'D'])
-        .parse()
-        .ok()?;
+    let value: f64 = word.trim_end_matches(['f', 'F', 'd', 'D']).parse().ok()?;
     // createNumber prefers a float when it holds the value.
     let float = value as f32;
-    let value = if float.is_finite() { f64::from(float) } else { value };
+    let value = if float.is_finite() {
+        f64::from(float)
+    } else {
+        value
+    };
     let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     Some(text.to_owned())

@@ -325,7 +325,13 @@ impl Builder<'_> {
     }
 
     /// Name, number, label and type of a field.
-    fn field_core(&self, field: &Field, label: Option<i32>, type_name: &str, scope: &[String]) -> Wire {
+    fn field_core(
+        &self,
+        field: &Field,
+        label: Option<i32>,
+        type_name: &str,
+        scope: &[String],
+    ) -> Wire {
         let mut out = Wire::default();
         out.string(1, &field.name);
         out.int(3, field.tag);
@@ -343,7 +349,12 @@ impl Builder<'_> {
     }
 
     fn extension(&self, extend: &Extend, field: &Field, scope: &[String]) -> Wire {
-        let mut out = self.field_core(field, field.label.map(label_number), &field.type_name, scope);
+        let mut out = self.field_core(
+            field,
+            field.label.map(label_number),
+            &field.type_name,
+            scope,
+        );
         out.string(2, &extend.name);
         self.field_options(&mut out, field, true);
         out
@@ -482,7 +493,10 @@ impl Builder<'_> {
             _ => None,
         };
         let mut meta = Wire::default();
-        if let Some(doc) = field("doc").map(|doc| doc.plain_text()).filter(|d| !d.is_empty()) {
+        if let Some(doc) = field("doc")
+            .map(|doc| doc.plain_text())
+            .filter(|d| !d.is_empty())
+        {
             meta.string(1, &doc);
         }
         let mut params: Vec<(String, String)> = Vec::new();
@@ -552,7 +566,8 @@ fn merged_meta(options: &[OptionElement], name: &str) -> Option<OptionValue> {
         for (key, value) in entries {
             match target.iter_mut().find(|(existing, _)| *existing == key) {
                 Some((_, current)) => {
-                    let mut items = match std::mem::replace(current, OptionValue::List(Vec::new())) {
+                    let mut items = match std::mem::replace(current, OptionValue::List(Vec::new()))
+                    {
                         OptionValue::List(items) => items,
                         other => vec![other],
                     };
@@ -655,7 +670,9 @@ mod tests {
         wire.int(1, 300);
         assert_eq!(
             wire.encode(),
-            vec![0x08, 0xac, 0x02, 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]
+            vec![
+                0x08, 0xac, 0x02, 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01
+            ]
         );
     }
 }
