@@ -114,11 +114,12 @@ impl Registry {
         let versions = self.versions_to_delete(&mut queries, subject).await?;
         let any_live = versions.iter().any(|v| !v.deleted);
         let deleted: Vec<i64> = if permanent {
-            if any_live {
-                return Err(RegistryError::SubjectNotSoftDeleted(subject.qualified()));
-            }
+            // Confluent reports live referrers before a missing soft delete.
             for version in &versions {
                 Self::ensure_unreferenced(&mut queries, version).await?;
+            }
+            if any_live {
+                return Err(RegistryError::SubjectNotSoftDeleted(subject.qualified()));
             }
             for version in &versions {
                 queries

@@ -139,25 +139,6 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
         422,
         42201,
     );
-    let (status, body) = app
-        .post(
-            versions,
-            &json!({ "schema": "message M {}", "schemaType": "PROTOBUF" }),
-        )
-        .await;
-    assert_error(
-        "PROTOBUF not supported yet",
-        (status, body.clone()),
-        422,
-        42201,
-    );
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("not supported yet"),
-        "{body}"
-    );
     let oversized = format!(
         r#"{{"type":"record","name":"Big","doc":"{}","fields":[{{"name":"a","type":"int"}}]}}"#,
         "x".repeat(1024 * 1024)
@@ -266,4 +247,87 @@ async fn bad_input_is_refused_and_changes_nothing(app: TestApp) {
     );
 }
 
-crate::backend_tests!(bad_input_is_refused_and_changes_nothing);
+/// Registers a Protobuf schema (setup for the cases below).
+async fn register_protobuf(app: &TestApp, subject: &str, schema: &str, references: Value) {
+    let (status, body) = app
+        .post(
+            &format!("/subjects/{subject}/versions"),
+            &json!({ "schema": schema, "schemaType": "PROTOBUF", "references": references }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "setup {subject}: {body}");
+}
+
+/// Bad Protobuf and JSON Schema documents: each gets 422/42201 with the
+/// parser's message (and position where it has one), quickly, and nothing
+/// is stored.
+async fn bad_protobuf_and_json_schemas_are_refused(app: TestApp) {
+    // Two files that import each other, built from imports Confluent
+    // tolerates while nothing from them is used.
+    register_protobuf(
+        &app,
+        "cycle-a",
+        "syntax = \"proto3\";\nimport \"cycle/b.proto\";\nmessage A {}\n",
+        json!([]),
+    )
+    .await;
+    register_protobuf(
+        &app,
+        "cycle-b",
+        "syntax = \"proto3\";\nimport \"cycle/a.proto\";\nmessage B {}\n",
+        json!([{ "name": "cycle/a.proto", "subject": "cycle-a", "version": 1 }]),
+    )
+    .await;
+    let before = snapshot(&app).await;
+    let deep = format!("{}{{}}{}", r#"{"items":"#.repeat(300), "}".repeat(300));
+    #[rustfmt::skip]
+    let cases: Vec<(&str, &str, String, Value, &[&str])> = vec![
+        ("protobuf syntax error", "PROTOBUF",
+            "syntax = \"proto3\";\nmessage M {\n  string a = ;\n}\n".to_owned(), json!([]), &["3:"]),
+        ("protobuf unknown import", "PROTOBUF",
+            "syntax = \"proto3\";\nimport \"missing/types.proto\";\nmessage M {\n  other.T t = 1;\n}\n".to_owned(), json!([]),
+            &["other.T"]),
+        ("protobuf import cycle", "PROTOBUF",
+            "syntax = \"proto3\";\nimport \"cycle/a.proto\";\nimport \"cycle/b.proto\";\nmessage C {}\n".to_owned(),
+            json!([{ "name": "cycle/a.proto", "subject": "cycle-a", "version": 1 },
+                   { "name": "cycle/b.proto", "subject": "cycle-b", "version": 1 }]),
+            &["cycle"]),
+        ("json syntax error", "JSON",
+            "{\"type\": \"object\",\n \"properties\": {,}}".to_owned(), json!([]), &["line 2"]),
+        ("json invalid under its meta-schema", "JSON",
+            r#"{"type":"object","properties":{"a":{"type":"nope"}}}"#.to_owned(), json!([]),
+            &["#/properties/a/type"]),
+        ("json pathological regex", "JSON",
+            r#"{"type":"string","pattern":"((((a{100}){100}){100}){100})"}"#.to_owned(), json!([]), &["pattern"]),
+        ("json unresolvable $ref", "JSON",
+            r#"{"type":"object","properties":{"d":{"$ref":"dep.json"}}}"#.to_owned(), json!([]), &["dep.json"]),
+        ("json nested too deeply", "JSON", deep, json!([]), &["nest"]),
+    ];
+    for (what, schema_type, schema, references, hints) in cases {
+        let body = json!({ "schema": schema, "schemaType": schema_type, "references": references });
+        for path in [
+            "/subjects/bad-formats/versions",
+            "/compatibility/subjects/bad-formats/versions",
+        ] {
+            let answer = app.post(path, &body).await;
+            let message = answer.1["message"].as_str().unwrap_or_default().to_owned();
+            assert_error(what, answer, 422, 42201);
+            for hint in hints {
+                assert!(
+                    message.contains(hint),
+                    "{what}: `{hint}` missing from {message}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused schema changed the store"
+    );
+}
+
+crate::backend_tests!(
+    bad_input_is_refused_and_changes_nothing,
+    bad_protobuf_and_json_schemas_are_refused
+);

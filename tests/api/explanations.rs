@@ -122,7 +122,9 @@ async fn protobuf_scalar_kind_full(app: TestApp) {
 
 async fn json_schema_open_model_transitive(app: TestApp) {
     let subject = "explain-json";
-    set_level(&app, subject, "BACKWARD_TRANSITIVE").await;
+    // Adding a property to an open content model is itself a break; the
+    // history is built first and the level set afterwards.
+    set_level(&app, subject, "NONE").await;
     register(
         &app,
         subject,
@@ -137,6 +139,7 @@ async fn json_schema_open_model_transitive(app: TestApp) {
         r#"{"type":"object","properties":{"a":{"type":"string"},"n":{"type":"number"}}}"#,
     )
     .await;
+    set_level(&app, subject, "BACKWARD_TRANSITIVE").await;
     let found = explain(
         &app,
         subject,
