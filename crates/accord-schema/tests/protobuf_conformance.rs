@@ -125,10 +125,20 @@ fn expect_stable(failures: &mut Vec<String>, schema: &ProtobufSchema, refs: &Val
         }
         match parse(&text, refs) {
             Ok(again) if what == "canonical" => {
-                expect_equal(failures, "canonical of canonical", &again.canonical(), &text);
+                expect_equal(
+                    failures,
+                    "canonical of canonical",
+                    &again.canonical(),
+                    &text,
+                );
             }
             Ok(again) => {
-                expect_equal(failures, "normalized of normalized", &again.normalized(), &text);
+                expect_equal(
+                    failures,
+                    "normalized of normalized",
+                    &again.normalized(),
+                    &text,
+                );
             }
             Err(error) => failures.push(format!("{what} does not parse again: {error}")),
         }
@@ -233,7 +243,9 @@ fn check_case(case: &Value) -> Vec<String> {
                 let expected: Vec<&str> = expected.iter().filter_map(Value::as_str).collect();
                 let actual = schema.message_names();
                 if actual != expected {
-                    failures.push(format!("message_names: got {actual:?}, expected {expected:?}"));
+                    failures.push(format!(
+                        "message_names: got {actual:?}, expected {expected:?}"
+                    ));
                 }
             }
             if let Some(expected) = case["message_indexes"].as_object() {

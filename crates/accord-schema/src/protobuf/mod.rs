@@ -21,10 +21,12 @@ mod serialize;
 mod types;
 
 pub use ast::{
-    Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message,
-    OneOf, OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax,
-    TypeElement,
+    Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message, OneOf,
+    OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax, TypeElement,
 };
+
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -41,9 +43,16 @@ use types::TypeTable;
 /// serialized descriptor (Confluent's `DEFAULT_NAME`).
 const MAIN_FILE: &str = "default";
 
-/// A parsed, validated `.proto` file with its imports.
+const EMPTY_SCHEMA: &str = "Empty schema";
+
+/// A parsed, validated `.proto` file with its imports. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct ProtobufSchema {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     file: ProtoFile,
     canonical: String,
     normalized: String,
@@ -79,7 +88,7 @@ impl ProtobufSchema {
     /// named by import path.
     pub fn parse(text: &str, references: &[ResolvedReference<'_>]) -> Result<Self, SchemaError> {
         if text.trim().is_empty() {
-            return Err(SchemaError::Invalid("Empty schema".to_owned()));
+            return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
         }
         let file = parse_file(text)
             .map_err(|error| SchemaError::Invalid(format!("Could not parse Protobuf - {error}")))?;
@@ -99,12 +108,19 @@ impl ProtobufSchema {
         }
 
         let builtins = builtin::builtins();
-        let mut table = TypeTable::default();
-        for (name, builtin) in &builtins.files {
-            if !dependencies.iter().any(|(reference, _)| reference == name) {
-                table.add_file(name, builtin);
+        let reference_names: HashSet<&str> = dependencies.iter().map(|(name, _)| *name).collect();
+        let overridden = |name: &str| reference_names.contains(name);
+        let mut table = if builtins.files.iter().any(|(name, _)| overridden(name)) {
+            let mut table = TypeTable::default();
+            for (name, builtin) in &builtins.files {
+                if !overridden(name) {
+                    table.add_file(name, builtin);
+                }
             }
-        }
+            table
+        } else {
+            builtins.table.clone()
+        };
         for (name, dependency) in &dependencies {
             table.add_file(name, dependency);
         }
@@ -119,9 +135,13 @@ impl ProtobufSchema {
             &table,
         )
         .map_err(|unresolved| {
-            SchemaError::Invalid(unresolved_message(&unresolved, &file, &dependencies))
+            SchemaError::Invalid(unresolved_message(&unresolved, &file, &reference_names))
         })?;
         let canonical = print(&file, Mode::default(), &table);
+        // Comments alone: nothing to store.
+        if canonical.is_empty() {
+            return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
+        }
         let without_extensions = print(
             &file,
             Mode {
@@ -130,9 +150,7 @@ impl ProtobufSchema {
             },
             &table,
         );
-        let available = |name: &str| {
-            dependencies.iter().any(|(reference, _)| *reference == name) || builtins.contains(name)
-        };
+        let available = |name: &str| reference_names.contains(name) || builtins.contains(name);
         let serialized = base64::engine::general_purpose::STANDARD
             .encode(serialize::serialize(&file, &table, &available));
 
@@ -145,54 +163,54 @@ impl ProtobufSchema {
             name: MAIN_FILE,
             file: &file,
         });
-        let pool = compile::compile(&builtins.pool, &sources, &table).map_err(|error| {
-            SchemaError::Invalid(format!(
-                "Could not build a descriptor for this Protobuf schema: {error}"
-            ))
-        })?;
+        let pool = compile::compile(&builtins.pool, &sources, &table)
+            .map_err(|error| SchemaError::Invalid(compile_message(error)))?;
 
         Ok(ProtobufSchema {
-            file,
-            canonical,
-            normalized,
-            without_extensions,
-            serialized,
-            pool,
+            inner: Arc::new(Inner {
+                file,
+                canonical,
+                normalized,
+                without_extensions,
+                serialized,
+                pool,
+            }),
         })
     }
 
     /// The schema's own file, resolved against its imports.
     pub fn file(&self) -> FileDescriptor {
-        self.pool
+        self.inner
+            .pool
             .get_file_by_name(MAIN_FILE)
             .expect("the main file is compiled into the pool")
     }
 
     /// The parsed file: declarations in written order, type names as written.
     pub fn parsed(&self) -> &ProtoFile {
-        &self.file
+        &self.inner.file
     }
 
     /// Confluent's canonical text (what the registry stores and returns).
     pub fn canonical(&self) -> String {
-        self.canonical.clone()
+        self.inner.canonical.clone()
     }
 
     /// Confluent's normalized text (`normalize=true`).
     pub fn normalized(&self) -> String {
-        self.normalized.clone()
+        self.inner.normalized.clone()
     }
 
     /// The canonical text without custom options, `extensions` ranges and
     /// `extend` blocks (`format=ignore_extensions`).
     pub fn without_extensions(&self) -> String {
-        self.without_extensions.clone()
+        self.inner.without_extensions.clone()
     }
 
     /// Base64 of the `FileDescriptorProto` Confluent returns for
     /// `format=serialized` (the schema's own file only).
     pub fn serialized(&self) -> String {
-        self.serialized.clone()
+        self.inner.serialized.clone()
     }
 
     /// Full names (with the package) of every message of the schema's file,
@@ -213,8 +231,8 @@ impl ProtobufSchema {
         }
         let mut out = Vec::new();
         walk(
-            self.file.package.as_deref().unwrap_or_default(),
-            &self.file.types,
+            self.inner.file.package.as_deref().unwrap_or_default(),
+            &self.inner.file.types,
             &mut out,
         );
         out
@@ -225,24 +243,28 @@ impl ProtobufSchema {
     /// at each level of nesting. `full_name` may omit the package.
     pub fn message_indexes(&self, full_name: &str) -> Option<Vec<i32>> {
         let name = full_name.strip_prefix('.').unwrap_or(full_name);
-        let relative = match self.file.package.as_deref() {
+        let relative = match self.inner.file.package.as_deref() {
             Some(package) if !package.is_empty() => name
                 .strip_prefix(package)
                 .and_then(|rest| rest.strip_prefix('.'))
-                .filter(|rest| find_message_path(&self.file.types, rest).is_some())
+                .filter(|rest| find_message_path(&self.inner.file.types, rest).is_some())
                 .unwrap_or(name),
             _ => name,
         };
-        find_message_path(&self.file.types, relative)
+        find_message_path(&self.inner.file.types, relative)
     }
 
     /// The full name of the message at `indexes` (see `message_indexes`); an
     /// empty list means the first message, as on the wire.
     pub fn message_name(&self, indexes: &[i32]) -> Option<String> {
-        let indexes = if indexes.is_empty() { &[0][..] } else { indexes };
-        let mut types = &self.file.types;
+        let indexes = if indexes.is_empty() {
+            &[0][..]
+        } else {
+            indexes
+        };
+        let mut types = &self.inner.file.types;
         let mut parts = Vec::with_capacity(indexes.len() + 1);
-        if let Some(package) = self.file.package.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(package) = self.inner.file.package.as_deref().filter(|p| !p.is_empty()) {
             parts.push(package);
         }
         for index in indexes {
@@ -283,12 +305,30 @@ fn print(file: &ProtoFile, mode: Mode, table: &TypeTable) -> String {
     print::print(file, mode, table).unwrap_or_default()
 }
 
+fn compile_message(error: compile::CompileError) -> String {
+    match error {
+        compile::CompileError::Cycle(files) => format!(
+            "Import cycle among the referenced files: {}",
+            files.join(" -> ")
+        ),
+        compile::CompileError::EmptyEnum(name, file) if file == MAIN_FILE => {
+            format!("Enum {name} has no constants; a Protobuf enum needs at least one")
+        }
+        compile::CompileError::EmptyEnum(name, file) => format!(
+            "Enum {name} in reference \"{file}\" has no constants; a Protobuf enum needs at least one"
+        ),
+        compile::CompileError::Invalid(reason) => {
+            format!("Could not build a descriptor for this Protobuf schema: {reason}")
+        }
+    }
+}
+
 /// Confluent's `Could not resolve type: X`, followed by where it is used
 /// and the imports no reference provides.
 fn unresolved_message(
     unresolved: &Unresolved,
     file: &ProtoFile,
-    dependencies: &[(&str, ProtoFile)],
+    references: &HashSet<&str>,
 ) -> String {
     let mut detail = unresolved.used_by.clone();
     if unresolved.location.is_known() {
@@ -303,8 +343,7 @@ fn unresolved_message(
         .iter()
         .chain(&file.public_imports)
         .filter(|import| {
-            !builtins.contains(&import.path)
-                && !dependencies.iter().any(|(name, _)| *name == import.path)
+            !builtins.contains(&import.path) && !references.contains(import.path.as_str())
         })
         .map(|import| {
             if import.location.is_known() {
@@ -322,7 +361,10 @@ fn unresolved_message(
             many.join(", ")
         )),
     }
-    format!("Could not resolve type: {} ({detail})", unresolved.type_name)
+    format!(
+        "Could not resolve type: {} ({detail})",
+        unresolved.type_name
+    )
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! `Syntax error in :line:column: message`. Like Wire it checks syntax only;
 //! names are resolved later.
 
+use std::collections::HashMap;
+
 use super::ast::*;
 
 /// Wire's largest field number, written `max` in ranges.
@@ -25,6 +27,8 @@ pub fn parse(text: &str) -> Result<ProtoFile, String> {
         file: ProtoFile::default(),
         declaration_count: 0,
         depth: 0,
+        defined: HashMap::new(),
+        services: HashMap::new(),
     };
     parser.read_file()?;
     Ok(parser.file)
@@ -88,7 +92,9 @@ impl Reader {
 
     fn require(&mut self, expected: char) -> Result<()> {
         let c = self.read_char()?;
-        self.expect(c == expected, || format!("expected '{expected}' but was '{c}'"))
+        self.expect(c == expected, || {
+            format!("expected '{expected}' but was '{c}'")
+        })
     }
 
     fn peek_char(&mut self) -> Result<char> {
@@ -414,6 +420,9 @@ struct Parser {
     file: ProtoFile,
     declaration_count: usize,
     depth: usize,
+    /// Where each top-level type and service was declared.
+    defined: HashMap<String, Location>,
+    services: HashMap<String, Location>,
 }
 
 impl Parser {
@@ -431,14 +440,13 @@ impl Parser {
                     self.add_type(TypeElement::Enum(enumeration))?;
                 }
                 Some(Declaration::Service(service)) => {
-                    if let Some(duplicate) =
-                        self.file.services.iter().find(|s| s.name == service.name)
-                    {
+                    if let Some(duplicate) = self.services.get(&service.name) {
                         return Err(format!(
-                            "{} ({}) is already defined at {}",
-                            service.name, service.location, duplicate.location
+                            "{} ({}) is already defined at {duplicate}",
+                            service.name, service.location
                         ));
                     }
+                    self.services.insert(service.name.clone(), service.location);
                     self.file.services.push(service);
                 }
                 Some(Declaration::Option(option)) => self.file.options.push(option),
@@ -449,19 +457,15 @@ impl Parser {
     }
 
     fn add_type(&mut self, element: TypeElement) -> Result<()> {
-        if let Some(duplicate) = self
-            .file
-            .types
-            .iter()
-            .find(|existing| existing.name() == element.name())
-        {
+        if let Some(duplicate) = self.defined.get(element.name()) {
             return Err(format!(
-                "{} ({}) is already defined at {}",
+                "{} ({}) is already defined at {duplicate}",
                 element.name(),
                 element.location(),
-                duplicate.location()
             ));
         }
+        self.defined
+            .insert(element.name().to_owned(), element.location());
         self.file.types.push(element);
         Ok(())
     }
@@ -527,7 +531,9 @@ impl Parser {
                     "proto2" => Syntax::Proto2,
                     "proto3" => Syntax::Proto3,
                     _ => {
-                        return Err(reader.error_at(format!("unexpected syntax: {syntax}"), location))
+                        return Err(
+                            reader.error_at(format!("unexpected syntax: {syntax}"), location)
+                        )
                     }
                 });
                 reader.require(';')?;
@@ -551,7 +557,9 @@ impl Parser {
             "extend" if matches!(context, Context::File | Context::Message) => {
                 Some(Declaration::Extend(self.read_extend(location)?))
             }
-            "rpc" if context == Context::Service => Some(Declaration::Rpc(self.read_rpc(location)?)),
+            "rpc" if context == Context::Service => {
+                Some(Declaration::Rpc(self.read_rpc(location)?))
+            }
             "oneof" if context == Context::Message => {
                 Some(Declaration::OneOf(self.read_oneof(location)?))
             }
@@ -561,9 +569,9 @@ impl Parser {
             _ if matches!(context, Context::Message | Context::Extend) => {
                 Some(self.read_labeled_field(location, &label)?)
             }
-            _ if context == Context::Enum => {
-                Some(Declaration::Constant(self.read_enum_constant(location, label)?))
-            }
+            _ if context == Context::Enum => Some(Declaration::Constant(
+                self.read_enum_constant(location, label)?,
+            )),
             "edition" if context == Context::File => {
                 return Err(reader.error("edition is not currently supported"));
             }
@@ -700,7 +708,9 @@ impl Parser {
         if type_name == "group" {
             Ok(Declaration::Group(self.read_group(location, label)?))
         } else {
-            Ok(Declaration::Field(self.read_field(location, label, type_name)?))
+            Ok(Declaration::Field(
+                self.read_field(location, label, type_name)?,
+            ))
         }
     }
 
@@ -776,9 +786,7 @@ impl Parser {
             match self.read_labeled_field(field_location, &field_label)? {
                 Declaration::Field(field) => fields.push(field),
                 _ => {
-                    return Err(self
-                        .reader
-                        .error("expected field declaration, was a group"));
+                    return Err(self.reader.error("expected field declaration, was a group"));
                 }
             }
         }
@@ -927,7 +935,8 @@ impl Parser {
                 break;
             }
             let comma = self.reader.peek_char_is(',')?;
-            self.reader.expect(comma, || "Expected ',' or ']".to_owned())?;
+            self.reader
+                .expect(comma, || "Expected ',' or ']".to_owned())?;
         }
         Ok(options)
     }
@@ -950,8 +959,9 @@ impl Parser {
         if separator == ':' && c == '{' {
             self.reader.push_back('{');
         } else {
-            self.reader
-                .expect(c == separator, || format!("expected '{separator}' in option"))?;
+            self.reader.expect(c == separator, || {
+                format!("expected '{separator}' in option")
+            })?;
         }
         let mut value = self.read_value()?;
         if let Some(sub_name) = sub_name {
@@ -988,45 +998,69 @@ impl Parser {
     }
 
     /// A text-format message `{ key: value, … }`; repeated keys collect into a
-    /// list, as Wire does.
+    /// list and `key.sub: value` fills a nested map, as Wire does.
     fn read_map(&mut self) -> Result<OptionValue> {
         self.enter()?;
         self.reader.require('{')?;
         let mut entries: Vec<(String, OptionValue)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        // Key positions inside the nested maps, built when first needed.
+        let mut nested_index: HashMap<usize, HashMap<String, usize>> = HashMap::new();
         loop {
             if self.reader.peek_char_is('}')? {
                 break;
             }
             let option = self.read_option(':')?;
-            match option.value {
-                OptionValue::Option(inner) => {
-                    let nested = match entries.iter().position(|(key, _)| *key == option.name) {
-                        Some(index) => &mut entries[index].1,
-                        None => {
-                            entries.push((option.name.clone(), OptionValue::Map(Vec::new())));
-                            &mut entries.last_mut().expect("just pushed").1
+            let position = match index.get(&option.name) {
+                Some(position) => Some(*position),
+                None => {
+                    index.insert(option.name.clone(), entries.len());
+                    None
+                }
+            };
+            match (option.value, position) {
+                (OptionValue::Option(inner), position) => {
+                    let position = position.unwrap_or_else(|| {
+                        entries.push((option.name, OptionValue::Map(Vec::new())));
+                        entries.len() - 1
+                    });
+                    let slot = &mut entries[position].1;
+                    if !matches!(slot, OptionValue::Map(_)) {
+                        *slot = OptionValue::Map(Vec::new());
+                        nested_index.remove(&position);
+                    }
+                    if let OptionValue::Map(nested) = slot {
+                        let keys = nested_index.entry(position).or_insert_with(|| {
+                            nested
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (key, _))| (key.clone(), i))
+                                .collect()
+                        });
+                        match keys.get(&inner.name) {
+                            Some(&i) => nested[i].1 = inner.value,
+                            None => {
+                                keys.insert(inner.name.clone(), nested.len());
+                                nested.push((inner.name, inner.value));
+                            }
                         }
-                    };
-                    if let OptionValue::Map(nested) = nested {
-                        put(nested, inner.name, inner.value);
                     }
                 }
-                value => match entries.iter().position(|(key, _)| *key == option.name) {
-                    None => entries.push((option.name, value)),
-                    Some(index) => {
-                        let previous = &mut entries[index].1;
-                        let mut list = match std::mem::replace(previous, OptionValue::List(Vec::new()))
-                        {
-                            OptionValue::List(list) => list,
-                            other => vec![other],
-                        };
-                        match value {
-                            OptionValue::List(more) => list.extend(more),
-                            other => list.push(other),
-                        }
-                        *previous = OptionValue::List(list);
+                (value, None) => entries.push((option.name, value)),
+                (value, Some(position)) => {
+                    nested_index.remove(&position);
+                    let previous = &mut entries[position].1;
+                    let mut list = match std::mem::replace(previous, OptionValue::List(Vec::new()))
+                    {
+                        OptionValue::List(list) => list,
+                        other => vec![other],
+                    };
+                    match value {
+                        OptionValue::List(more) => list.extend(more),
+                        other => list.push(other),
                     }
-                },
+                    *previous = OptionValue::List(list);
+                }
             }
             self.reader.peek_char_is(',')?;
         }
@@ -1047,18 +1081,11 @@ impl Parser {
                 continue;
             }
             let closing = self.reader.peek_char()? == ']';
-            self.reader.expect(closing, || "expected ',' or ']'".to_owned())?;
+            self.reader
+                .expect(closing, || "expected ',' or ']'".to_owned())?;
         }
         self.leave();
         Ok(OptionValue::List(items))
-    }
-}
-
-/// Replaces or adds `key` in a map, keeping first-insertion order.
-fn put(entries: &mut Vec<(String, OptionValue)>, key: String, value: OptionValue) {
-    match entries.iter_mut().find(|(existing, _)| *existing == key) {
-        Some(entry) => entry.1 = value,
-        None => entries.push((key, value)),
     }
 }
 
@@ -1140,7 +1167,9 @@ mod tests {
             "Syntax error in :2:13: 'required' label forbidden in proto3 field declarations"
         );
         assert_eq!(
-            error("syntax = \"proto3\";\nmessage M { string a = 1; }\nmessage M { string b = 1; }\n"),
+            error(
+                "syntax = \"proto3\";\nmessage M { string a = 1; }\nmessage M { string b = 1; }\n"
+            ),
             "M (:3:1) is already defined at :2:1"
         );
         assert_eq!(
@@ -1166,7 +1195,7 @@ mod tests {
         assert!(parse("syntax = \"proto3\";\nmessage M { string a = 1; /* x */\n}").is_ok());
         assert_eq!(
             error("syntax = \"proto3\";\nmessage M { string a = 1; /* x */ string b = 2; }"),
-            "Syntax error in :2:35: no syntax may follow trailing comment"
+            "Syntax error in :2:36: no syntax may follow trailing comment"
         );
     }
 

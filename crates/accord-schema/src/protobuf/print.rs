@@ -3,7 +3,7 @@
 //! the normalized text (`normalize=true`) and the text without extensions
 //! (`format=ignore_extensions`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use super::ast::*;
@@ -25,7 +25,11 @@ pub struct Unresolved {
     pub location: Location,
 }
 
-pub fn print(file: &ProtoFile, mode: Mode, table: &TypeTable) -> std::result::Result<String, Unresolved> {
+pub fn print(
+    file: &ProtoFile,
+    mode: Mode,
+    table: &TypeTable,
+) -> std::result::Result<String, Unresolved> {
     let mut printer = Printer {
         mode,
         table,
@@ -445,6 +449,7 @@ impl Printer<'_> {
             return Ok(extends.to_vec());
         }
         let mut grouped: Vec<Extend> = Vec::new();
+        let mut positions: HashMap<String, usize> = HashMap::new();
         for extend in extends {
             for field in &extend.fields {
                 let name = self.resolve_required(
@@ -452,13 +457,16 @@ impl Printer<'_> {
                     format!("extend `{}`", extend.name),
                     extend.location,
                 )?;
-                match grouped.iter_mut().find(|existing| existing.name == name) {
-                    Some(existing) => existing.fields.push(field.clone()),
-                    None => grouped.push(Extend {
-                        location: extend.location,
-                        name,
-                        fields: vec![field.clone()],
-                    }),
+                match positions.get(&name) {
+                    Some(&position) => grouped[position].fields.push(field.clone()),
+                    None => {
+                        positions.insert(name.clone(), grouped.len());
+                        grouped.push(Extend {
+                            location: extend.location,
+                            name,
+                            fields: vec![field.clone()],
+                        });
+                    }
                 }
             }
         }
@@ -580,9 +588,9 @@ impl Printer<'_> {
                 .extension(&group[0].name)
                 .is_some_and(|info| !info.repeated);
             if single {
-                let merged = group[1..]
-                    .iter()
-                    .fold(group[0].clone(), |existing, next| merge(existing, next.clone()));
+                let merged = group[1..].iter().fold(group[0].clone(), |existing, next| {
+                    merge(existing, next.clone())
+                });
                 result.push(merged);
             } else {
                 result.extend(group.iter().cloned());
@@ -650,7 +658,10 @@ impl Printer<'_> {
                 };
                 sorted.entry(JavaKey(key)).or_insert(value);
             }
-            entries = sorted.into_iter().map(|(key, value)| (key.0, value)).collect();
+            entries = sorted
+                .into_iter()
+                .map(|(key, value)| (key.0, value))
+                .collect();
         }
         let last = entries.len().saturating_sub(1);
         for (index, (key, value)) in entries.iter().enumerate() {
@@ -781,21 +792,25 @@ fn merge(existing: OptionElement, replacement: OptionElement) -> OptionElement {
     let replacement = transform(replacement);
     match (existing.value, replacement.value) {
         (OptionValue::Map(mut merged), OptionValue::Map(more)) => {
+            let mut positions: HashMap<String, usize> = merged
+                .iter()
+                .enumerate()
+                .map(|(i, (key, _))| (key.clone(), i))
+                .collect();
             for (key, value) in more {
-                match merged.iter_mut().find(|(existing, _)| *existing == key) {
-                    Some((_, current)) => {
-                        let mut set: Vec<OptionValue> = Vec::new();
-                        for item in flatten(std::mem::replace(current, OptionValue::List(Vec::new())))
-                            .into_iter()
-                            .chain(flatten(value))
-                        {
-                            if !set.contains(&item) {
-                                set.push(item);
-                            }
-                        }
-                        *current = OptionValue::List(set);
+                match positions.get(&key) {
+                    Some(&position) => {
+                        let current = &mut merged[position].1;
+                        let items =
+                            flatten(std::mem::replace(current, OptionValue::List(Vec::new())))
+                                .into_iter()
+                                .chain(flatten(value));
+                        *current = OptionValue::List(distinct(items));
                     }
-                    None => merged.push((key, value)),
+                    None => {
+                        positions.insert(key.clone(), merged.len());
+                        merged.push((key, value));
+                    }
                 }
             }
             OptionElement {
@@ -810,6 +825,15 @@ fn merge(existing: OptionElement, replacement: OptionElement) -> OptionElement {
             parenthesized: replacement.parenthesized,
         },
     }
+}
+
+/// The values in order, each kept once (a Java `LinkedHashSet`).
+pub(crate) fn distinct(items: impl IntoIterator<Item = OptionValue>) -> Vec<OptionValue> {
+    let mut seen: HashSet<String> = HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| seen.insert(format!("{item:?}")))
+        .collect()
 }
 
 fn flatten(value: OptionValue) -> Vec<OptionValue> {
@@ -879,13 +903,14 @@ fn format_number(word: &str) -> Option<String> {
     {
         return None;
     }
-    let value: f64 = word
-        .trim_end_matches(['f', 'F', 'd', 'D'])
-        .parse()
-        .ok()?;
+    let value: f64 = word.trim_end_matches(['f', 'F', 'd', 'D']).parse().ok()?;
     // createNumber prefers a float when it holds the value.
     let float = value as f32;
-    let value = if float.is_finite() { f64::from(float) } else { value };
+    let value = if float.is_finite() {
+        f64::from(float)
+    } else {
+        value
+    };
     let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');
     Some(text.to_owned())

@@ -4,7 +4,7 @@
 //! innermost scope outwards (`package.Outer.Inner.Name`, …, `package.Name`,
 //! then `Name`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ast::{self, Label, ProtoFile, TypeElement};
 
@@ -24,7 +24,7 @@ pub struct TypeInfo {
     /// field types as written.
     pub map_entry: Option<(String, String)>,
     /// For an enum: its constants' names.
-    pub values: Vec<String>,
+    pub values: HashSet<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,7 +77,7 @@ impl TypeTable {
                         kind: TypeKind::Message,
                         file: file_name.to_owned(),
                         map_entry,
-                        values: Vec::new(),
+                        values: HashSet::new(),
                     }
                 }
                 TypeElement::Enum(enumeration) => TypeInfo {
@@ -97,12 +97,7 @@ impl TypeTable {
         }
     }
 
-    fn add_extends(
-        &mut self,
-        package: &str,
-        scope: &[String],
-        extends: &[ast::Extend],
-    ) {
+    fn add_extends(&mut self, package: &str, scope: &[String], extends: &[ast::Extend]) {
         for extend in extends {
             for field in &extend.fields {
                 let mut path = scope.to_vec();
@@ -119,7 +114,8 @@ impl TypeTable {
 
     /// The type with this full name (a leading dot is ignored).
     pub fn get(&self, full_name: &str) -> Option<&TypeInfo> {
-        self.types.get(full_name.strip_prefix('.').unwrap_or(full_name))
+        self.types
+            .get(full_name.strip_prefix('.').unwrap_or(full_name))
     }
 
     pub fn extension(&self, full_name: &str) -> Option<&ExtensionInfo> {
@@ -209,19 +205,27 @@ mod tests {
 
     fn table(text: &str) -> TypeTable {
         let mut table = TypeTable::default();
-        table.add_file("default", &super::super::parse::parse(text).expect("parses"));
+        table.add_file(
+            "default",
+            &super::super::parse::parse(text).expect("parses"),
+        );
         table
     }
 
     #[test]
     fn resolves_from_the_innermost_scope_outwards() {
-        let table = table(
-            "syntax = \"proto3\";\npackage a.b;\nmessage X { message Y {} }\nmessage Y {}\n",
-        );
+        let table =
+            table("syntax = \"proto3\";\npackage a.b;\nmessage X { message Y {} }\nmessage Y {}\n");
         let scope = vec!["X".to_owned()];
-        assert_eq!(table.resolve("Y", "a.b", &scope).as_deref(), Some("a.b.X.Y"));
+        assert_eq!(
+            table.resolve("Y", "a.b", &scope).as_deref(),
+            Some("a.b.X.Y")
+        );
         assert_eq!(table.resolve("Y", "a.b", &[]).as_deref(), Some("a.b.Y"));
-        assert_eq!(table.resolve(".a.b.Y", "a.b", &scope).as_deref(), Some("a.b.Y"));
+        assert_eq!(
+            table.resolve(".a.b.Y", "a.b", &scope).as_deref(),
+            Some("a.b.Y")
+        );
         assert_eq!(table.resolve("a.b.Y", "", &[]).as_deref(), Some("a.b.Y"));
         // The package is one step, as in Confluent: `b.Y` is not found from `a.b`.
         assert_eq!(table.resolve("b.Y", "a.b", &[]), None);
