@@ -12,7 +12,10 @@
 //! "message_indexes"}`. The `http-*.json` lists are taken from Confluent's
 //! recorded HTTP answers (the same Apache-2.0 data set as `data/confluent/`,
 //! see its NOTICE): the text a registration returned, its `format=serialized`
-//! and `format=ignore_extensions` forms, the error it gave.
+//! and `format=ignore_extensions` forms, the error it gave. `printing.json`
+//! and `parsing.json` are our own cases, worked out from the printing rules
+//! of Confluent's `ProtobufSchemaUtils` and the parsing rules of Wire's
+//! `ProtoParser` where no recording covers them.
 //!
 //! Our error messages start with Confluent's and may add where the problem is
 //! (`Could not resolve type: dep.D (field `H.d` at line 4, column 3; …)`), so
