@@ -9,6 +9,12 @@
 //! nothing provides does not. From the parsed form come the canonical and
 //! normalized texts (`print`), the `format=serialized` descriptor
 //! (`serialize`), and a prost-reflect pool for inspection (`compile`).
+//!
+//! Where we answer differently from Confluent: an enum without constants, a
+//! text of comments only and references that import each other in a cycle
+//! are refused (no descriptor can be built for them); an unresolved type's
+//! message adds, after Confluent's, where the type is used and which imports
+//! nothing provides.
 
 mod ast;
 mod builtin;
@@ -19,6 +25,8 @@ mod parse;
 mod print;
 mod serialize;
 mod types;
+
+pub use print::field_declaration;
 
 pub use ast::{
     Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message, OneOf,
@@ -189,6 +197,23 @@ impl ProtobufSchema {
     /// The parsed file: declarations in written order, type names as written.
     pub fn parsed(&self) -> &ProtoFile {
         &self.inner.file
+    }
+
+    /// Confluent's name for the schema: the full name of its first message,
+    /// or of its first enum when it has no message.
+    pub fn name(&self) -> Option<String> {
+        let first = |messages: bool| {
+            self.inner
+                .file
+                .types
+                .iter()
+                .find(|element| matches!(element, TypeElement::Message(_)) == messages)
+        };
+        let element = first(true).or_else(|| first(false))?;
+        Some(match self.inner.file.package.as_deref() {
+            Some(package) if !package.is_empty() => format!("{package}.{}", element.name()),
+            _ => element.name().to_owned(),
+        })
     }
 
     /// Confluent's canonical text (what the registry stores and returns).

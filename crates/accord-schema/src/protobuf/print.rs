@@ -39,6 +39,22 @@ pub fn print(
     printer.file(file)
 }
 
+/// One field as the canonical text writes it, e.g. `int32 qty = 2;` or
+/// `string a = 1 [deprecated = true];` (several options span lines).
+pub fn field_declaration(field: &Field) -> String {
+    let table = TypeTable::default();
+    let mut printer = Printer {
+        mode: Mode::default(),
+        table: &table,
+        package: String::new(),
+        scope: Vec::new(),
+    };
+    printer
+        .field(field)
+        .map(|text| text.trim_end().to_owned())
+        .unwrap_or_default()
+}
+
 type Result<T> = std::result::Result<T, Unresolved>;
 
 struct Printer<'a> {

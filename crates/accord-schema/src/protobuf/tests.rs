@@ -180,6 +180,29 @@ fn message_indexes_count_messages_only_at_each_level() {
 }
 
 #[test]
+fn the_name_is_the_first_message_else_the_first_enum() {
+    let schema = parse_ok("syntax = \"proto3\";\npackage p;\nenum E { E0 = 0; }\nmessage M {}\n");
+    assert_eq!(schema.name().as_deref(), Some("p.M"));
+    let schema = parse_ok("syntax = \"proto3\";\nenum E { E0 = 0; }\n");
+    assert_eq!(schema.name().as_deref(), Some("E"));
+}
+
+#[test]
+fn a_field_declaration_prints_as_in_the_canonical_text() {
+    let schema = parse_ok(
+        "syntax = \"proto3\";\nmessage M {\n  int32 qty = 2;\n  repeated string tags = 3 [packed = false, json_name = \"t\"];\n}\n",
+    );
+    let TypeElement::Message(message) = &schema.parsed().types[0] else {
+        panic!("a message")
+    };
+    assert_eq!(field_declaration(&message.fields[0]), "int32 qty = 2;");
+    assert_eq!(
+        field_declaration(&message.fields[1]),
+        "repeated string tags = 3 [\n  packed = false,\n  json_name = \"t\"\n];"
+    );
+}
+
+#[test]
 fn message_indexes_without_a_package() {
     let schema = parse_ok("syntax = \"proto3\";\nmessage A {}\nmessage B { message C {} }\n");
     assert_eq!(schema.message_indexes("B.C"), Some(vec![1, 0]));
