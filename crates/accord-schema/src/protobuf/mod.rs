@@ -77,16 +77,28 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// How a schema text was read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Text,
+    Descriptor,
+}
+
 /// Parses `.proto` text, or a base64 `FileDescriptorProto` when the text is
 /// not `.proto`; the error is Wire's, for the text.
-fn parse_file(text: &str) -> Result<ProtoFile, String> {
+fn parse_file(text: &str) -> Result<(ProtoFile, Input), String> {
     match parse::parse(text) {
-        Ok(file) => Ok(file),
+        Ok(file) => Ok((file, Input::Text)),
         Err(error) => BASE64
             .decode(text)
             .ok()
             .and_then(|bytes| FileDescriptorProto::decode(bytes.as_slice()).ok())
-            .map(|descriptor| from_descriptor::to_proto_file(&descriptor))
+            .map(|descriptor| {
+                (
+                    from_descriptor::to_proto_file(&descriptor),
+                    Input::Descriptor,
+                )
+            })
             .ok_or(error),
     }
 }
@@ -98,14 +110,14 @@ impl ProtobufSchema {
         if text.trim().is_empty() {
             return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
         }
-        let file = parse_file(text)
+        let (file, input) = parse_file(text)
             .map_err(|error| SchemaError::Invalid(format!("Could not parse Protobuf - {error}")))?;
 
         // A name listed twice keeps its last text: dependents come after
         // their dependencies, so the last is the one closest to the schema.
         let mut dependencies: Vec<(&str, ProtoFile)> = Vec::new();
         for reference in references {
-            let parsed = parse_file(reference.schema).map_err(|error| {
+            let (parsed, _) = parse_file(reference.schema).map_err(|error| {
                 SchemaError::Invalid(format!(
                     "Could not parse Protobuf reference \"{}\" - {error}",
                     reference.name
@@ -149,6 +161,15 @@ impl ProtobufSchema {
         // Comments alone: nothing to store.
         if canonical.is_empty() {
             return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
+        }
+        // The text made from a descriptor is what gets stored: it must read
+        // back (a descriptor can hold names no `.proto` text can).
+        if input == Input::Descriptor {
+            if let Err(error) = parse::parse(&canonical) {
+                return Err(SchemaError::Invalid(format!(
+                    "Could not parse Protobuf - the descriptor does not make valid .proto text: {error}"
+                )));
+            }
         }
         let without_extensions = print(
             &file,

@@ -129,6 +129,10 @@ impl Reader {
 
     fn read_quoted_string(&mut self) -> Result<String> {
         let mut start_quote = self.read_char()?;
+        if start_quote != '"' && start_quote != '\'' {
+            // Kotlin's `check()` failing, as Wire lets it through.
+            return Err("Check failed.".to_owned());
+        }
         let mut result = String::new();
         while self.pos < self.data.len() {
             let mut c = self.data[self.pos];

@@ -145,6 +145,27 @@ fn message_field(
 }
 
 #[test]
+fn a_descriptor_whose_text_would_not_read_back_is_refused() {
+    let descriptor = FileDescriptorProto {
+        name: Some("x.proto".into()),
+        message_type: vec![prost_reflect::prost_types::DescriptorProto {
+            name: Some("not a name".into()),
+            ..Default::default()
+        }],
+        syntax: Some("proto3".into()),
+        ..Default::default()
+    };
+    let text = base64::engine::general_purpose::STANDARD.encode(descriptor.encode_to_vec());
+    let error = parse_with(&text, &[]).unwrap_err();
+    assert!(
+        error.starts_with(
+            "Could not parse Protobuf - the descriptor does not make valid .proto text: "
+        ),
+        "{error}"
+    );
+}
+
+#[test]
 fn text_that_is_neither_proto_nor_a_descriptor_gets_the_proto_error() {
     assert_eq!(
         parse_with("bWVzc2FnZQ==", &[]).unwrap_err(),
