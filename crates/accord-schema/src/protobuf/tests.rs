@@ -436,3 +436,9 @@ fn a_reference_that_does_not_parse_is_named() {
         "Could not parse Protobuf reference \"bad.proto\" - Syntax error in :1:9: expected a word"
     );
 }
+
+#[test]
+fn a_schema_can_cross_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<ProtobufSchema>();
+}
