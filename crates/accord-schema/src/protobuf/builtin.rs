@@ -8,6 +8,7 @@
 //! others are declared below from their published definitions (message,
 //! field, enum and extension names and numbers), without comments.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use prost_reflect::DescriptorPool;
@@ -15,6 +16,7 @@ use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use super::ast::ProtoFile;
 use super::from_descriptor::to_proto_file;
+use super::types::TypeTable;
 
 const WELL_KNOWN: &[&str] = &[
     "google/protobuf/any.proto",
@@ -293,11 +295,14 @@ message TimeOfDay {
 pub struct Builtins {
     pub pool: DescriptorPool,
     pub files: Vec<(&'static str, ProtoFile)>,
+    /// The names every built-in file declares.
+    pub table: TypeTable,
+    names: HashSet<&'static str>,
 }
 
 impl Builtins {
     pub fn contains(&self, name: &str) -> bool {
-        self.files.iter().any(|(file, _)| *file == name)
+        self.names.contains(name)
     }
 }
 
@@ -329,7 +334,7 @@ pub fn builtins() -> &'static Builtins {
             .open_files(&names)
             .expect("the built-in Protobuf files compile");
         let pool = compiler.descriptor_pool();
-        let files = names
+        let files: Vec<(&'static str, ProtoFile)> = names
             .iter()
             .map(|name| {
                 let file = pool
@@ -338,7 +343,16 @@ pub fn builtins() -> &'static Builtins {
                 (*name, to_proto_file(file.file_descriptor_proto()))
             })
             .collect();
-        Builtins { pool, files }
+        let mut table = TypeTable::default();
+        for (name, file) in &files {
+            table.add_file(name, file);
+        }
+        Builtins {
+            pool,
+            table,
+            names: files.iter().map(|(name, _)| *name).collect(),
+            files,
+        }
     })
 }
 

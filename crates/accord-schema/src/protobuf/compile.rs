@@ -35,12 +35,30 @@ pub struct Source<'a> {
     pub file: &'a ProtoFile,
 }
 
+/// Why the files could not be compiled.
+#[derive(Debug)]
+pub enum CompileError {
+    /// Files that import or use each other in a circle, the first repeated
+    /// at the end.
+    Cycle(Vec<String>),
+    /// An enum without constants (full name, file).
+    EmptyEnum(String, String),
+    /// What prost-reflect objected to.
+    Invalid(String),
+}
+
 /// Adds `sources` to a copy of `base`.
 pub fn compile(
     base: &DescriptorPool,
     sources: &[Source<'_>],
     table: &TypeTable,
-) -> Result<DescriptorPool, String> {
+) -> Result<DescriptorPool, CompileError> {
+    for source in sources {
+        let package = source.file.package.as_deref().unwrap_or_default();
+        if let Some(name) = empty_enum(package, &source.file.types) {
+            return Err(CompileError::EmptyEnum(name, source.name.to_owned()));
+        }
+    }
     let faithful = descriptors(sources, table, false)?;
     let mut pool = base.clone();
     match pool.add_file_descriptor_protos(faithful) {
@@ -50,24 +68,40 @@ pub fn compile(
             let mut pool = base.clone();
             pool.add_file_descriptor_protos(plain)
                 .map(|()| pool)
-                .map_err(|_| first.to_string())
+                .map_err(|_| CompileError::Invalid(first.to_string()))
         }
     }
+}
+
+/// The full name of the first enum without constants.
+fn empty_enum(prefix: &str, types: &[TypeElement]) -> Option<String> {
+    types.iter().find_map(|element| {
+        let name = if prefix.is_empty() {
+            element.name().to_owned()
+        } else {
+            format!("{prefix}.{}", element.name())
+        };
+        match element {
+            TypeElement::Enum(enumeration) if enumeration.constants.is_empty() => Some(name),
+            TypeElement::Enum(_) => None,
+            TypeElement::Message(message) => empty_enum(&name, &message.nested_types),
+        }
+    })
 }
 
 fn descriptors(
     sources: &[Source<'_>],
     table: &TypeTable,
     plain: bool,
-) -> Result<Vec<FileDescriptorProto>, String> {
+) -> Result<Vec<FileDescriptorProto>, CompileError> {
     let names: HashSet<&str> = sources.iter().map(|source| source.name).collect();
     let mut files = Vec::with_capacity(sources.len());
     let mut edges: HashMap<&str, Vec<String>> = HashMap::new();
     for source in sources {
-        // protoc wants a proto3 enum to start with 0; Confluent does not. The
-        // plain attempt compiles a file with an enum lacking 0 as proto2.
-        let proto3 = source.file.syntax == Some(Syntax::Proto3)
-            && !(plain && has_enum_without_zero(&source.file.types));
+        // The plain attempt compiles every file as proto2, which spares the
+        // proto3-only rules Confluent does not apply (an enum starting with 0,
+        // distinct JSON names).
+        let proto3 = source.file.syntax == Some(Syntax::Proto3) && !plain;
         let mut builder = FileBuilder {
             table,
             package: source.file.package.clone().unwrap_or_default(),
@@ -75,6 +109,7 @@ fn descriptors(
             proto3,
             plain,
             dependencies: Vec::new(),
+            dependency_set: HashSet::new(),
         };
         let file = builder.file(source.file);
         let mut uses: Vec<String> = builder
@@ -98,16 +133,9 @@ fn descriptors(
         files.push(file);
     }
     if let Some(cycle) = find_cycle(sources, &edges) {
-        return Err(format!("import cycle: {}", cycle.join(" -> ")));
+        return Err(CompileError::Cycle(cycle));
     }
     Ok(files)
-}
-
-fn has_enum_without_zero(types: &[TypeElement]) -> bool {
-    types.iter().any(|element| match element {
-        TypeElement::Enum(enumeration) => !enumeration.constants.iter().any(|c| c.tag == 0),
-        TypeElement::Message(message) => has_enum_without_zero(&message.nested_types),
-    })
 }
 
 /// A cycle among the files' imports and type uses, if there is one.
@@ -152,6 +180,44 @@ fn find_cycle(sources: &[Source<'_>], edges: &HashMap<&str, Vec<String>>) -> Opt
         .find_map(|source| visit(source.name, edges, &mut state, &mut path))
 }
 
+/// The numbers and names already used in a message.
+struct Taken {
+    numbers: HashSet<i32>,
+    names: HashSet<String>,
+    /// `numbers` sorted, once all fields are in.
+    sorted: Option<Vec<i32>>,
+}
+
+impl Taken {
+    /// Whether `field` may be added: a valid number and name not used yet.
+    fn accept(&mut self, field: &Field) -> bool {
+        if !valid_number(field.tag)
+            || self.numbers.contains(&field.tag)
+            || self.names.contains(&field.name)
+        {
+            return false;
+        }
+        self.numbers.insert(field.tag);
+        self.names.insert(field.name.clone());
+        true
+    }
+
+    fn claim(&mut self, name: &str) -> bool {
+        self.names.insert(name.to_owned())
+    }
+
+    /// Whether a used number lies in `start..=end`.
+    fn any_within(&mut self, start: i32, end: i32) -> bool {
+        let sorted = self.sorted.get_or_insert_with(|| {
+            let mut numbers: Vec<i32> = self.numbers.iter().copied().collect();
+            numbers.sort_unstable();
+            numbers
+        });
+        let first = sorted.partition_point(|n| *n < start);
+        sorted.get(first).is_some_and(|n| *n <= end)
+    }
+}
+
 struct FileBuilder<'a> {
     table: &'a TypeTable,
     package: String,
@@ -160,6 +226,7 @@ struct FileBuilder<'a> {
     /// The second attempt: leave out everything optional.
     plain: bool,
     dependencies: Vec<String>,
+    dependency_set: HashSet<String>,
 }
 
 /// Numbers a field may not use.
@@ -184,9 +251,13 @@ impl FileBuilder<'_> {
                 TypeElement::Enum(enumeration) => enum_type.push(self.enumeration(enumeration)),
             }
         }
+        for enumeration in &mut enum_type {
+            rename_clashing_values(enumeration, |name| used_names.insert(name.to_owned()));
+        }
         let service = file
             .services
             .iter()
+            .filter(|service| used_names.insert(service.name.clone()))
             .map(|service| self.service(service))
             .collect();
         let extension = if self.plain {
@@ -212,7 +283,7 @@ impl FileBuilder<'_> {
     fn resolve(&mut self, name: &str, scope: &[String]) -> Option<(String, TypeKind)> {
         let full = self.table.resolve(name, &self.package, scope)?;
         let info = self.table.get(&full)?;
-        if info.file != self.file_name && !self.dependencies.contains(&info.file) {
+        if info.file != self.file_name && self.dependency_set.insert(info.file.clone()) {
             self.dependencies.push(info.file.clone());
         }
         Some((format!(".{full}"), info.kind))
@@ -234,32 +305,27 @@ impl FileBuilder<'_> {
                 TypeElement::Enum(nested) => out.enum_type.push(self.enumeration(nested)),
             }
         }
-        let mut numbers: HashSet<i32> = HashSet::new();
-        let mut names: HashSet<String> = HashSet::new();
-        let mut accept = |field: &Field| {
-            valid_number(field.tag)
-                && !numbers.contains(&field.tag)
-                && !names.contains(&field.name)
-                && {
-                    numbers.insert(field.tag);
-                    names.insert(field.name.clone());
-                    true
-                }
+        // Fields, oneofs, nested types and the constants of nested enums share
+        // the message's scope; protoc refuses a name used twice in it.
+        let mut taken = Taken {
+            numbers: HashSet::new(),
+            names: nested_names.clone(),
+            sorted: None,
         };
         for oneof in &message.oneofs {
             let index = out.oneof_decl.len() as i32;
-            let mut any = false;
+            let mut fields = Vec::new();
             for field in &oneof.fields {
-                if types::map_types(&field.type_name).is_some() || !accept(field) {
+                if types::map_types(&field.type_name).is_some() || !taken.accept(field) {
                     continue;
                 }
                 if let Some(mut descriptor) = self.field(field, scope, true) {
                     descriptor.oneof_index = Some(index);
-                    out.field.push(descriptor);
-                    any = true;
+                    fields.push(descriptor);
                 }
             }
-            if any {
+            if !fields.is_empty() && taken.claim(&oneof.name) {
+                out.field.extend(fields);
                 out.oneof_decl.push(OneofDescriptorProto {
                     name: Some(oneof.name.clone()),
                     options: None,
@@ -268,14 +334,14 @@ impl FileBuilder<'_> {
         }
         let mut synthetic = Vec::new();
         for field in &message.fields {
-            if !accept(field) {
+            if !taken.accept(field) {
                 continue;
             }
             if let Some((key, value)) = types::map_types(&field.type_name) {
                 if let Some((descriptor, entry)) =
-                    self.map_field(field, key, value, scope, &nested_names)
+                    self.map_field(field, key, value, scope, &taken.names)
                 {
-                    nested_names.insert(entry.name().to_owned());
+                    taken.claim(entry.name());
                     out.nested_type.push(entry);
                     out.field.push(descriptor);
                 }
@@ -298,7 +364,7 @@ impl FileBuilder<'_> {
         }
         for name in synthetic {
             let mut oneof_name = format!("_{name}");
-            while names.contains(&oneof_name) {
+            while !taken.claim(&oneof_name) {
                 oneof_name.insert(0, 'X');
             }
             out.oneof_decl.push(OneofDescriptorProto {
@@ -310,19 +376,17 @@ impl FileBuilder<'_> {
             for reserved in &message.reserveds {
                 for value in &reserved.values {
                     match value {
-                        RangeValue::Name(name) if !names.contains(name) => {
+                        RangeValue::Name(name) if !taken.names.contains(name) => {
                             out.reserved_name.push(name.clone());
                         }
-                        RangeValue::Tag(tag) if !numbers.contains(tag) && *tag > 0 => {
+                        RangeValue::Tag(tag) if !taken.numbers.contains(tag) && *tag > 0 => {
                             out.reserved_range.push(ReservedRange {
                                 start: Some(*tag),
                                 end: Some(tag.saturating_add(1)),
                             });
                         }
                         RangeValue::Range(start, end)
-                            if *start > 0
-                                && start <= end
-                                && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
+                            if *start > 0 && start <= end && !taken.any_within(*start, *end) =>
                         {
                             out.reserved_range.push(ReservedRange {
                                 start: Some(*start),
@@ -341,10 +405,7 @@ impl FileBuilder<'_> {
                         RangeValue::Name(_) => continue,
                     };
                     let end = end.min(MAX_TAG_VALUE);
-                    if start > 0
-                        && start <= end
-                        && !numbers.iter().any(|n| (start..=end).contains(n))
-                    {
+                    if start > 0 && start <= end && !taken.any_within(start, end) {
                         out.extension_range.push(ExtensionRange {
                             start: Some(start),
                             end: Some(end + 1),
@@ -355,6 +416,10 @@ impl FileBuilder<'_> {
             }
             out.extension = self.extends(&message.extends, scope);
         }
+        for enumeration in &mut out.enum_type {
+            rename_clashing_values(enumeration, |name| taken.claim(name));
+        }
+        distinct_json_names(&mut out.field);
         let deprecated =
             find_option(&message.options, "deprecated").map(|value| value.plain_text() == "true");
         let map_entry =
@@ -399,7 +464,7 @@ impl FileBuilder<'_> {
         if proto3_optional {
             out.proto3_optional = Some(true);
         }
-        let mut enum_values = None;
+        let mut enum_type = None;
         match scalar_type(&field.type_name) {
             Some(kind) => out.set_type(kind),
             None => {
@@ -408,7 +473,7 @@ impl FileBuilder<'_> {
                     TypeKind::Message => out.set_type(Type::Message),
                     TypeKind::Enum => {
                         out.set_type(Type::Enum);
-                        enum_values = self.table.get(&full).map(|info| info.values.clone());
+                        enum_type = Some(full.clone());
                     }
                 }
                 out.type_name = Some(full);
@@ -417,8 +482,11 @@ impl FileBuilder<'_> {
         if !self.plain {
             if let Some(default) = &field.default_value {
                 if !self.proto3 && label != ProtoLabel::Repeated {
-                    out.default_value =
-                        valid_default(out.r#type(), default, enum_values.as_deref());
+                    let values = enum_type
+                        .as_deref()
+                        .and_then(|name| self.table.get(name))
+                        .map(|info| &info.values);
+                    out.default_value = valid_default(out.r#type(), default, values);
                 }
             }
             out.json_name = field.json_name.clone();
@@ -539,6 +607,7 @@ impl FileBuilder<'_> {
         let mut numbers = HashSet::new();
         let mut names = HashSet::new();
         let mut aliased = false;
+        let mut zero_seen = false;
         let mut value = Vec::new();
         for constant in &enumeration.constants {
             if !names.insert(constant.name.clone()) {
@@ -556,11 +625,8 @@ impl FileBuilder<'_> {
                 }),
             };
             // The first zero goes first, where proto3 wants it.
-            if constant.tag == 0
-                && !value
-                    .iter()
-                    .any(|v: &EnumValueDescriptorProto| v.number() == 0)
-            {
+            if constant.tag == 0 && !zero_seen {
+                zero_seen = true;
                 value.insert(0, descriptor);
             } else {
                 value.push(descriptor);
@@ -568,6 +634,13 @@ impl FileBuilder<'_> {
         }
         let mut reserved_range = Vec::new();
         let mut reserved_name = Vec::new();
+        let mut sorted: Vec<i32> = numbers.iter().copied().collect();
+        sorted.sort_unstable();
+        let any_within = |start: i32, end: i32| {
+            sorted
+                .get(sorted.partition_point(|n| *n < start))
+                .is_some_and(|n| *n <= end)
+        };
         if !self.plain {
             for reserved in &enumeration.reserveds {
                 for range in &reserved.values {
@@ -582,8 +655,7 @@ impl FileBuilder<'_> {
                             });
                         }
                         RangeValue::Range(start, end)
-                            if start <= end
-                                && !numbers.iter().any(|n| (start..=end).contains(&n)) =>
+                            if start <= end && !any_within(*start, *end) =>
                         {
                             reserved_range.push(EnumReservedRange {
                                 start: Some(*start),
@@ -653,6 +725,65 @@ impl FileBuilder<'_> {
     }
 }
 
+/// Enum constants belong to the enclosing scope, where protoc refuses a
+/// name used twice (two enums with `UNKNOWN = 0`, say); Confluent accepts
+/// it. A clashing constant is renamed `<ENUM>_<CONSTANT>` here.
+fn rename_clashing_values(
+    enumeration: &mut EnumDescriptorProto,
+    mut claim: impl FnMut(&str) -> bool,
+) {
+    let enum_name = enumeration.name().to_owned();
+    for value in &mut enumeration.value {
+        if claim(value.name()) {
+            continue;
+        }
+        let mut name = format!("{enum_name}_{}", value.name());
+        while !claim(&name) {
+            name.push('_');
+        }
+        value.name = Some(name);
+    }
+}
+
+/// protoc refuses two fields with the same JSON name (by default the name in
+/// lower camel case: `foo_bar` and `fooBar`); Confluent does not. A later
+/// clashing field gets its own name as JSON name.
+fn distinct_json_names(fields: &mut [FieldDescriptorProto]) {
+    let mut seen: HashSet<String> = HashSet::new();
+    for field in fields {
+        let json = field
+            .json_name
+            .clone()
+            .unwrap_or_else(|| default_json_name(field.name()));
+        if seen.insert(json) {
+            continue;
+        }
+        let mut json = field.name().to_owned();
+        while !seen.insert(json.clone()) {
+            json.push('_');
+        }
+        field.json_name = Some(json);
+    }
+}
+
+/// protoc's default JSON name: underscores dropped, the letter after one
+/// upper-cased.
+fn default_json_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn scalar_type(name: &str) -> Option<Type> {
     Some(match name {
         "double" => Type::Double,
@@ -675,7 +806,7 @@ fn scalar_type(name: &str) -> Option<Type> {
 }
 
 /// A default protoc would accept for a field of `kind`, in descriptor form.
-fn valid_default(kind: Type, value: &str, enum_values: Option<&[String]>) -> Option<String> {
+fn valid_default(kind: Type, value: &str, enum_values: Option<&HashSet<String>>) -> Option<String> {
     let integer = |value: &str| -> Option<i128> {
         let (negative, digits) = match value.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -730,7 +861,7 @@ fn valid_default(kind: Type, value: &str, enum_values: Option<&[String]>) -> Opt
                 .collect(),
         ),
         Type::Enum => enum_values
-            .filter(|values| values.iter().any(|v| v == value))
+            .filter(|values| values.contains(value))
             .map(|_| value.to_owned()),
         Type::Message | Type::Group => None,
     }

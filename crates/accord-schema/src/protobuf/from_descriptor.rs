@@ -4,6 +4,8 @@
 //! for its built-in files. Custom options do not survive (Confluent decodes
 //! without an extension registry).
 
+use std::collections::{HashMap, HashSet};
+
 use prost_reflect::prost_types::{
     field_descriptor_proto::{Label as ProtoLabel, Type},
     DescriptorProto, EnumDescriptorProto, FieldDescriptorProto, FileDescriptorProto,
@@ -29,6 +31,7 @@ pub fn to_proto_file(file: &FileDescriptorProto) -> ProtoFile {
             .iter()
             .map(|enumeration| TypeElement::Enum(to_enum(enumeration))),
     );
+    let public: HashSet<i32> = file.public_dependency.iter().copied().collect();
     let mut imports = Vec::new();
     let mut public_imports = Vec::new();
     for (index, dependency) in file.dependency.iter().enumerate() {
@@ -36,7 +39,7 @@ pub fn to_proto_file(file: &FileDescriptorProto) -> ProtoFile {
             path: dependency.clone(),
             location: Location::default(),
         };
-        if file.public_dependency.contains(&(index as i32)) {
+        if public.contains(&(index as i32)) {
             public_imports.push(import);
         } else {
             imports.push(import);
@@ -237,18 +240,19 @@ fn exclusive_range(start: i32, end: i32) -> RangeValue {
 
 fn to_extends(fields: &[FieldDescriptorProto], proto3: bool) -> Vec<Extend> {
     let mut extends: Vec<Extend> = Vec::new();
+    let mut positions: HashMap<&str, usize> = HashMap::new();
     for field in fields {
         let element = to_field(field, proto3, false);
-        match extends
-            .iter_mut()
-            .find(|extend| extend.name == field.extendee())
-        {
-            Some(extend) => extend.fields.push(element),
-            None => extends.push(Extend {
-                location: Location::default(),
-                name: field.extendee().to_owned(),
-                fields: vec![element],
-            }),
+        match positions.get(field.extendee()) {
+            Some(&position) => extends[position].fields.push(element),
+            None => {
+                positions.insert(field.extendee(), extends.len());
+                extends.push(Extend {
+                    location: Location::default(),
+                    name: field.extendee().to_owned(),
+                    fields: vec![element],
+                });
+            }
         }
     }
     extends

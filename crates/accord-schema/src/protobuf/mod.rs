@@ -9,6 +9,12 @@
 //! nothing provides does not. From the parsed form come the canonical and
 //! normalized texts (`print`), the `format=serialized` descriptor
 //! (`serialize`), and a prost-reflect pool for inspection (`compile`).
+//!
+//! Where we answer differently from Confluent: an enum without constants, a
+//! text of comments only and references that import each other in a cycle
+//! are refused (no descriptor can be built for them); an unresolved type's
+//! message adds, after Confluent's, where the type is used and which imports
+//! nothing provides.
 
 mod ast;
 mod builtin;
@@ -20,10 +26,15 @@ mod print;
 mod serialize;
 mod types;
 
+pub use print::field_declaration;
+
 pub use ast::{
     Enum, EnumConstant, Extend, Extensions, Field, Group, Import, Label, Location, Message, OneOf,
     OptionElement, OptionValue, ProtoFile, RangeValue, Reserved, Rpc, Service, Syntax, TypeElement,
 };
+
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
@@ -40,9 +51,16 @@ use types::TypeTable;
 /// serialized descriptor (Confluent's `DEFAULT_NAME`).
 const MAIN_FILE: &str = "default";
 
-/// A parsed, validated `.proto` file with its imports.
+const EMPTY_SCHEMA: &str = "Empty schema";
+
+/// A parsed, validated `.proto` file with its imports. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct ProtobufSchema {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     file: ProtoFile,
     canonical: String,
     normalized: String,
@@ -59,16 +77,28 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// How a schema text was read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Input {
+    Text,
+    Descriptor,
+}
+
 /// Parses `.proto` text, or a base64 `FileDescriptorProto` when the text is
 /// not `.proto`; the error is Wire's, for the text.
-fn parse_file(text: &str) -> Result<ProtoFile, String> {
+fn parse_file(text: &str) -> Result<(ProtoFile, Input), String> {
     match parse::parse(text) {
-        Ok(file) => Ok(file),
+        Ok(file) => Ok((file, Input::Text)),
         Err(error) => BASE64
             .decode(text)
             .ok()
             .and_then(|bytes| FileDescriptorProto::decode(bytes.as_slice()).ok())
-            .map(|descriptor| from_descriptor::to_proto_file(&descriptor))
+            .map(|descriptor| {
+                (
+                    from_descriptor::to_proto_file(&descriptor),
+                    Input::Descriptor,
+                )
+            })
             .ok_or(error),
     }
 }
@@ -78,16 +108,16 @@ impl ProtobufSchema {
     /// named by import path.
     pub fn parse(text: &str, references: &[ResolvedReference<'_>]) -> Result<Self, SchemaError> {
         if text.trim().is_empty() {
-            return Err(SchemaError::Invalid("Empty schema".to_owned()));
+            return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
         }
-        let file = parse_file(text)
+        let (file, input) = parse_file(text)
             .map_err(|error| SchemaError::Invalid(format!("Could not parse Protobuf - {error}")))?;
 
         // A name listed twice keeps its last text: dependents come after
         // their dependencies, so the last is the one closest to the schema.
         let mut dependencies: Vec<(&str, ProtoFile)> = Vec::new();
         for reference in references {
-            let parsed = parse_file(reference.schema).map_err(|error| {
+            let (parsed, _) = parse_file(reference.schema).map_err(|error| {
                 SchemaError::Invalid(format!(
                     "Could not parse Protobuf reference \"{}\" - {error}",
                     reference.name
@@ -98,12 +128,19 @@ impl ProtobufSchema {
         }
 
         let builtins = builtin::builtins();
-        let mut table = TypeTable::default();
-        for (name, builtin) in &builtins.files {
-            if !dependencies.iter().any(|(reference, _)| reference == name) {
-                table.add_file(name, builtin);
+        let reference_names: HashSet<&str> = dependencies.iter().map(|(name, _)| *name).collect();
+        let overridden = |name: &str| reference_names.contains(name);
+        let mut table = if builtins.files.iter().any(|(name, _)| overridden(name)) {
+            let mut table = TypeTable::default();
+            for (name, builtin) in &builtins.files {
+                if !overridden(name) {
+                    table.add_file(name, builtin);
+                }
             }
-        }
+            table
+        } else {
+            builtins.table.clone()
+        };
         for (name, dependency) in &dependencies {
             table.add_file(name, dependency);
         }
@@ -118,9 +155,22 @@ impl ProtobufSchema {
             &table,
         )
         .map_err(|unresolved| {
-            SchemaError::Invalid(unresolved_message(&unresolved, &file, &dependencies))
+            SchemaError::Invalid(unresolved_message(&unresolved, &file, &reference_names))
         })?;
         let canonical = print(&file, Mode::default(), &table);
+        // Comments alone: nothing to store.
+        if canonical.is_empty() {
+            return Err(SchemaError::Invalid(EMPTY_SCHEMA.to_owned()));
+        }
+        // The text made from a descriptor is what gets stored: it must read
+        // back (a descriptor can hold names no `.proto` text can).
+        if input == Input::Descriptor {
+            if let Err(error) = parse::parse(&canonical) {
+                return Err(SchemaError::Invalid(format!(
+                    "Could not parse Protobuf - the descriptor does not make valid .proto text: {error}"
+                )));
+            }
+        }
         let without_extensions = print(
             &file,
             Mode {
@@ -129,9 +179,7 @@ impl ProtobufSchema {
             },
             &table,
         );
-        let available = |name: &str| {
-            dependencies.iter().any(|(reference, _)| *reference == name) || builtins.contains(name)
-        };
+        let available = |name: &str| reference_names.contains(name) || builtins.contains(name);
         let serialized = base64::engine::general_purpose::STANDARD
             .encode(serialize::serialize(&file, &table, &available));
 
@@ -144,54 +192,71 @@ impl ProtobufSchema {
             name: MAIN_FILE,
             file: &file,
         });
-        let pool = compile::compile(&builtins.pool, &sources, &table).map_err(|error| {
-            SchemaError::Invalid(format!(
-                "Could not build a descriptor for this Protobuf schema: {error}"
-            ))
-        })?;
+        let pool = compile::compile(&builtins.pool, &sources, &table)
+            .map_err(|error| SchemaError::Invalid(compile_message(error)))?;
 
         Ok(ProtobufSchema {
-            file,
-            canonical,
-            normalized,
-            without_extensions,
-            serialized,
-            pool,
+            inner: Arc::new(Inner {
+                file,
+                canonical,
+                normalized,
+                without_extensions,
+                serialized,
+                pool,
+            }),
         })
     }
 
     /// The schema's own file, resolved against its imports.
     pub fn file(&self) -> FileDescriptor {
-        self.pool
+        self.inner
+            .pool
             .get_file_by_name(MAIN_FILE)
             .expect("the main file is compiled into the pool")
     }
 
     /// The parsed file: declarations in written order, type names as written.
     pub fn parsed(&self) -> &ProtoFile {
-        &self.file
+        &self.inner.file
+    }
+
+    /// Confluent's name for the schema: the full name of its first message,
+    /// or of its first enum when it has no message.
+    pub fn name(&self) -> Option<String> {
+        let first = |messages: bool| {
+            self.inner
+                .file
+                .types
+                .iter()
+                .find(|element| matches!(element, TypeElement::Message(_)) == messages)
+        };
+        let element = first(true).or_else(|| first(false))?;
+        Some(match self.inner.file.package.as_deref() {
+            Some(package) if !package.is_empty() => format!("{package}.{}", element.name()),
+            _ => element.name().to_owned(),
+        })
     }
 
     /// Confluent's canonical text (what the registry stores and returns).
     pub fn canonical(&self) -> String {
-        self.canonical.clone()
+        self.inner.canonical.clone()
     }
 
     /// Confluent's normalized text (`normalize=true`).
     pub fn normalized(&self) -> String {
-        self.normalized.clone()
+        self.inner.normalized.clone()
     }
 
     /// The canonical text without custom options, `extensions` ranges and
     /// `extend` blocks (`format=ignore_extensions`).
     pub fn without_extensions(&self) -> String {
-        self.without_extensions.clone()
+        self.inner.without_extensions.clone()
     }
 
     /// Base64 of the `FileDescriptorProto` Confluent returns for
     /// `format=serialized` (the schema's own file only).
     pub fn serialized(&self) -> String {
-        self.serialized.clone()
+        self.inner.serialized.clone()
     }
 
     /// Full names (with the package) of every message of the schema's file,
@@ -212,8 +277,8 @@ impl ProtobufSchema {
         }
         let mut out = Vec::new();
         walk(
-            self.file.package.as_deref().unwrap_or_default(),
-            &self.file.types,
+            self.inner.file.package.as_deref().unwrap_or_default(),
+            &self.inner.file.types,
             &mut out,
         );
         out
@@ -224,15 +289,15 @@ impl ProtobufSchema {
     /// at each level of nesting. `full_name` may omit the package.
     pub fn message_indexes(&self, full_name: &str) -> Option<Vec<i32>> {
         let name = full_name.strip_prefix('.').unwrap_or(full_name);
-        let relative = match self.file.package.as_deref() {
+        let relative = match self.inner.file.package.as_deref() {
             Some(package) if !package.is_empty() => name
                 .strip_prefix(package)
                 .and_then(|rest| rest.strip_prefix('.'))
-                .filter(|rest| find_message_path(&self.file.types, rest).is_some())
+                .filter(|rest| find_message_path(&self.inner.file.types, rest).is_some())
                 .unwrap_or(name),
             _ => name,
         };
-        find_message_path(&self.file.types, relative)
+        find_message_path(&self.inner.file.types, relative)
     }
 
     /// The full name of the message at `indexes` (see `message_indexes`); an
@@ -243,9 +308,9 @@ impl ProtobufSchema {
         } else {
             indexes
         };
-        let mut types = &self.file.types;
+        let mut types = &self.inner.file.types;
         let mut parts = Vec::with_capacity(indexes.len() + 1);
-        if let Some(package) = self.file.package.as_deref().filter(|p| !p.is_empty()) {
+        if let Some(package) = self.inner.file.package.as_deref().filter(|p| !p.is_empty()) {
             parts.push(package);
         }
         for index in indexes {
@@ -286,12 +351,30 @@ fn print(file: &ProtoFile, mode: Mode, table: &TypeTable) -> String {
     print::print(file, mode, table).unwrap_or_default()
 }
 
+fn compile_message(error: compile::CompileError) -> String {
+    match error {
+        compile::CompileError::Cycle(files) => format!(
+            "Import cycle among the referenced files: {}",
+            files.join(" -> ")
+        ),
+        compile::CompileError::EmptyEnum(name, file) if file == MAIN_FILE => {
+            format!("Enum {name} has no constants; a Protobuf enum needs at least one")
+        }
+        compile::CompileError::EmptyEnum(name, file) => format!(
+            "Enum {name} in reference \"{file}\" has no constants; a Protobuf enum needs at least one"
+        ),
+        compile::CompileError::Invalid(reason) => {
+            format!("Could not build a descriptor for this Protobuf schema: {reason}")
+        }
+    }
+}
+
 /// Confluent's `Could not resolve type: X`, followed by where it is used
 /// and the imports no reference provides.
 fn unresolved_message(
     unresolved: &Unresolved,
     file: &ProtoFile,
-    dependencies: &[(&str, ProtoFile)],
+    references: &HashSet<&str>,
 ) -> String {
     let mut detail = unresolved.used_by.clone();
     if unresolved.location.is_known() {
@@ -306,8 +389,7 @@ fn unresolved_message(
         .iter()
         .chain(&file.public_imports)
         .filter(|import| {
-            !builtins.contains(&import.path)
-                && !dependencies.iter().any(|(name, _)| *name == import.path)
+            !builtins.contains(&import.path) && !references.contains(import.path.as_str())
         })
         .map(|import| {
             if import.location.is_known() {

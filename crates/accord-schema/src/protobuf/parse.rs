@@ -3,6 +3,8 @@
 //! `Syntax error in :line:column: message`. Like Wire it checks syntax only;
 //! names are resolved later.
 
+use std::collections::HashMap;
+
 use super::ast::*;
 
 /// Wire's largest field number, written `max` in ranges.
@@ -25,6 +27,8 @@ pub fn parse(text: &str) -> Result<ProtoFile, String> {
         file: ProtoFile::default(),
         declaration_count: 0,
         depth: 0,
+        defined: HashMap::new(),
+        services: HashMap::new(),
     };
     parser.read_file()?;
     Ok(parser.file)
@@ -125,6 +129,10 @@ impl Reader {
 
     fn read_quoted_string(&mut self) -> Result<String> {
         let mut start_quote = self.read_char()?;
+        if start_quote != '"' && start_quote != '\'' {
+            // Kotlin's `check()` failing, as Wire lets it through.
+            return Err("Check failed.".to_owned());
+        }
         let mut result = String::new();
         while self.pos < self.data.len() {
             let mut c = self.data[self.pos];
@@ -416,6 +424,9 @@ struct Parser {
     file: ProtoFile,
     declaration_count: usize,
     depth: usize,
+    /// Where each top-level type and service was declared.
+    defined: HashMap<String, Location>,
+    services: HashMap<String, Location>,
 }
 
 impl Parser {
@@ -433,14 +444,13 @@ impl Parser {
                     self.add_type(TypeElement::Enum(enumeration))?;
                 }
                 Some(Declaration::Service(service)) => {
-                    if let Some(duplicate) =
-                        self.file.services.iter().find(|s| s.name == service.name)
-                    {
+                    if let Some(duplicate) = self.services.get(&service.name) {
                         return Err(format!(
-                            "{} ({}) is already defined at {}",
-                            service.name, service.location, duplicate.location
+                            "{} ({}) is already defined at {duplicate}",
+                            service.name, service.location
                         ));
                     }
+                    self.services.insert(service.name.clone(), service.location);
                     self.file.services.push(service);
                 }
                 Some(Declaration::Option(option)) => self.file.options.push(option),
@@ -451,19 +461,15 @@ impl Parser {
     }
 
     fn add_type(&mut self, element: TypeElement) -> Result<()> {
-        if let Some(duplicate) = self
-            .file
-            .types
-            .iter()
-            .find(|existing| existing.name() == element.name())
-        {
+        if let Some(duplicate) = self.defined.get(element.name()) {
             return Err(format!(
-                "{} ({}) is already defined at {}",
+                "{} ({}) is already defined at {duplicate}",
                 element.name(),
                 element.location(),
-                duplicate.location()
             ));
         }
+        self.defined
+            .insert(element.name().to_owned(), element.location());
         self.file.types.push(element);
         Ok(())
     }
@@ -996,45 +1002,69 @@ impl Parser {
     }
 
     /// A text-format message `{ key: value, … }`; repeated keys collect into a
-    /// list, as Wire does.
+    /// list and `key.sub: value` fills a nested map, as Wire does.
     fn read_map(&mut self) -> Result<OptionValue> {
         self.enter()?;
         self.reader.require('{')?;
         let mut entries: Vec<(String, OptionValue)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        // Key positions inside the nested maps, built when first needed.
+        let mut nested_index: HashMap<usize, HashMap<String, usize>> = HashMap::new();
         loop {
             if self.reader.peek_char_is('}')? {
                 break;
             }
             let option = self.read_option(':')?;
-            match option.value {
-                OptionValue::Option(inner) => {
-                    let nested = match entries.iter().position(|(key, _)| *key == option.name) {
-                        Some(index) => &mut entries[index].1,
-                        None => {
-                            entries.push((option.name.clone(), OptionValue::Map(Vec::new())));
-                            &mut entries.last_mut().expect("just pushed").1
+            let position = match index.get(&option.name) {
+                Some(position) => Some(*position),
+                None => {
+                    index.insert(option.name.clone(), entries.len());
+                    None
+                }
+            };
+            match (option.value, position) {
+                (OptionValue::Option(inner), position) => {
+                    let position = position.unwrap_or_else(|| {
+                        entries.push((option.name, OptionValue::Map(Vec::new())));
+                        entries.len() - 1
+                    });
+                    let slot = &mut entries[position].1;
+                    if !matches!(slot, OptionValue::Map(_)) {
+                        *slot = OptionValue::Map(Vec::new());
+                        nested_index.remove(&position);
+                    }
+                    if let OptionValue::Map(nested) = slot {
+                        let keys = nested_index.entry(position).or_insert_with(|| {
+                            nested
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (key, _))| (key.clone(), i))
+                                .collect()
+                        });
+                        match keys.get(&inner.name) {
+                            Some(&i) => nested[i].1 = inner.value,
+                            None => {
+                                keys.insert(inner.name.clone(), nested.len());
+                                nested.push((inner.name, inner.value));
+                            }
                         }
-                    };
-                    if let OptionValue::Map(nested) = nested {
-                        put(nested, inner.name, inner.value);
                     }
                 }
-                value => match entries.iter().position(|(key, _)| *key == option.name) {
-                    None => entries.push((option.name, value)),
-                    Some(index) => {
-                        let previous = &mut entries[index].1;
-                        let mut list =
-                            match std::mem::replace(previous, OptionValue::List(Vec::new())) {
-                                OptionValue::List(list) => list,
-                                other => vec![other],
-                            };
-                        match value {
-                            OptionValue::List(more) => list.extend(more),
-                            other => list.push(other),
-                        }
-                        *previous = OptionValue::List(list);
+                (value, None) => entries.push((option.name, value)),
+                (value, Some(position)) => {
+                    nested_index.remove(&position);
+                    let previous = &mut entries[position].1;
+                    let mut list = match std::mem::replace(previous, OptionValue::List(Vec::new()))
+                    {
+                        OptionValue::List(list) => list,
+                        other => vec![other],
+                    };
+                    match value {
+                        OptionValue::List(more) => list.extend(more),
+                        other => list.push(other),
                     }
-                },
+                    *previous = OptionValue::List(list);
+                }
             }
             self.reader.peek_char_is(',')?;
         }
@@ -1060,14 +1090,6 @@ impl Parser {
         }
         self.leave();
         Ok(OptionValue::List(items))
-    }
-}
-
-/// Replaces or adds `key` in a map, keeping first-insertion order.
-fn put(entries: &mut Vec<(String, OptionValue)>, key: String, value: OptionValue) {
-    match entries.iter_mut().find(|(existing, _)| *existing == key) {
-        Some(entry) => entry.1 = value,
-        None => entries.push((key, value)),
     }
 }
 
@@ -1177,7 +1199,7 @@ mod tests {
         assert!(parse("syntax = \"proto3\";\nmessage M { string a = 1; /* x */\n}").is_ok());
         assert_eq!(
             error("syntax = \"proto3\";\nmessage M { string a = 1; /* x */ string b = 2; }"),
-            "Syntax error in :2:35: no syntax may follow trailing comment"
+            "Syntax error in :2:36: no syntax may follow trailing comment"
         );
     }
 

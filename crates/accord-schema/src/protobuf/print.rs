@@ -3,7 +3,7 @@
 //! the normalized text (`normalize=true`) and the text without extensions
 //! (`format=ignore_extensions`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 
 use super::ast::*;
@@ -37,6 +37,22 @@ pub fn print(
         scope: Vec::new(),
     };
     printer.file(file)
+}
+
+/// One field as the canonical text writes it, e.g. `int32 qty = 2;` or
+/// `string a = 1 [deprecated = true];` (several options span lines).
+pub fn field_declaration(field: &Field) -> String {
+    let table = TypeTable::default();
+    let mut printer = Printer {
+        mode: Mode::default(),
+        table: &table,
+        package: String::new(),
+        scope: Vec::new(),
+    };
+    printer
+        .field(field)
+        .map(|text| text.trim_end().to_owned())
+        .unwrap_or_default()
 }
 
 type Result<T> = std::result::Result<T, Unresolved>;
@@ -449,6 +465,7 @@ impl Printer<'_> {
             return Ok(extends.to_vec());
         }
         let mut grouped: Vec<Extend> = Vec::new();
+        let mut positions: HashMap<String, usize> = HashMap::new();
         for extend in extends {
             for field in &extend.fields {
                 let name = self.resolve_required(
@@ -456,13 +473,16 @@ impl Printer<'_> {
                     format!("extend `{}`", extend.name),
                     extend.location,
                 )?;
-                match grouped.iter_mut().find(|existing| existing.name == name) {
-                    Some(existing) => existing.fields.push(field.clone()),
-                    None => grouped.push(Extend {
-                        location: extend.location,
-                        name,
-                        fields: vec![field.clone()],
-                    }),
+                match positions.get(&name) {
+                    Some(&position) => grouped[position].fields.push(field.clone()),
+                    None => {
+                        positions.insert(name.clone(), grouped.len());
+                        grouped.push(Extend {
+                            location: extend.location,
+                            name,
+                            fields: vec![field.clone()],
+                        });
+                    }
                 }
             }
         }
@@ -788,22 +808,25 @@ fn merge(existing: OptionElement, replacement: OptionElement) -> OptionElement {
     let replacement = transform(replacement);
     match (existing.value, replacement.value) {
         (OptionValue::Map(mut merged), OptionValue::Map(more)) => {
+            let mut positions: HashMap<String, usize> = merged
+                .iter()
+                .enumerate()
+                .map(|(i, (key, _))| (key.clone(), i))
+                .collect();
             for (key, value) in more {
-                match merged.iter_mut().find(|(existing, _)| *existing == key) {
-                    Some((_, current)) => {
-                        let mut set: Vec<OptionValue> = Vec::new();
-                        for item in
+                match positions.get(&key) {
+                    Some(&position) => {
+                        let current = &mut merged[position].1;
+                        let items =
                             flatten(std::mem::replace(current, OptionValue::List(Vec::new())))
                                 .into_iter()
-                                .chain(flatten(value))
-                        {
-                            if !set.contains(&item) {
-                                set.push(item);
-                            }
-                        }
-                        *current = OptionValue::List(set);
+                                .chain(flatten(value));
+                        *current = OptionValue::List(distinct(items));
                     }
-                    None => merged.push((key, value)),
+                    None => {
+                        positions.insert(key.clone(), merged.len());
+                        merged.push((key, value));
+                    }
                 }
             }
             OptionElement {
@@ -818,6 +841,15 @@ fn merge(existing: OptionElement, replacement: OptionElement) -> OptionElement {
             parenthesized: replacement.parenthesized,
         },
     }
+}
+
+/// The values in order, each kept once (a Java `LinkedHashSet`).
+pub(crate) fn distinct(items: impl IntoIterator<Item = OptionValue>) -> Vec<OptionValue> {
+    let mut seen: HashSet<String> = HashSet::new();
+    items
+        .into_iter()
+        .filter(|item| seen.insert(format!("{item:?}")))
+        .collect()
 }
 
 fn flatten(value: OptionValue) -> Vec<OptionValue> {

@@ -5,7 +5,10 @@
 //! `optional` field, imports kept only when some reference or built-in file
 //! provides them), and written in field-number order as protobuf-java writes.
 
+use std::collections::HashMap;
+
 use super::ast::*;
+use super::print::distinct;
 use super::types::{self, TypeKind, TypeTable};
 
 /// Confluent's `Meta` extension number on every options message.
@@ -119,21 +122,20 @@ impl Builder<'_> {
             out.string(2, package);
         }
         let mut dependencies: Vec<&str> = Vec::new();
+        let mut positions: HashMap<&str, usize> = HashMap::new();
         for import in &file.imports {
-            if available(&import.path) && !dependencies.contains(&import.path.as_str()) {
+            if available(&import.path) && !positions.contains_key(import.path.as_str()) {
+                positions.insert(&import.path, dependencies.len());
                 dependencies.push(&import.path);
             }
         }
         let mut public = Vec::new();
         for import in &file.public_imports {
             if available(&import.path) {
-                let index = match dependencies.iter().position(|d| *d == import.path) {
-                    Some(index) => index,
-                    None => {
-                        dependencies.push(&import.path);
-                        dependencies.len() - 1
-                    }
-                };
+                let index = *positions.entry(&import.path).or_insert_with(|| {
+                    dependencies.push(&import.path);
+                    dependencies.len() - 1
+                });
                 public.push(index as i32);
             }
         }
@@ -499,11 +501,11 @@ impl Builder<'_> {
         {
             meta.string(1, &doc);
         }
-        let mut params: Vec<(String, String)> = Vec::new();
+        let mut params = Params::default();
         match field("params") {
             Some(OptionValue::Map(entries)) => {
                 for (key, value) in entries {
-                    put_param(&mut params, key, value.plain_text());
+                    params.put(key, value.plain_text());
                 }
             }
             Some(OptionValue::List(items)) => {
@@ -516,13 +518,13 @@ impl Builder<'_> {
                                 .map(|(_, value)| value.plain_text())
                                 .unwrap_or_default()
                         };
-                        put_param(&mut params, get("key"), get("value"));
+                        params.put(get("key"), get("value"));
                     }
                 }
             }
             _ => {}
         }
-        for (key, value) in params {
+        for (key, value) in params.entries {
             let mut entry = Wire::default();
             entry.string(1, &key);
             entry.string(2, &value);
@@ -543,16 +545,29 @@ impl Builder<'_> {
     }
 }
 
-fn put_param(params: &mut Vec<(String, String)>, key: String, value: String) {
-    match params.iter_mut().find(|(existing, _)| *existing == key) {
-        Some(entry) => entry.1 = value,
-        None => params.push((key, value)),
+/// `Meta.params`: a Java `LinkedHashMap`, the last value of a key wins.
+#[derive(Default)]
+struct Params {
+    entries: Vec<(String, String)>,
+    positions: HashMap<String, usize>,
+}
+
+impl Params {
+    fn put(&mut self, key: String, value: String) {
+        match self.positions.get(&key) {
+            Some(&position) => self.entries[position].1 = value,
+            None => {
+                self.positions.insert(key.clone(), self.entries.len());
+                self.entries.push((key, value));
+            }
+        }
     }
 }
 
 /// The value of a Confluent meta option, `(name).field = v` forms merged in.
 fn merged_meta(options: &[OptionElement], name: &str) -> Option<OptionValue> {
     let mut merged: Option<Vec<(String, OptionValue)>> = None;
+    let mut positions: HashMap<String, usize> = HashMap::new();
     for option in options {
         if option.name.trim_start_matches('.') != name {
             continue;
@@ -564,8 +579,9 @@ fn merged_meta(options: &[OptionElement], name: &str) -> Option<OptionValue> {
         };
         let target = merged.get_or_insert_with(Vec::new);
         for (key, value) in entries {
-            match target.iter_mut().find(|(existing, _)| *existing == key) {
-                Some((_, current)) => {
+            match positions.get(&key) {
+                Some(&position) => {
+                    let current = &mut target[position].1;
                     let mut items = match std::mem::replace(current, OptionValue::List(Vec::new()))
                     {
                         OptionValue::List(items) => items,
@@ -575,15 +591,12 @@ fn merged_meta(options: &[OptionElement], name: &str) -> Option<OptionValue> {
                         OptionValue::List(more) => items.extend(more),
                         other => items.push(other),
                     }
-                    let mut unique: Vec<OptionValue> = Vec::new();
-                    for item in items {
-                        if !unique.contains(&item) {
-                            unique.push(item);
-                        }
-                    }
-                    *current = OptionValue::List(unique);
+                    *current = OptionValue::List(distinct(items));
                 }
-                None => target.push((key, value)),
+                None => {
+                    positions.insert(key.clone(), target.len());
+                    target.push((key, value));
+                }
             }
         }
     }

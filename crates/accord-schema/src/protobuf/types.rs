@@ -4,7 +4,7 @@
 //! innermost scope outwards (`package.Outer.Inner.Name`, …, `package.Name`,
 //! then `Name`).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ast::{self, Label, ProtoFile, TypeElement};
 
@@ -24,7 +24,7 @@ pub struct TypeInfo {
     /// field types as written.
     pub map_entry: Option<(String, String)>,
     /// For an enum: its constants' names.
-    pub values: Vec<String>,
+    pub values: HashSet<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -77,7 +77,7 @@ impl TypeTable {
                         kind: TypeKind::Message,
                         file: file_name.to_owned(),
                         map_entry,
-                        values: Vec::new(),
+                        values: HashSet::new(),
                     }
                 }
                 TypeElement::Enum(enumeration) => TypeInfo {
