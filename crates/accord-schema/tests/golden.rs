@@ -13,14 +13,15 @@
 //! compatible differences). Every difference type a format's engine knows
 //! must be exercised by some case.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use accord_schema::{
-    CheckOptions, CompatibilityLevel, CompatibilityPolicy, ParsedSchema, ResolvedReference,
-    SchemaType,
+    CheckOptions, CompatibilityLevel, CompatibilityPolicy, ParsedSchema, SchemaType,
 };
+use common::{data_dir, json_files, owned_references, read_json, resolved};
 use serde_json::Value;
 
 /// The minimum number of cases per format.
@@ -32,9 +33,7 @@ fn golden_dir(schema_type: SchemaType) -> PathBuf {
         SchemaType::Protobuf => "protobuf",
         SchemaType::Json => "json",
     };
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/golden")
-        .join(folder)
+    data_dir().join("golden").join(folder)
 }
 
 /// Every difference type a format's engine can report or deliberately accept.
@@ -46,57 +45,26 @@ fn difference_types(schema_type: SchemaType) -> &'static [&'static str] {
     }
 }
 
-fn schema_text(case: &Value, key: &str) -> String {
-    match &case[key] {
-        Value::String(text) => text.clone(),
-        Value::Null => panic!("case {} has no `{key}`", case["name"]),
-        other => other.to_string(),
-    }
-}
-
-fn references(case: &Value, key: &str) -> Vec<(String, String)> {
-    case[key]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|reference| {
-            let name = reference["name"]
-                .as_str()
-                .expect("reference name")
-                .to_owned();
-            (name, schema_text(reference, "schema"))
-        })
-        .collect()
-}
-
 fn parse(schema_type: SchemaType, case: &Value, which: &str) -> ParsedSchema {
-    let text = schema_text(case, which);
-    let refs = references(case, &format!("{which}_refs"));
-    let resolved: Vec<ResolvedReference<'_>> = refs
-        .iter()
-        .map(|(name, schema)| ResolvedReference { name, schema })
-        .collect();
-    ParsedSchema::parse(schema_type, &text, &resolved)
+    let text = match &case[which] {
+        Value::Null => panic!("case {} has no `{which}`", case["name"]),
+        other => common::schema_text(other),
+    };
+    let refs = owned_references(&case[format!("{which}_refs")]);
+    ParsedSchema::parse(schema_type, &text, &resolved(&refs))
         .unwrap_or_else(|error| panic!("case {}: `{which}` does not parse: {error}", case["name"]))
 }
 
 /// Runs every case of one format; returns the failures and the difference
 /// types exercised.
 fn run_format(schema_type: SchemaType) -> (usize, Vec<String>, BTreeSet<String>) {
-    let mut files: Vec<PathBuf> = fs::read_dir(golden_dir(schema_type))
-        .expect("golden directory")
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
+    let files = json_files(&golden_dir(schema_type));
     let mut count = 0;
     let mut failures = Vec::new();
     let mut exercised = BTreeSet::new();
     for file in files {
-        let text = fs::read_to_string(&file).expect("golden file");
-        let cases: Vec<Value> = serde_json::from_str(&text)
-            .unwrap_or_else(|error| panic!("{}: {error}", file.display()));
-        for case in cases {
+        let cases = read_json(&file);
+        for case in cases.as_array().expect("a list of cases") {
             count += 1;
             let name = format!(
                 "{}: {}",
@@ -113,8 +81,8 @@ fn run_format(schema_type: SchemaType) -> (usize, Vec<String>, BTreeSet<String>)
                     .unwrap_or_else(|_| panic!("{name}: bad policy")),
                 None => CompatibilityPolicy::Strict,
             };
-            let old = parse(schema_type, &case, "old");
-            let new = parse(schema_type, &case, "new");
+            let old = parse(schema_type, case, "old");
+            let new = parse(schema_type, case, "new");
             let mut found = Vec::new();
             for &direction in level.directions() {
                 found.extend(ParsedSchema::incompatibilities(

@@ -17,13 +17,15 @@
 //! we only check that the compatible difference types a golden case claims to
 //! cover really occur in it.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod common;
 
 use accord_schema::json_schema::compat::{changes, incompatibilities};
 use accord_schema::json_schema::JsonSchema;
-use accord_schema::{
-    CompatibilityLevel, CompatibilityPolicy, Direction, ResolvedReference, SchemaError,
+use accord_schema::{CompatibilityLevel, CompatibilityPolicy, Direction, SchemaError};
+use common::{
+    check_corpus_chains, check_corpus_schemas, compare_messages, corpus, data_dir,
+    expect_canonical_and_normalized, expect_equal, golden_cases, items_of_type, listed_cases,
+    owned_references, resolved, schema_text, text, ChainMessages, MissingAnswer, Report,
 };
 use serde_json::Value;
 
@@ -55,50 +57,12 @@ const DELIBERATE_DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` missing in {value}"))
-}
-
-/// A schema given as a JSON string is used as is; any other JSON value is
-/// written out compactly.
-fn schema_text(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn references(refs: &Value) -> Vec<(String, String)> {
-    refs.as_array()
-        .into_iter()
-        .flatten()
-        .map(|reference| {
-            (
-                text(reference, "name").to_owned(),
-                schema_text(&reference["schema"]),
-            )
-        })
-        .collect()
-}
-
 fn parse(schema: &str, refs: &Value) -> Result<JsonSchema, SchemaError> {
-    let refs = references(refs);
-    let resolved: Vec<ResolvedReference<'_>> = refs
-        .iter()
-        .map(|(name, schema)| ResolvedReference { name, schema })
-        .collect();
-    JsonSchema::parse(schema, &resolved)
+    parse_with(schema, &owned_references(refs))
+}
+
+fn parse_with(text: &str, refs: &[(String, String)]) -> Result<JsonSchema, SchemaError> {
+    JsonSchema::parse(text, &resolved(refs))
 }
 
 fn messages(
@@ -111,77 +75,6 @@ fn messages(
         .iter()
         .map(|incompatibility| incompatibility.confluent_message())
         .collect()
-}
-
-/// The per-difference messages of a Confluent message list, without the
-/// trailers (`{oldSchemaVersion: …}`, `{oldSchema: …}`, …) the server adds.
-fn differences(list: &Value) -> Vec<String> {
-    list.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .filter(|message| message.starts_with("{errorType:"))
-        .map(str::to_owned)
-        .collect()
-}
-
-fn is_deliberate(id: &str) -> bool {
-    DELIBERATE_DIFFERENCES.iter().any(|(known, _)| *known == id)
-}
-
-/// Collects mismatches so that one run shows all of them.
-struct Report {
-    name: &'static str,
-    checked: usize,
-    deliberate: usize,
-    failures: Vec<String>,
-}
-
-impl Report {
-    fn new(name: &'static str) -> Report {
-        Report {
-            name,
-            checked: 0,
-            deliberate: 0,
-            failures: Vec::new(),
-        }
-    }
-
-    fn check(&mut self, id: &str, failures: Vec<String>) {
-        self.checked += 1;
-        if failures.is_empty() {
-            return;
-        }
-        if is_deliberate(id) {
-            self.deliberate += 1;
-            println!("{id}: deliberate difference:\n  {}", failures.join("\n  "));
-        } else {
-            self.failures
-                .push(format!("{id}:\n  {}", failures.join("\n  ")));
-        }
-    }
-
-    fn finish(self) {
-        println!(
-            "{}: {} of {} match, {} deliberate differences",
-            self.name,
-            self.checked - self.failures.len() - self.deliberate,
-            self.checked,
-            self.deliberate
-        );
-        assert!(
-            self.failures.is_empty(),
-            "{} mismatches:\n{}",
-            self.failures.len(),
-            self.failures.join("\n")
-        );
-    }
-}
-
-fn expect_equal(failures: &mut Vec<String>, what: &str, actual: &str, expected: &str) {
-    if actual != expected {
-        failures.push(format!("{what}: got {actual}\n    expected {expected}"));
-    }
 }
 
 /// Confluent's error texts are generic (`Invalid JSON Schema`, `Invalid JSON
@@ -201,171 +94,52 @@ fn expect_error(failures: &mut Vec<String>, message: &str, expected: &str) {
     }
 }
 
-fn corpus() -> (Value, Value) {
-    let dir = data_dir().join("confluent/schemas");
-    (
-        read_json(&dir.join("corpus.json")),
-        read_json(&dir.join("golden.json")),
-    )
-}
-
-fn json_items<'a>(corpus: &'a Value, section: &str) -> impl Iterator<Item = &'a Value> {
-    corpus[section]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|item| item["type"] == "JSON")
-}
-
 #[test]
 fn confluent_schemas() {
-    let (corpus, golden) = corpus();
-    let mut report = Report::new("schemas");
-    for item in json_items(&corpus, "schemas") {
-        let id = text(item, "id");
-        let expected = &golden["schemas"][id];
-        let mut failures = Vec::new();
-        match (
-            parse(text(item, "schema"), &item["refs"]),
-            expected["valid"].as_bool(),
-        ) {
-            (Ok(schema), Some(true)) => {
-                expect_equal(
-                    &mut failures,
-                    "canonical",
-                    &schema.canonical(),
-                    text(expected, "canonical"),
-                );
-                expect_equal(
-                    &mut failures,
-                    "normalized",
-                    &schema.normalized(),
-                    text(expected, "normalized"),
-                );
-            }
-            (Err(SchemaError::Invalid(message)), Some(false)) => {
-                expect_error(&mut failures, &message, text(expected, "error"));
-            }
-            (outcome, _) => failures.push(format!("got {outcome:?}, expected {expected}")),
-        }
-        report.check(id, failures);
-    }
-    report.finish();
+    check_corpus_schemas(
+        "JSON",
+        DELIBERATE_DIFFERENCES,
+        parse,
+        |failures, _, schema: &JsonSchema, expected| {
+            expect_canonical_and_normalized(
+                failures,
+                &schema.canonical(),
+                &schema.normalized(),
+                expected,
+            );
+        },
+        expect_error,
+    );
 }
 
 #[test]
 fn confluent_compatibility() {
     let (corpus, golden) = corpus();
-    let mut report = Report::new("compat");
-    for item in json_items(&corpus, "compat") {
+    let mut report = Report::new("compat", DELIBERATE_DIFFERENCES);
+    for item in items_of_type(&corpus, "compat", "JSON") {
         let id = text(item, "id");
         let old = parse(text(item, "old"), &item["old_refs"]).expect("old schema parses");
         let new = parse(text(item, "new"), &item["new_refs"]).expect("new schema parses");
-        let mut failures = Vec::new();
-        for (direction, level) in [
-            (Direction::Backward, "BACKWARD"),
-            (Direction::Forward, "FORWARD"),
-        ] {
-            let recorded = &golden["compat"][id];
-            if recorded.get(level).is_none() {
-                failures.push(format!(
-                    "{level}: Confluent recorded no answer ({recorded})"
-                ));
-                continue;
-            }
-            let expected = differences(&recorded[level]);
-            let actual = messages(&new, &old, direction, CompatibilityPolicy::Strict);
-            if actual != expected {
-                failures.push(format!(
-                    "{level}: got {actual:#?}\n    expected {expected:#?}"
-                ));
-            }
-        }
+        let failures = compare_messages(&golden["compat"][id], MissingAnswer::Fail, |direction| {
+            messages(&new, &old, direction, CompatibilityPolicy::Strict)
+        });
         report.check(id, failures);
     }
     report.finish();
 }
 
-/// For each level, the newest version is checked against the latest earlier
-/// one (or all earlier ones for transitive levels); only the verdict and the
-/// presence of each reported difference are compared, since which versions
-/// are compared and how the messages are assembled is the registry's job.
+/// Each chain's newest version against the earlier ones, per level (see
+/// [`check_chain`](common::check_chain)); each difference Confluent reports
+/// must be among ours.
 #[test]
 fn confluent_chains() {
-    let (corpus, golden) = corpus();
-    let mut report = Report::new("chains");
-    let chains = corpus["chains"].as_array().into_iter().flatten();
-    for chain in chains.filter(|chain| {
-        chain["types"]
-            .as_array()
-            .is_some_and(|types| types.iter().all(|t| t == "JSON"))
-    }) {
-        let id = text(chain, "id");
-        let versions: Vec<JsonSchema> = chain["versions"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|version| {
-                parse(version.as_str().unwrap_or_default(), &Value::Null).expect("version parses")
-            })
-            .collect();
-        let Some((newest, earlier)) = versions.split_last() else {
-            continue;
-        };
-        let mut failures = Vec::new();
-        for (level, expected) in golden["chains"][id].as_object().into_iter().flatten() {
-            let level: CompatibilityLevel = level.parse().expect("known level");
-            let compared = if level.is_transitive() {
-                earlier
-            } else {
-                &earlier[earlier.len() - 1..]
-            };
-            let found: Vec<String> = compared
-                .iter()
-                .rev()
-                .flat_map(|old| {
-                    level.directions().iter().flat_map(|&direction| {
-                        messages(newest, old, direction, CompatibilityPolicy::Strict)
-                    })
-                })
-                .collect();
-            let expected_compatible = expected.as_array().is_some_and(Vec::is_empty);
-            if found.is_empty() != expected_compatible {
-                failures.push(format!(
-                    "{level}: compatible = {}, expected {expected_compatible}",
-                    found.is_empty()
-                ));
-            }
-            for message in differences(expected) {
-                if !found.contains(&message) {
-                    failures.push(format!("{level}: missing {message}"));
-                }
-            }
-        }
-        report.check(id, failures);
-    }
-    report.finish();
-}
-
-fn case_files(kind: &str) -> Vec<(String, Value)> {
-    let dir = data_dir().join("json").join(kind);
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            (name, read_json(&path))
-        })
-        .collect()
+    check_corpus_chains(
+        "JSON",
+        DELIBERATE_DIFFERENCES,
+        |version| Ok(parse(version, &Value::Null).expect("version parses")),
+        ChainMessages::Contained,
+        |new, old, direction| messages(new, old, direction, CompatibilityPolicy::Strict),
+    );
 }
 
 /// Each file is a list of cases `{"name", "schema", "refs"?, then "error"
@@ -374,12 +148,9 @@ fn case_files(kind: &str) -> Vec<(String, Value)> {
 /// "normalized"}`.
 #[test]
 fn parse_cases() {
-    let mut report = Report::new("parse cases");
-    for (file, cases) in case_files("parse") {
-        for case in cases.as_array().into_iter().flatten() {
-            let name = format!("{file}: {}", text(case, "name"));
-            report.check(&name, check_parse_case(case));
-        }
+    let mut report = Report::new("parse cases", DELIBERATE_DIFFERENCES);
+    for (name, case) in listed_cases(&data_dir().join("json/parse")) {
+        report.check(&name, check_parse_case(&case));
     }
     report.finish();
 }
@@ -419,12 +190,9 @@ fn check_parse_case(case: &Value) -> Vec<String> {
 /// list must match in order.
 #[test]
 fn compatibility_cases() {
-    let mut report = Report::new("compat cases");
-    for (file, cases) in case_files("compat") {
-        for case in cases.as_array().into_iter().flatten() {
-            let name = format!("{file}: {}", text(case, "name"));
-            report.check(&name, check_compat_case(case));
-        }
+    let mut report = Report::new("compat cases", DELIBERATE_DIFFERENCES);
+    for (name, case) in listed_cases(&data_dir().join("json/compat")) {
+        report.check(&name, check_compat_case(&case));
     }
     report.finish();
 }
@@ -484,48 +252,33 @@ fn check_compat_case(case: &Value) -> Vec<String> {
 /// comparison really finds each of them in some direction its level checks.
 #[test]
 fn golden_covers_are_real() {
-    let dir = data_dir().join("golden/json");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    let mut report = Report::new("golden covers");
-    for file in files {
-        let file_name = file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        for case in read_json(&file).as_array().into_iter().flatten() {
-            let name = format!("{file_name}: {}", text(case, "name"));
-            let covers: Vec<&str> = case["covers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
-            if covers.is_empty() {
-                continue;
-            }
-            let old = parse(&schema_text(&case["old"]), &case["old_refs"]).expect("old parses");
-            let new = parse(&schema_text(&case["new"]), &case["new_refs"]).expect("new parses");
-            let level: CompatibilityLevel = text(case, "level").parse().expect("level");
-            let policy = policy_of(case);
-            let found: Vec<(&str, bool)> = level
-                .directions()
-                .iter()
-                .flat_map(|&direction| changes(&new, &old, direction, policy))
-                .map(|change| (change.rule, change.compatible))
-                .collect();
-            let missing: Vec<String> = covers
-                .iter()
-                .filter(|rule| !found.contains(&(**rule, true)))
-                .map(|rule| format!("{rule} is not a compatible difference here (found {found:?})"))
-                .collect();
-            report.check(&name, missing);
+    let mut report = Report::new("golden covers", DELIBERATE_DIFFERENCES);
+    for (name, case) in golden_cases("json") {
+        let covers: Vec<&str> = case["covers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        if covers.is_empty() {
+            continue;
         }
+        let old = parse(&schema_text(&case["old"]), &case["old_refs"]).expect("old parses");
+        let new = parse(&schema_text(&case["new"]), &case["new_refs"]).expect("new parses");
+        let level: CompatibilityLevel = text(&case, "level").parse().expect("level");
+        let policy = policy_of(&case);
+        let found: Vec<(&str, bool)> = level
+            .directions()
+            .iter()
+            .flat_map(|&direction| changes(&new, &old, direction, policy))
+            .map(|change| (change.rule, change.compatible))
+            .collect();
+        let missing: Vec<String> = covers
+            .iter()
+            .filter(|rule| !found.contains(&(**rule, true)))
+            .map(|rule| format!("{rule} is not a compatible difference here (found {found:?})"))
+            .collect();
+        report.check(&name, missing);
     }
     report.finish();
 }
@@ -534,32 +287,23 @@ fn golden_covers_are_real() {
 fn all_schemas() -> Vec<(String, Vec<(String, String)>)> {
     let mut schemas = Vec::new();
     let (corpus, _) = corpus();
-    for item in json_items(&corpus, "schemas") {
-        schemas.push((text(item, "schema").to_owned(), references(&item["refs"])));
+    for item in items_of_type(&corpus, "schemas", "JSON") {
+        schemas.push((
+            text(item, "schema").to_owned(),
+            owned_references(&item["refs"]),
+        ));
     }
-    for item in json_items(&corpus, "compat") {
+    for item in items_of_type(&corpus, "compat", "JSON") {
         for (key, refs) in [("old", "old_refs"), ("new", "new_refs")] {
-            schemas.push((text(item, key).to_owned(), references(&item[refs])));
+            schemas.push((text(item, key).to_owned(), owned_references(&item[refs])));
         }
     }
-    let dir = data_dir().join("golden/json");
-    for entry in fs::read_dir(&dir).expect("golden directory") {
-        let path = entry.expect("entry").path();
-        for case in read_json(&path).as_array().into_iter().flatten() {
-            for (key, refs) in [("old", "old_refs"), ("new", "new_refs")] {
-                schemas.push((schema_text(&case[key]), references(&case[refs])));
-            }
+    for (_, case) in golden_cases("json") {
+        for (key, refs) in [("old", "old_refs"), ("new", "new_refs")] {
+            schemas.push((schema_text(&case[key]), owned_references(&case[refs])));
         }
     }
     schemas
-}
-
-fn parse_with(text: &str, refs: &[(String, String)]) -> Result<JsonSchema, SchemaError> {
-    let resolved: Vec<ResolvedReference<'_>> = refs
-        .iter()
-        .map(|(name, schema)| ResolvedReference { name, schema })
-        .collect();
-    JsonSchema::parse(text, &resolved)
 }
 
 /// Invariants over every schema we have: the canonical text parses to itself,

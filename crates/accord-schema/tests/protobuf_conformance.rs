@@ -21,11 +21,11 @@
 //! (`Could not resolve type: dep.D (field `H.d` at line 4, column 3; …)`), so
 //! errors are compared by prefix.
 
-use std::fs;
-use std::path::{Path, PathBuf};
+mod common;
 
 use accord_schema::protobuf::ProtobufSchema;
-use accord_schema::{ResolvedReference, SchemaError};
+use accord_schema::SchemaError;
+use common::{check_corpus_schemas, data_dir, listed_cases, references, text, Report};
 use serde_json::Value;
 
 /// Cases where we deliberately answer differently from Confluent, with the
@@ -48,81 +48,8 @@ const DELIBERATE_DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
-
-fn read_json(path: &Path) -> Value {
-    let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn text<'a>(value: &'a Value, key: &str) -> &'a str {
-    value[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("`{key}` missing in {value}"))
-}
-
-fn references(refs: &Value) -> Vec<ResolvedReference<'_>> {
-    refs.as_array()
-        .into_iter()
-        .flatten()
-        .map(|reference| ResolvedReference {
-            name: text(reference, "name"),
-            schema: text(reference, "schema"),
-        })
-        .collect()
-}
-
 fn parse(schema: &str, refs: &Value) -> Result<ProtobufSchema, SchemaError> {
     ProtobufSchema::parse(schema, &references(refs))
-}
-
-fn is_deliberate(id: &str) -> bool {
-    DELIBERATE_DIFFERENCES.iter().any(|(known, _)| *known == id)
-}
-
-/// Collects mismatches so that one run shows all of them.
-struct Report {
-    name: &'static str,
-    checked: usize,
-    failures: Vec<String>,
-}
-
-impl Report {
-    fn new(name: &'static str) -> Report {
-        Report {
-            name,
-            checked: 0,
-            failures: Vec::new(),
-        }
-    }
-
-    /// Deliberate differences are checked like any case (the data holds our
-    /// answer); only corpus items may fail because of them.
-    fn check(&mut self, id: &str, failures: Vec<String>) {
-        self.checked += 1;
-        let excused = self.name == "schemas" && is_deliberate(id);
-        if !failures.is_empty() && !excused {
-            self.failures
-                .push(format!("{id}:\n  {}", failures.join("\n  ")));
-        }
-    }
-
-    fn finish(self) {
-        println!(
-            "{}: {} of {} match",
-            self.name,
-            self.checked - self.failures.len(),
-            self.checked
-        );
-        assert!(
-            self.failures.is_empty(),
-            "{} mismatches:\n{}",
-            self.failures.len(),
-            self.failures.join("\n")
-        );
-    }
 }
 
 fn expect_equal(failures: &mut Vec<String>, what: &str, actual: &str, expected: &str) {
@@ -170,73 +97,35 @@ fn expect_stable(failures: &mut Vec<String>, schema: &ProtobufSchema, refs: &Val
 
 #[test]
 fn confluent_schemas() {
-    let dir = data_dir().join("confluent/schemas");
-    let corpus = read_json(&dir.join("corpus.json"));
-    let golden = read_json(&dir.join("golden.json"));
-    let mut report = Report::new("schemas");
-    let items = corpus["schemas"].as_array().into_iter().flatten();
-    for item in items.filter(|item| item["type"] == "PROTOBUF") {
-        let id = text(item, "id");
-        let expected = &golden["schemas"][id];
-        let mut failures = Vec::new();
-        match (
-            parse(text(item, "schema"), &item["refs"]),
-            expected["valid"].as_bool(),
-        ) {
-            (Ok(schema), Some(true)) => {
-                expect_equal(
-                    &mut failures,
-                    "canonical",
-                    &schema.canonical(),
-                    text(expected, "canonical"),
-                );
-                expect_equal(
-                    &mut failures,
-                    "normalized",
-                    &schema.normalized(),
-                    text(expected, "normalized"),
-                );
-                expect_stable(&mut failures, &schema, &item["refs"]);
-            }
-            (Err(SchemaError::Invalid(message)), Some(false)) => {
-                expect_error(&mut failures, &message, text(expected, "error"));
-            }
-            (outcome, _) => failures.push(format!("got {outcome:?}, expected {expected}")),
-        }
-        report.check(id, failures);
-    }
-    report.finish();
-}
-
-fn case_files() -> Vec<(String, Value)> {
-    let dir = data_dir().join("protobuf");
-    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|entry| entry.expect("directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            (name, read_json(&path))
-        })
-        .collect()
+    check_corpus_schemas(
+        "PROTOBUF",
+        DELIBERATE_DIFFERENCES,
+        parse,
+        |failures, item, schema, expected| {
+            expect_equal(
+                failures,
+                "canonical",
+                &schema.canonical(),
+                text(expected, "canonical"),
+            );
+            expect_equal(
+                failures,
+                "normalized",
+                &schema.normalized(),
+                text(expected, "normalized"),
+            );
+            expect_stable(failures, schema, &item["refs"]);
+        },
+        expect_error,
+    );
 }
 
 #[test]
 fn every_deliberate_difference_names_a_case() {
-    let mut names: Vec<String> = Vec::new();
-    for (file, cases) in case_files() {
-        for case in cases.as_array().into_iter().flatten() {
-            names.push(format!("{file}: {}", text(case, "name")));
-        }
-    }
+    let names: Vec<String> = listed_cases(&data_dir().join("protobuf"))
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     for (id, _) in DELIBERATE_DIFFERENCES {
         assert!(names.iter().any(|name| name == id), "no case named {id}");
     }
@@ -244,13 +133,11 @@ fn every_deliberate_difference_names_a_case() {
 
 #[test]
 fn parse_cases() {
-    let mut report = Report::new("parse cases");
-    for (file, cases) in case_files() {
-        for case in cases.as_array().into_iter().flatten() {
-            let name = text(case, "name");
-            let failures = check_case(case);
-            report.check(&format!("{file}: {name}"), failures);
-        }
+    // Deliberate differences are checked like any case (the data holds our
+    // answer); only corpus items may fail because of them.
+    let mut report = Report::new("parse cases", &[]);
+    for (name, case) in listed_cases(&data_dir().join("protobuf")) {
+        report.check(&name, check_case(&case));
     }
     report.finish();
 }
