@@ -705,12 +705,7 @@ impl<'a> Builder<'a> {
             dependencies("dependentRequired", self);
             dependencies("dependentSchemas", self);
         }
-        let unevaluated = match members.get("unevaluatedProperties") {
-            Some(Value::Object(_) | Value::Bool(_)) if draft >= Draft::Draft201909 => {
-                Some(self.child(location, "unevaluatedProperties"))
-            }
-            _ => None,
-        };
+        let unevaluated = self.unevaluated(location, draft, members, "unevaluatedProperties");
         Kind::Object(ObjectSchema {
             properties,
             required,
@@ -755,12 +750,7 @@ impl<'a> Builder<'a> {
             additional =
                 self.additional(location, members.get("additionalItems"), "additionalItems");
         }
-        let unevaluated = match members.get("unevaluatedItems") {
-            Some(Value::Object(_) | Value::Bool(_)) if draft >= Draft::Draft201909 => {
-                Some(self.child(location, "unevaluatedItems"))
-            }
-            _ => None,
-        };
+        let unevaluated = self.unevaluated(location, draft, members, "unevaluatedItems");
         Kind::Array(ArraySchema {
             all_items,
             item_schemas,
@@ -772,6 +762,23 @@ impl<'a> Builder<'a> {
             min_contains: members.get("minContains").and_then(Value::as_f64),
             max_contains: members.get("maxContains").and_then(Value::as_f64),
         })
+    }
+
+    /// `unevaluatedProperties` or `unevaluatedItems`, a schema from draft
+    /// 2019-09 on.
+    fn unevaluated(
+        &mut self,
+        location: &Location,
+        draft: Draft,
+        members: &Map<String, Value>,
+        keyword: &str,
+    ) -> Option<NodeId> {
+        match members.get(keyword) {
+            Some(Value::Object(_) | Value::Bool(_)) if draft >= Draft::Draft201909 => {
+                Some(self.child(location, keyword))
+            }
+            _ => None,
+        }
     }
 
     fn pattern(&mut self, source: &str) -> usize {

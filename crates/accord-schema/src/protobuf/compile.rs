@@ -769,8 +769,14 @@ fn distinct_json_names(fields: &mut [FieldDescriptorProto]) {
 /// protoc's default JSON name: underscores dropped, the letter after one
 /// upper-cased.
 fn default_json_name(name: &str) -> String {
+    camel_case(name, false)
+}
+
+/// `name` without its underscores, the letter after one upper-cased, and the
+/// first letter too if `upper_first`.
+fn camel_case(name: &str, upper_first: bool) -> String {
     let mut out = String::with_capacity(name.len());
-    let mut upper = false;
+    let mut upper = upper_first;
     for c in name.chars() {
         if c == '_' {
             upper = true;
@@ -869,20 +875,7 @@ fn valid_default(kind: Type, value: &str, enum_values: Option<&HashSet<String>>)
 
 /// protoc's name for the entry message of map field `field`.
 fn protoc_map_entry_name(field: &str) -> String {
-    let mut out = String::with_capacity(field.len() + 5);
-    let mut upper = true;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out.push_str("Entry");
-    out
+    camel_case(field, true) + "Entry"
 }
 
 #[cfg(test)]

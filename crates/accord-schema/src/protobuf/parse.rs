@@ -583,6 +583,18 @@ impl Parser {
         })
     }
 
+    /// The declarations of a `{ … }` block once its opening brace is read:
+    /// the documentation before each, then `item`, up to the closing brace.
+    fn read_block_items(&mut self, mut item: impl FnMut(&mut Self) -> Result<()>) -> Result<()> {
+        loop {
+            self.reader.read_documentation()?;
+            if self.reader.peek_char_is('}')? {
+                return Ok(());
+            }
+            item(self)?;
+        }
+    }
+
     fn read_message(&mut self, location: Location) -> Result<Message> {
         self.enter()?;
         let name = self.reader.read_name(true)?;
@@ -592,12 +604,8 @@ impl Parser {
             ..Message::default()
         };
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            match self.read_declaration(Context::Message)? {
+        self.read_block_items(|parser| {
+            match parser.read_declaration(Context::Message)? {
                 Some(Declaration::Field(field)) => message.fields.push(field),
                 Some(Declaration::OneOf(oneof)) => message.oneofs.push(oneof),
                 Some(Declaration::Group(group)) => message.groups.push(group),
@@ -613,7 +621,8 @@ impl Parser {
                 Some(Declaration::Reserved(reserved)) => message.reserveds.push(reserved),
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         self.leave();
         Ok(message)
     }
@@ -622,15 +631,12 @@ impl Parser {
         let name = self.reader.read_name(true)?;
         let mut fields = Vec::new();
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            if let Some(Declaration::Field(field)) = self.read_declaration(Context::Extend)? {
+        self.read_block_items(|parser| {
+            if let Some(Declaration::Field(field)) = parser.read_declaration(Context::Extend)? {
                 fields.push(field);
             }
-        }
+            Ok(())
+        })?;
         Ok(Extend {
             location,
             name,
@@ -643,17 +649,14 @@ impl Parser {
         let mut rpcs = Vec::new();
         let mut options = Vec::new();
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            match self.read_declaration(Context::Service)? {
+        self.read_block_items(|parser| {
+            match parser.read_declaration(Context::Service)? {
                 Some(Declaration::Rpc(rpc)) => rpcs.push(rpc),
                 Some(Declaration::Option(option)) => options.push(option),
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(Service {
             location,
             name,
@@ -670,18 +673,15 @@ impl Parser {
             ..Enum::default()
         };
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            match self.read_declaration(Context::Enum)? {
+        self.read_block_items(|parser| {
+            match parser.read_declaration(Context::Enum)? {
                 Some(Declaration::Constant(constant)) => enumeration.constants.push(constant),
                 Some(Declaration::Option(option)) => enumeration.options.push(option),
                 Some(Declaration::Reserved(reserved)) => enumeration.reserveds.push(reserved),
                 _ => {}
             }
-        }
+            Ok(())
+        })?;
         Ok(enumeration)
     }
 
@@ -752,24 +752,21 @@ impl Parser {
             ..OneOf::default()
         };
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            let location = self.reader.location();
-            let type_name = self.reader.read_data_type()?;
+        self.read_block_items(|parser| {
+            let location = parser.reader.location();
+            let type_name = parser.reader.read_data_type()?;
             match type_name.as_str() {
-                "group" => oneof.groups.push(self.read_group(location, None)?),
+                "group" => oneof.groups.push(parser.read_group(location, None)?),
                 "option" => {
-                    oneof.options.push(self.read_option('=')?);
-                    self.reader.require(';')?;
+                    oneof.options.push(parser.read_option('=')?);
+                    parser.reader.require(';')?;
                 }
                 _ => oneof
                     .fields
-                    .push(self.read_field(location, None, type_name)?),
+                    .push(parser.read_field(location, None, type_name)?),
             }
-        }
+            Ok(())
+        })?;
         Ok(oneof)
     }
 
@@ -780,20 +777,19 @@ impl Parser {
         let tag = self.reader.read_int()?;
         let mut fields = Vec::new();
         self.reader.require('{')?;
-        loop {
-            self.reader.read_documentation()?;
-            if self.reader.peek_char_is('}')? {
-                break;
-            }
-            let field_location = self.reader.location();
-            let field_label = self.reader.read_word(true)?;
-            match self.read_labeled_field(field_location, &field_label)? {
+        self.read_block_items(|parser| {
+            let field_location = parser.reader.location();
+            let field_label = parser.reader.read_word(true)?;
+            match parser.read_labeled_field(field_location, &field_label)? {
                 Declaration::Field(field) => fields.push(field),
                 _ => {
-                    return Err(self.reader.error("expected field declaration, was a group"));
+                    return Err(parser
+                        .reader
+                        .error("expected field declaration, was a group"));
                 }
             }
-        }
+            Ok(())
+        })?;
         self.leave();
         Ok(Group {
             location,
@@ -904,15 +900,12 @@ impl Parser {
         reader.require(')')?;
         let mut options = Vec::new();
         if self.reader.peek_char_is('{')? {
-            loop {
-                self.reader.read_documentation()?;
-                if self.reader.peek_char_is('}')? {
-                    break;
-                }
-                if let Some(Declaration::Option(option)) = self.read_declaration(Context::Rpc)? {
+            self.read_block_items(|parser| {
+                if let Some(Declaration::Option(option)) = parser.read_declaration(Context::Rpc)? {
                     options.push(option);
                 }
-            }
+                Ok(())
+            })?;
         } else {
             self.reader.require(';')?;
         }

@@ -289,17 +289,7 @@ impl Printer<'_> {
                 append_indented(&mut out, &self.option_declaration(option));
             }
         }
-        if !message.fields.is_empty() {
-            out.push('\n');
-            let mut fields: Vec<&Field> = message.fields.iter().collect();
-            if self.normalize() {
-                fields.sort_by_key(|field| field.tag);
-            }
-            for field in fields {
-                let text = self.field(field)?;
-                append_indented(&mut out, &text);
-            }
-        }
+        self.append_fields(&mut out, &message.fields)?;
         if !message.oneofs.is_empty() {
             out.push('\n');
             let mut oneofs: Vec<(&OneOf, Vec<&Field>)> = message
@@ -443,17 +433,7 @@ impl Printer<'_> {
             out.push(' ');
         }
         let _ = write!(out, "group {} = {} {{", group.name, group.tag);
-        if !group.fields.is_empty() {
-            out.push('\n');
-            let mut fields: Vec<&Field> = group.fields.iter().collect();
-            if self.normalize() {
-                fields.sort_by_key(|field| field.tag);
-            }
-            for field in fields {
-                let text = self.field(field)?;
-                append_indented(&mut out, &text);
-            }
-        }
+        self.append_fields(&mut out, &group.fields)?;
         out.push_str("}\n");
         Ok(out)
     }
@@ -491,19 +471,27 @@ impl Printer<'_> {
 
     fn extend(&mut self, extend: &Extend) -> Result<String> {
         let mut out = format!("extend {} {{", extend.name);
-        if !extend.fields.is_empty() {
-            out.push('\n');
-            let mut fields: Vec<&Field> = extend.fields.iter().collect();
-            if self.normalize() {
-                fields.sort_by_key(|field| field.tag);
-            }
-            for field in fields {
-                let text = self.field(field)?;
-                append_indented(&mut out, &text);
-            }
-        }
+        self.append_fields(&mut out, &extend.fields)?;
         out.push_str("}\n");
         Ok(out)
+    }
+
+    /// The fields of a message, group or extend block after a blank line,
+    /// sorted by tag when normalizing; nothing when there are none.
+    fn append_fields(&mut self, out: &mut String, fields: &[Field]) -> Result<()> {
+        if fields.is_empty() {
+            return Ok(());
+        }
+        out.push('\n');
+        let mut fields: Vec<&Field> = fields.iter().collect();
+        if self.normalize() {
+            fields.sort_by_key(|field| field.tag);
+        }
+        for field in fields {
+            let text = self.field(field)?;
+            append_indented(out, &text);
+        }
+        Ok(())
     }
 
     fn field(&mut self, field: &Field) -> Result<String> {

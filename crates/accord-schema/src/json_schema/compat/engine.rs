@@ -490,8 +490,7 @@ impl<'a> Engine<'a> {
             .collect();
         let a_required: HashSet<&str> = a.required.iter().map(String::as_str).collect();
         let b_required: HashSet<&str> = b.required.iter().map(String::as_str).collect();
-        let original_names: Vec<&str> =
-            a.properties.iter().map(|(name, _)| name.as_str()).collect();
+        let original_names = entry_names(&a.properties);
         for name in java_hash_order(&original_names, &[], None) {
             if let Some(&property) = b_properties.get(name) {
                 let path = format!("required/{name}");
@@ -522,7 +521,7 @@ impl<'a> Engine<'a> {
             }
         }
         // properties
-        let update_names: Vec<&str> = b.properties.iter().map(|(name, _)| name.as_str()).collect();
+        let update_names = entry_names(&b.properties);
         let lenient = self.policy == CompatibilityPolicy::Lenient;
         for name in java_hash_order(&original_names, &update_names, Some(original_names.len())) {
             let path = format!("properties/{name}");
@@ -609,28 +608,12 @@ impl<'a> Engine<'a> {
             }
         }
         // dependencies
-        let original_keys: Vec<&str> = a
-            .property_dependencies
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let update_keys: Vec<&str> = b
-            .property_dependencies
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect();
+        let original_keys = entry_names(&a.property_dependencies);
+        let update_keys = entry_names(&b.property_dependencies);
         for name in java_hash_order(&original_keys, &update_keys, Some(original_keys.len())) {
             let path = format!("dependencies/{name}");
-            let was = a
-                .property_dependencies
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, names)| names);
-            let is = b
-                .property_dependencies
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, names)| names);
+            let was = entry(&a.property_dependencies, name);
+            let is = entry(&b.property_dependencies, name);
             let rule = match (was, is) {
                 (_, None) => Some("DEPENDENCY_ARRAY_REMOVED"),
                 (None, Some(_)) => Some("DEPENDENCY_ARRAY_ADDED"),
@@ -655,28 +638,12 @@ impl<'a> Engine<'a> {
                 ));
             }
         }
-        let original_keys: Vec<&str> = a
-            .schema_dependencies
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect();
-        let update_keys: Vec<&str> = b
-            .schema_dependencies
-            .iter()
-            .map(|(name, _)| name.as_str())
-            .collect();
+        let original_keys = entry_names(&a.schema_dependencies);
+        let update_keys = entry_names(&b.schema_dependencies);
         for name in java_hash_order(&original_keys, &update_keys, Some(original_keys.len())) {
             let path = format!("dependencies/{name}");
-            let was = a
-                .schema_dependencies
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, id)| Self::node_ref(om, *id));
-            let is = b
-                .schema_dependencies
-                .iter()
-                .find(|(key, _)| key == name)
-                .map(|(_, id)| Self::node_ref(um, *id));
+            let was = entry(&a.schema_dependencies, name).map(|id| Self::node_ref(om, *id));
+            let is = entry(&b.schema_dependencies, name).map(|id| Self::node_ref(um, *id));
             match (was, is) {
                 (_, None) => out.push(at("DEPENDENCY_SCHEMA_REMOVED", path, was, None, None)),
                 (None, Some(_)) => out.push(at("DEPENDENCY_SCHEMA_ADDED", path, None, is, None)),
@@ -1094,6 +1061,19 @@ fn bound(
         _ => return,
     };
     out.push(at(rule, keyword));
+}
+
+/// The names of named entries (properties, dependencies), in order.
+fn entry_names<T>(entries: &[(String, T)]) -> Vec<&str> {
+    entries.iter().map(|(name, _)| name.as_str()).collect()
+}
+
+/// The value of the entry named `name`, if any.
+fn entry<'e, T>(entries: &'e [(String, T)], name: &str) -> Option<&'e T> {
+    entries
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value)
 }
 
 /// Whether `value` is an integer multiple of `base`.
