@@ -180,7 +180,43 @@ async fn explain_without_verbose_and_different_types(app: TestApp) {
     assert_eq!(body["incompatibilities"][0]["new"], "JSON", "{body}");
 }
 
+/// `compatibilityPolicy` changes JSON Schema verdicts: adding an optional
+/// property to an open content model breaks STRICT, not LENIENT.
+async fn compatibility_policy_lenient(app: TestApp) {
+    let subject = "policy-json";
+    let (status, body) = app
+        .put(
+            &format!("/config/{subject}"),
+            &json!({ "compatibilityPolicy": "LOOSE" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error_code"], 42203, "{body}");
+    register(
+        &app,
+        subject,
+        "JSON",
+        r#"{"type":"object","properties":{"a":{"type":"string"}}}"#,
+    )
+    .await;
+    let candidate = json!({
+        "schema": r#"{"type":"object","properties":{"a":{"type":"string"},"b":{"type":"integer"}}}"#,
+        "schemaType": "JSON"
+    });
+    let check = format!("/compatibility/subjects/{subject}/versions/latest");
+    assert_eq!(app.post(&check, &candidate).await.1["is_compatible"], false);
+    let (status, body) = app
+        .put(
+            &format!("/config/{subject}"),
+            &json!({ "compatibilityPolicy": "lenient" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.post(&check, &candidate).await.1["is_compatible"], true);
+}
+
 crate::backend_tests!(
+    compatibility_policy_lenient,
     avro_missing_default,
     protobuf_scalar_kind_full,
     json_schema_open_model_transitive,
