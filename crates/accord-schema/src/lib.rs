@@ -6,6 +6,7 @@ pub mod avro;
 mod compat;
 mod error;
 mod fingerprint;
+mod jackson;
 pub mod json_schema;
 pub mod protobuf;
 

@@ -11,14 +11,14 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::json::{
-    java_double, java_float, parse_java_double, write_array, write_object, write_string,
-    write_value, JsonOut,
-};
 use super::parse::Parser;
 use super::schema::{
     AvroSchema, AvroType, EnumType, Field, Fixed, Kind, Named, Order, ParseOptions, Props, Record,
     TypeId,
+};
+use crate::jackson::{
+    java_double, java_float, java_string_order, parse_java_double, write_array, write_object,
+    write_string, write_value, JsonOut,
 };
 
 /// Past this many nested types a named type is printed by name even when it
@@ -297,11 +297,6 @@ impl<'a> Printer<'a> {
     }
 }
 
-/// Java's `String.compareTo`: UTF-16 code unit order.
-fn java_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
-}
-
 /// Writes Confluent's normalized JSON (`AvroSchemaUtils.build`): names fully
 /// qualified, fixed key order, custom properties and aliases sorted, a valid
 /// logical type's attributes first, defaults converted to the field's type.
@@ -353,7 +348,7 @@ impl<'a> TypePrinter for NormalizedWriter<'a> {
     /// Properties sorted by key, as Confluent writes them.
     fn write_props(&mut self, props: &Props) {
         let mut entries: Vec<(&String, &Value)> = props.iter().collect();
-        entries.sort_by(|(a, _), (b, _)| java_order(a, b));
+        entries.sort_by(|(a, _), (b, _)| java_string_order(a, b));
         append_props(&mut self.out, entries);
     }
 }
@@ -406,7 +401,7 @@ impl<'a> NormalizedWriter<'a> {
                 .iter()
                 .map(|alias| alias.full.as_str())
                 .collect();
-            aliases.sort_by(|a, b| java_order(a, b));
+            aliases.sort_by(|a, b| java_string_order(a, b));
             self.out.push_str(",\"aliases\":");
             write_array(&mut self.out, aliases, write_string);
         }
@@ -437,7 +432,7 @@ impl<'a> NormalizedWriter<'a> {
         }
         if !field.aliases.is_empty() {
             let mut aliases: Vec<&str> = field.aliases.iter().map(String::as_str).collect();
-            aliases.sort_by(|a, b| java_order(a, b));
+            aliases.sort_by(|a, b| java_string_order(a, b));
             self.out.push_str(",\"aliases\":");
             write_array(&mut self.out, aliases, write_string);
         }

@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use super::canonical::schema_text;
 use super::schema::{AvroSchema, AvroType, Field, Kind, Named, Record, TypeId};
+use crate::jackson::java_string_order;
 use crate::{Direction, Incompatibility, SchemaType};
 
 /// Deepest chain of nested type pairs checked: about 1 MB of stack in a
@@ -185,7 +186,7 @@ impl Checker<'_> {
                     .collect();
                 // A reader enum with a default reads unknown symbols as it.
                 if !missing.is_empty() && r.default.is_none() {
-                    missing.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
+                    missing.sort_by(|a, b| java_string_order(a, b));
                     location.push("symbols");
                     problems.add(
                         &location

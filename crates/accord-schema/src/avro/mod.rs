@@ -4,7 +4,6 @@
 
 mod canonical;
 pub mod compat;
-mod json;
 mod parse;
 mod schema;
 

@@ -7,11 +7,11 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Map, Number, Value};
 
 use super::canonical::schema_text;
-use super::json::{java_double, parse_java_double, read_document, value_text};
 use super::schema::{
     validate_name, AvroType, EnumType, Field, Fixed, Kind, Name, Named, Order, ParseOptions, Props,
     Record, TypeId,
 };
+use crate::jackson::{java_double, parse_java_double, read_document, value_text};
 use crate::SchemaError;
 
 /// Attributes of a type that are not custom properties.

@@ -6,6 +6,8 @@
 //! `1e3` → `1000.0`, big integers lose digits), so the document is read a
 //! second time into a small tree that keeps each number's literal.
 
+use crate::jackson::{java_string_order, write_string};
+
 /// A JSON value whose numbers are kept as Confluent prints them.
 #[derive(Clone, Debug, PartialEq)]
 enum Node {
@@ -233,7 +235,7 @@ fn write(node: &Node, sorted: bool, out: &mut String) {
         Node::Null => out.push_str("null"),
         Node::Bool(value) => out.push_str(if *value { "true" } else { "false" }),
         Node::Number(literal) => out.push_str(literal),
-        Node::String(value) => write_string(value, out),
+        Node::String(value) => write_string(out, value),
         Node::Array(items) => {
             out.push('[');
             for (index, item) in items.iter().enumerate() {
@@ -254,41 +256,13 @@ fn write(node: &Node, sorted: bool, out: &mut String) {
                 if index > 0 {
                     out.push(',');
                 }
-                write_string(key, out);
+                write_string(out, key);
                 out.push(':');
                 write(value, sorted, out);
             }
             out.push('}');
         }
     }
-}
-
-/// Java compares strings by UTF-16 code units; it differs from Rust's byte
-/// order only between characters above U+FFFF and U+E000..U+FFFF.
-pub(crate) fn java_string_order(a: &str, b: &str) -> std::cmp::Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
-}
-
-/// Jackson's escaping: `"` and `\`, the short escapes for `\b \t \n \f \r`,
-/// `\u00XX` (upper-case hex) for other control characters; everything else raw.
-fn write_string(value: &str, out: &mut String) {
-    out.push('"');
-    for character in value.chars() {
-        match character {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{8}' => out.push_str("\\b"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\u{c}' => out.push_str("\\f"),
-            '\r' => out.push_str("\\r"),
-            control if (control as u32) < 0x20 => {
-                out.push_str(&format!("\\u{:04X}", control as u32));
-            }
-            other => out.push(other),
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::fmt::Write;
 use super::ast::*;
 use super::parse::MAX_TAG_VALUE;
 use super::types::{self, TypeTable};
+use crate::jackson::java_string_order;
 
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Mode {
@@ -365,7 +366,7 @@ impl Printer<'_> {
         split.sort_by(|a, b| {
             let order = a[0].sort_start().cmp(&b[0].sort_start());
             if by_text_too {
-                order.then_with(|| java_cmp(&a[0].sort_text(), &b[0].sort_text()))
+                order.then_with(|| java_string_order(&a[0].sort_text(), &b[0].sort_text()))
             } else {
                 order
             }
@@ -577,7 +578,7 @@ impl Printer<'_> {
                 }
             }
         }
-        options.sort_by(|a, b| java_cmp(&a.name, &b.name));
+        options.sort_by(|a, b| java_string_order(&a.name, &b.name));
         let mut result: Vec<OptionElement> = Vec::with_capacity(options.len());
         let mut start = 0;
         while start < options.len() {
@@ -746,13 +747,8 @@ impl PartialOrd for JavaKey {
 
 impl Ord for JavaKey {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        java_cmp(&self.0, &other.0)
+        java_string_order(&self.0, &other.0)
     }
-}
-
-/// Java's `String.compareTo`.
-fn java_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    a.encode_utf16().cmp(b.encode_utf16())
 }
 
 /// The `default` pseudo-option keeps the kind Confluent gives it from the

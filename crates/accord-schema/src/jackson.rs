@@ -158,6 +158,12 @@ fn write_number(out: &mut String, number: &Number) {
     }
 }
 
+/// Java's `String.compareTo`: UTF-16 code unit order. It differs from Rust's
+/// byte order only between characters above U+FFFF and U+E000..U+FFFF.
+pub(crate) fn java_string_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
 /// A JSON string literal with Jackson's escapes: quote, backslash, the five
 /// short control escapes, `\u00XX` (upper-case hex) for other control
 /// characters, and everything else (non-ASCII included) written as is.
