@@ -68,8 +68,13 @@ impl Registry {
             Some(version) => vec![version],
             None => history.iter().filter(|v| !v.deleted).collect(),
         };
+        // A transitive level (or a compatibility group, which may skip
+        // versions) reads many versions: fetch their schemas in one query. A
+        // plain level reads only the latest, so the register path stays one
+        // row however long the history.
+        let reads_many = level.is_transitive() || config.compatibility_group.is_some();
         let mut stored: HashMap<i64, SchemaRecord> = HashMap::new();
-        if compared.len() > 1 {
+        if reads_many && compared.len() > 1 {
             for schema in queries
                 .schemas_of_subject(&compared[0].context, &compared[0].subject)
                 .await?
