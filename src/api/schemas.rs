@@ -126,8 +126,10 @@ async fn versions_of_id(
 async fn schema_by_guid(
     State(state): State<AppState>,
     PathParams(guid): PathParams<String>,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let view = state.registry.schema_by_guid(&guid).await?;
+    let format = SchemaFormat::from_param(params.get("format"));
+    let view = state.registry.schema_by_guid(&guid, format).await?;
     let mut object = schema_json(&view, false);
     object.remove("id");
     object.insert("guid".into(), Value::String(view.guid));

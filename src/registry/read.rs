@@ -351,22 +351,27 @@ impl Registry {
         Ok(reader.queries().max_id(context).await?)
     }
 
-    pub async fn schema_by_guid(&self, guid: &str) -> Result<SchemaView, RegistryError> {
+    /// The schema whose GUID is `guid`, in `format` (the Protobuf
+    /// deserializers of Confluent's clients ask for `serialized`).
+    pub async fn schema_by_guid(
+        &self,
+        guid: &str,
+        format: SchemaFormat,
+    ) -> Result<SchemaView, RegistryError> {
         let hash: String = guid
             .chars()
             .filter(|c| *c != '-')
             .collect::<String>()
             .to_ascii_lowercase();
         let mut reader = self.store.reader().await?;
-        let found = reader
-            .queries()
-            .schemas_by_hash_in_all_contexts(&hash)
-            .await?;
-        found
+        let mut queries = reader.queries();
+        let found = queries.schemas_by_hash_in_all_contexts(&hash).await?;
+        let mut schema = found
             .into_iter()
             .next()
-            .map(|schema| SchemaView::of(schema, None))
-            .ok_or_else(|| RegistryError::SchemaIdNotFound(guid.to_owned()))
+            .ok_or_else(|| RegistryError::SchemaIdNotFound(guid.to_owned()))?;
+        schema.schema = self.render(&mut queries, &schema, format).await?;
+        Ok(SchemaView::of(schema, None))
     }
 
     /// The versions that carry an id (`/schemas/ids/{id}/versions` and `/subjects`).

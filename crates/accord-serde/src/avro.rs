@@ -1,0 +1,309 @@
+//! Avro: serde types (for example with apache-avro's `AvroSchema` derive)
+//! and generic `apache_avro::types::Value`s, with schema resolution when a
+//! consumer reads with a schema other than the writer's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use accord_schema::SchemaType;
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::schema::ResolvedSchema;
+use apache_avro::types::Value;
+use apache_avro::writer::datum::GenericDatumWriter;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cache::Cache;
+use crate::client::{RegistryClient, Schema};
+use crate::config::{message_schema, reference_texts, writer_schema, SerializerConfig};
+use crate::error::{DecodeError, Error};
+use crate::framing::{unframe, FrameTemplate, Framed, SchemaId};
+
+/// A parsed Avro schema with the named schemas its references define.
+struct AvroSchema {
+    root: apache_avro::Schema,
+    references: Vec<apache_avro::Schema>,
+}
+
+impl AvroSchema {
+    fn resolved(&'static self) -> Result<ResolvedSchema<'static>, Error> {
+        let mut schemata = vec![&self.root];
+        schemata.extend(self.references.iter());
+        ResolvedSchema::new_with_schemata(schemata)
+            .map_err(|error| Error::Schema(format!("Avro schema with unresolved names: {error}")))
+    }
+}
+
+/// Parses `text` once per process and keeps it for the life of the
+/// process. apache-avro's fast readers and writers borrow their schema;
+/// keeping each distinct schema forever lets us build them once and reuse
+/// them for every message (Confluent's clients likewise cache schemas by id
+/// forever). Memory grows with the number of distinct schemas, not messages.
+fn intern(text: &str, references: &[(String, String)]) -> Result<&'static AvroSchema, Error> {
+    type Interned = HashMap<(String, Vec<String>), &'static AvroSchema>;
+    static INTERNED: OnceLock<Mutex<Interned>> = OnceLock::new();
+    let key = (
+        text.to_owned(),
+        references
+            .iter()
+            .map(|(_, text)| text.clone())
+            .collect::<Vec<_>>(),
+    );
+    let mut interned = INTERNED
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(schema) = interned.get(&key) {
+        return Ok(schema);
+    }
+    let (root, references) = apache_avro::Schema::parse_str_with_list(text, &key.1)
+        .map_err(|error| Error::Schema(format!("invalid Avro schema: {error}")))?;
+    let schema: &'static AvroSchema = Box::leak(Box::new(AvroSchema { root, references }));
+    interned.insert(key, schema);
+    Ok(schema)
+}
+
+/// The full name of a named Avro schema (for record subject strategies).
+fn full_name(schema: &apache_avro::Schema) -> Option<String> {
+    schema.name().map(|name| name.fullname(None))
+}
+
+/// Writes messages of one subject.
+struct AvroWriter {
+    template: FrameTemplate,
+    schema: &'static AvroSchema,
+    resolved: ResolvedSchema<'static>,
+}
+
+/// Serializes values as Avro framed with their schema id.
+pub struct AvroSerializer {
+    client: RegistryClient,
+    config: SerializerConfig,
+    /// The serializer's own schema; None to write with a registered one.
+    schema: Option<Arc<Schema>>,
+    record_name: Option<String>,
+    writers: Cache<String, Arc<AvroWriter>>,
+}
+
+impl AvroSerializer {
+    /// A serializer that writes with `schema` (Avro text; `None` with
+    /// `use_schema_id` or `use_latest_version`).
+    pub fn new(
+        client: RegistryClient,
+        schema: Option<&str>,
+        config: SerializerConfig,
+    ) -> Result<Self, Error> {
+        Self::with_schema(
+            client,
+            schema.map(|text| Schema::new(SchemaType::Avro, text)),
+            config,
+        )
+    }
+
+    /// Like [`AvroSerializer::new`], for a schema with references to
+    /// registered schemas.
+    pub fn with_schema(
+        client: RegistryClient,
+        schema: Option<Schema>,
+        config: SerializerConfig,
+    ) -> Result<Self, Error> {
+        let record_name = match &schema {
+            // Parsing now reports a bad schema at construction; a schema
+            // with references is checked when they have been fetched.
+            Some(schema) if schema.references.is_empty() => {
+                full_name(&intern(&schema.schema, &[])?.root)
+            }
+            _ => None,
+        };
+        let ttl = (config.use_latest_version && !config.auto_register).then(|| client.latest_ttl());
+        Ok(AvroSerializer {
+            client,
+            config,
+            schema: schema.map(Arc::new),
+            record_name,
+            writers: Cache::new(ttl),
+        })
+    }
+
+    /// Serializes a serde value for `topic`.
+    pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Framed, Error> {
+        let writer = self.writer(topic).await?;
+        let mut payload = writer.template.start(64);
+        apache_avro::write_avro_datum_ref(
+            &writer.schema.root,
+            writer.resolved.get_names(),
+            value,
+            &mut payload,
+        )
+        .map_err(|error| {
+            Error::Serialize(format!("value does not fit the Avro schema: {error}"))
+        })?;
+        Ok(writer.template.finish(payload))
+    }
+
+    /// Serializes a generic Avro value for `topic`; it is validated first.
+    pub async fn serialize_value(&self, topic: &str, value: &Value) -> Result<Framed, Error> {
+        let writer = self.writer(topic).await?;
+        let datum_writer = GenericDatumWriter::builder(&writer.schema.root)
+            .resolved_schemata(writer.resolved.clone())
+            .build()
+            .map_err(|error| Error::Schema(error.to_string()))?;
+        let mut payload = writer.template.start(64);
+        datum_writer
+            .write_value_ref(&mut payload, value)
+            .map_err(|error| {
+                Error::Serialize(format!("value does not fit the Avro schema: {error}"))
+            })?;
+        Ok(writer.template.finish(payload))
+    }
+
+    async fn writer(&self, topic: &str) -> Result<Arc<AvroWriter>, Error> {
+        if let Some(writer) = self.writers.get(topic) {
+            return Ok(writer);
+        }
+        self.writers
+            .get_or_fetch(&topic.to_owned(), || async {
+                let config = &self.config;
+                let subject = config.subject_name_strategy.subject(
+                    topic,
+                    config.role,
+                    self.record_name.as_deref(),
+                )?;
+                let chosen =
+                    writer_schema(&self.client, config, &subject, self.schema.as_ref()).await?;
+                if chosen.schema.schema_type != SchemaType::Avro {
+                    return Err(Error::Schema(format!(
+                        "schema {} of subject {subject} is {}, not AVRO",
+                        chosen.id, chosen.schema.schema_type
+                    )));
+                }
+                let references = reference_texts(&self.client, &chosen.schema).await?;
+                let schema = intern(&chosen.schema.schema, &references)?;
+                let template =
+                    FrameTemplate::new(config.framing, config.role, chosen.id, chosen.guid, None)
+                        .map_err(|reason| Error::Config(reason.to_owned()))?;
+                Ok(Arc::new(AvroWriter {
+                    template,
+                    schema,
+                    resolved: schema.resolved()?,
+                }))
+            })
+            .await
+    }
+}
+
+/// Reads messages written with one schema.
+struct AvroReader {
+    id: SchemaId,
+    reader: GenericDatumReader<'static>,
+    /// Whether values are resolved to a reader schema, which apache-avro
+    /// only does through `Value`.
+    resolves: bool,
+}
+
+/// Deserializes Avro messages framed with a schema id or GUID.
+pub struct AvroDeserializer {
+    client: RegistryClient,
+    reader_schema: Option<&'static AvroSchema>,
+    readers: Cache<SchemaId, Arc<AvroReader>>,
+}
+
+impl AvroDeserializer {
+    /// Reads each message with its writer's schema.
+    pub fn new(client: RegistryClient) -> Self {
+        AvroDeserializer {
+            client,
+            reader_schema: None,
+            readers: Cache::new(None),
+        }
+    }
+
+    /// Reads each message into `reader_schema` (Avro schema resolution:
+    /// defaults for fields the writer lacked, promotions, aliases).
+    pub fn with_reader_schema(client: RegistryClient, reader_schema: &str) -> Result<Self, Error> {
+        Ok(AvroDeserializer {
+            client,
+            reader_schema: Some(intern(reader_schema, &[])?),
+            readers: Cache::new(None),
+        })
+    }
+
+    /// Decodes a message into a serde type. `header` is the message's
+    /// schema id header (`__value_schema_id` or `__key_schema_id`), if any.
+    pub async fn deserialize<T: DeserializeOwned>(
+        &self,
+        payload: &[u8],
+        header: Option<&[u8]>,
+    ) -> Result<T, Error> {
+        let unframed = unframe(payload, header)?;
+        let reader = self.reader(unframed.schema).await?;
+        let mut body = unframed.body;
+        if reader.resolves {
+            let value = reader.read_value(&mut body)?;
+            apache_avro::from_value(&value).map_err(|error| reader.invalid(error))
+        } else {
+            reader
+                .reader
+                .read_deser(&mut body)
+                .map_err(|error| reader.invalid(error))
+        }
+    }
+
+    /// Decodes a message into a generic Avro value.
+    pub async fn deserialize_value(
+        &self,
+        payload: &[u8],
+        header: Option<&[u8]>,
+    ) -> Result<Value, Error> {
+        let unframed = unframe(payload, header)?;
+        let reader = self.reader(unframed.schema).await?;
+        let mut body = unframed.body;
+        reader.read_value(&mut body)
+    }
+
+    async fn reader(&self, id: SchemaId) -> Result<Arc<AvroReader>, Error> {
+        if let Some(reader) = self.readers.get(&id) {
+            return Ok(reader);
+        }
+        self.readers
+            .get_or_fetch(&id, || async {
+                let schema = message_schema(&self.client, id, SchemaType::Avro).await?;
+                let references = reference_texts(&self.client, &schema).await?;
+                let writer = intern(&schema.schema, &references)?;
+                let resolved_writer = writer.resolved()?;
+                let reader = match self.reader_schema {
+                    Some(reader_schema) => GenericDatumReader::builder(&writer.root)
+                        .resolved_writer_schemata(resolved_writer)
+                        .reader_schema(&reader_schema.root)
+                        .resolved_reader_schemata(reader_schema.resolved()?)
+                        .build(),
+                    None => GenericDatumReader::builder(&writer.root)
+                        .resolved_writer_schemata(resolved_writer)
+                        .build(),
+                }
+                .map_err(|error| Error::Schema(error.to_string()))?;
+                Ok(Arc::new(AvroReader {
+                    id,
+                    reader,
+                    resolves: self.reader_schema.is_some(),
+                }))
+            })
+            .await
+    }
+}
+
+impl AvroReader {
+    fn read_value(&self, body: &mut &[u8]) -> Result<Value, Error> {
+        self.reader
+            .read_value(body)
+            .map_err(|error| self.invalid(error))
+    }
+
+    fn invalid(&self, error: apache_avro::Error) -> Error {
+        DecodeError::InvalidPayload {
+            id: self.id,
+            reason: error.to_string(),
+        }
+        .into()
+    }
+}
