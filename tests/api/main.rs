@@ -11,3 +11,4 @@ mod explanations;
 mod openapi;
 mod python_client;
 mod rust_client;
+mod serde_interop;

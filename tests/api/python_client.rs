@@ -19,30 +19,34 @@ use crate::helpers::{unavailable, TestApp};
 /// How long the whole script may take before it is killed.
 const SCRIPT_DEADLINE: Duration = Duration::from_secs(180);
 
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     std::env::var_os("ACCORD_PYTHON")
         .filter(|value| !value.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"))
 }
 
-fn script(name: &str) -> PathBuf {
+pub(crate) fn script(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(name)
 }
 
-struct Finished {
-    status: Option<ExitStatus>,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Finished {
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
-/// Runs a command to completion (blocking), killing it after `deadline`;
-/// `status` is `None` when it was killed.
-fn run(mut command: Command, deadline: Duration) -> std::io::Result<Finished> {
+/// Runs a command to completion (blocking), feeding it `input`, killing it
+/// after `deadline`; `status` is `None` when it was killed.
+pub(crate) fn run(
+    mut command: Command,
+    input: &[u8],
+    deadline: Duration,
+) -> std::io::Result<Finished> {
     command
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Keep the client off any proxy and out of the source tree.
@@ -51,6 +55,13 @@ fn run(mut command: Command, deadline: Duration) -> std::io::Result<Finished> {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .env("PYTHONUNBUFFERED", "1");
     let mut child = command.spawn()?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_vec();
+    let feeder = std::thread::spawn(move || {
+        use std::io::Write;
+        // A child that exits early closes its stdin; that is its answer.
+        let _ = stdin.write_all(&input);
+    });
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = Vec::new();
@@ -72,6 +83,7 @@ fn run(mut command: Command, deadline: Duration) -> std::io::Result<Finished> {
         }
         std::thread::sleep(Duration::from_millis(25));
     };
+    let _ = feeder.join();
     Ok(Finished {
         status,
         stdout: stdout.join().unwrap_or_default(),
@@ -80,7 +92,7 @@ fn run(mut command: Command, deadline: Duration) -> std::io::Result<Finished> {
 }
 
 /// Whether the interpreter exists and has the client; `Err` says why not.
-fn probe(python: &Path) -> Result<(), String> {
+pub(crate) fn probe(python: &Path) -> Result<(), String> {
     let mut command = Command::new(python);
     command.args([
         "-c",
@@ -88,7 +100,7 @@ fn probe(python: &Path) -> Result<(), String> {
          confluent_kafka.schema_registry.protobuf, confluent_kafka.schema_registry.json_schema; \
          print(confluent_kafka.version())",
     ]);
-    match run(command, Duration::from_secs(60)) {
+    match run(command, &[], Duration::from_secs(60)) {
         Err(error) => Err(format!(
             "the Python interpreter {} cannot be run ({error}); set ACCORD_PYTHON or run .ci/run",
             python.display()
@@ -124,7 +136,7 @@ async fn run_script(app: TestApp, name: &'static str) {
         let mut command = Command::new(&python);
         command.arg(script(name)).arg(&address);
         Ok::<_, String>(
-            run(command, SCRIPT_DEADLINE)
+            run(command, &[], SCRIPT_DEADLINE)
                 .unwrap_or_else(|error| panic!("cannot run {}: {error}", python.display())),
         )
     })

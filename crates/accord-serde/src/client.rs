@@ -151,11 +151,6 @@ struct Inner {
     latest: Cache<String, Arc<SubjectVersion>>,
 }
 
-/// Installs ring as rustls's crypto provider unless the process chose one.
-fn install_tls_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl RegistryClient {
     pub fn new(config: ClientConfig) -> Result<Self, crate::Error> {
         if config.urls.is_empty() {
@@ -168,7 +163,6 @@ impl RegistryClient {
                 )));
             }
         }
-        install_tls_provider();
         let mut builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
