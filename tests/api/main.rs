@@ -11,4 +11,5 @@ mod explanations;
 mod openapi;
 mod python_client;
 mod rust_client;
+mod serde_hot_path;
 mod serde_interop;
