@@ -11,5 +11,6 @@ mod explanations;
 mod openapi;
 mod python_client;
 mod rust_client;
+mod serde_errors;
 mod serde_hot_path;
 mod serde_interop;
