@@ -134,7 +134,9 @@ fn proto_pool() -> &'static DescriptorPool {
 
 impl ReflectMessage for CustomerProto {
     fn descriptor(&self) -> MessageDescriptor {
-        proto_pool().get_message_by_name("bench.Customer").expect("bench.Customer")
+        proto_pool()
+            .get_message_by_name("bench.Customer")
+            .expect("bench.Customer")
     }
 }
 
@@ -230,9 +232,12 @@ fn bench_avro(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str) {
         buffer
     };
 
-    let serializer =
-        AvroSerializer::new(client.clone(), Some(AVRO_SCHEMA), SerializerConfig::default())
-            .expect("serializer");
+    let serializer = AvroSerializer::new(
+        client.clone(),
+        Some(AVRO_SCHEMA),
+        SerializerConfig::default(),
+    )
+    .expect("serializer");
     let framed = runtime
         .block_on(serializer.serialize("bench-avro", &record))
         .expect("warm-up");
@@ -254,7 +259,9 @@ fn bench_avro(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str) {
     assert_eq!(&framed.payload[5..], raw_encode(&record).as_slice());
 
     let mut group = c.benchmark_group("avro_serialize");
-    group.bench_function("raw", |b| b.iter(|| raw_encode(std::hint::black_box(&record))));
+    group.bench_function("raw", |b| {
+        b.iter(|| raw_encode(std::hint::black_box(&record)))
+    });
     group.bench_function("accord_serde", |b| {
         b.to_async(runtime)
             .iter(|| async { serializer.serialize("bench-avro", &record).await.unwrap() })
@@ -265,7 +272,9 @@ fn bench_avro(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str) {
     });
     group.finish();
 
-    let reader = GenericDatumReader::builder(&schema).build().expect("reader");
+    let reader = GenericDatumReader::builder(&schema)
+        .build()
+        .expect("reader");
     let body = &framed.payload[5..];
     let deserializer = AvroDeserializer::new(client);
     let decoded: Customer = runtime
@@ -328,7 +337,11 @@ fn bench_protobuf(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &st
             .unwrap()
     };
     let converter_bytes = runtime.block_on(converter_encode());
-    assert_eq!(converter_bytes[5..], framed.payload[5..], "same indexes and body");
+    assert_eq!(
+        converter_bytes[5..],
+        framed.payload[5..],
+        "same indexes and body"
+    );
 
     let mut group = c.benchmark_group("protobuf_serialize");
     group.bench_function("raw", |b| {
@@ -372,7 +385,11 @@ fn bench_protobuf(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &st
     });
     group.bench_function("schema_registry_converter", |b| {
         b.to_async(runtime).iter(|| async {
-            let result = decoder.decode(Some(&framed.payload)).await.unwrap().unwrap();
+            let result = decoder
+                .decode(Some(&framed.payload))
+                .await
+                .unwrap()
+                .unwrap();
             CustomerProto::decode(result.bytes.as_slice()).unwrap()
         })
     });

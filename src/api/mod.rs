@@ -61,6 +61,18 @@ pub fn raw_schema(text: String) -> Response {
 
 /// The schema object of Confluent's API. `schemaType` is left out for Avro
 /// and `references` when empty, as Confluent (≤7.9) does.
+/// One schema as Confluent 8 answers for it alone (by id, GUID, version or
+/// lookup): with its `guid`, which header-framing clients need. Lists leave
+/// it out, as Confluent 7 does.
+pub fn schema_json_with_guid(
+    view: &SchemaView,
+    with_subject: bool,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut object = schema_json(view, with_subject);
+    object.insert("guid".into(), serde_json::Value::String(view.guid.clone()));
+    object
+}
+
 pub fn schema_json(
     view: &SchemaView,
     with_subject: bool,

@@ -6,7 +6,9 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
-use super::{ok_json, raw_schema, schema_json, AppState, Params, PathParams};
+use super::{
+    ok_json, raw_schema, schema_json, schema_json_with_guid, AppState, Params, PathParams,
+};
 use crate::error::ApiError;
 use crate::registry::{
     page, qualify, SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT,
@@ -66,7 +68,7 @@ async fn schema_by_id(
     params: Params,
 ) -> Result<Response, ApiError> {
     let view = find_by_id(&state, &id, &params).await?;
-    let mut object = schema_json(&view, false);
+    let mut object = schema_json_with_guid(&view, false);
     object.remove("id");
     if params.flag("fetchMaxId") {
         let max_id = state.registry.max_id(DEFAULT_CONTEXT).await?;
@@ -130,9 +132,8 @@ async fn schema_by_guid(
 ) -> Result<Response, ApiError> {
     let format = SchemaFormat::from_param(params.get("format"));
     let view = state.registry.schema_by_guid(&guid, format).await?;
-    let mut object = schema_json(&view, false);
+    let mut object = schema_json_with_guid(&view, false);
     object.remove("id");
-    object.insert("guid".into(), Value::String(view.guid));
     Ok(ok_json(&object))
 }
 

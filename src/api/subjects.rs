@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::body::register_request;
-use super::{ok_json, raw_schema, schema_json, AppState, JsonBody, Params, PathParams};
+use super::{ok_json, raw_schema, schema_json_with_guid, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
 
@@ -66,9 +66,7 @@ async fn lookup(
             params.flag("deleted"),
         )
         .await?;
-    let mut object = schema_json(&view, true);
-    object.insert("guid".into(), Value::String(view.guid.clone()));
-    Ok(ok_json(&object))
+    Ok(ok_json(&schema_json_with_guid(&view, true)))
 }
 
 async fn delete_subject(
@@ -163,7 +161,7 @@ async fn get_version(
     params: Params,
 ) -> Result<Response, ApiError> {
     let view = find_version(&state, &subject, &version, &params).await?;
-    Ok(ok_json(&schema_json(&view, true)))
+    Ok(ok_json(&schema_json_with_guid(&view, true)))
 }
 
 async fn get_version_schema(

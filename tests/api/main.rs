@@ -12,5 +12,6 @@ mod openapi;
 mod python_client;
 mod rust_client;
 mod serde_errors;
+mod serde_features;
 mod serde_hot_path;
 mod serde_interop;

@@ -115,7 +115,7 @@ impl AvroSerializer {
             }
             _ => None,
         };
-        let ttl = (config.use_latest_version && !config.auto_register).then(|| client.latest_ttl());
+        let ttl = config.writer_cache_ttl(&client);
         Ok(AvroSerializer {
             client,
             config,

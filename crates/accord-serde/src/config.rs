@@ -3,6 +3,7 @@
 //! schema its messages are written with.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::client::{RegistryClient, Schema};
 use crate::error::{DecodeError, Error, RegistryError};
@@ -79,6 +80,19 @@ impl Default for SerializerConfig {
             framing: Framing::Prefix,
             validate: true,
         }
+    }
+}
+
+impl SerializerConfig {
+    /// Whether messages are written with the subject's latest version, so
+    /// that the choice must be re-made when the client's latest TTL ends.
+    pub(crate) fn follows_latest(&self) -> bool {
+        self.use_latest_version && !self.auto_register && self.use_schema_id.is_none()
+    }
+
+    /// How long a serializer may keep its choice of writer schema.
+    pub(crate) fn writer_cache_ttl(&self, client: &RegistryClient) -> Option<Duration> {
+        self.follows_latest().then(|| client.latest_ttl())
     }
 }
 

@@ -95,7 +95,7 @@ impl JsonSerializer {
                 .map(str::to_owned),
             None => None,
         };
-        let ttl = (config.use_latest_version && !config.auto_register).then(|| client.latest_ttl());
+        let ttl = config.writer_cache_ttl(&client);
         Ok(JsonSerializer {
             client,
             config,

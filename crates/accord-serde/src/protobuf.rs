@@ -115,7 +115,7 @@ pub struct ProtobufSerializer {
 
 impl ProtobufSerializer {
     pub fn new(client: RegistryClient, config: SerializerConfig) -> Self {
-        let ttl = (config.use_latest_version && !config.auto_register).then(|| client.latest_ttl());
+        let ttl = config.writer_cache_ttl(&client);
         ProtobufSerializer {
             client,
             config,
@@ -165,7 +165,9 @@ impl ProtobufSerializer {
             .pending
             .get_or_fetch(&key, || self.register(topic, descriptor))
             .await?;
-        if !(self.config.use_latest_version && !self.config.auto_register) {
+        // A writer that follows the latest version expires; only the
+        // pending cache, which has the TTL, may keep it.
+        if !self.config.follows_latest() {
             self.writers
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
