@@ -8,6 +8,7 @@ mod basics;
 mod concurrency;
 mod conformance;
 mod explanations;
+mod nats_example;
 mod openapi;
 mod python_client;
 mod rust_client;
