@@ -153,6 +153,9 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .await
         .expect("server runs");
     });
+    // reqwest is built with rustls but no crypto provider (accord-serde's
+    // choice), so one must be installed before a client is built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let app = TestApp {
         address,
         client: reqwest::Client::new(),

@@ -165,7 +165,7 @@ impl ProtobufSerializer {
             .pending
             .get_or_fetch(&key, || self.register(topic, descriptor))
             .await?;
-        if !(self.config.use_latest_version && !self.config.auto_register) {
+        if !self.config.use_latest_version || self.config.auto_register {
             self.writers
                 .write()
                 .unwrap_or_else(PoisonError::into_inner)
