@@ -1,6 +1,7 @@
 //! Accord: a schema registry wire-compatible with Confluent Schema Registry.
 
 pub mod api;
+pub mod cli;
 pub mod error;
 pub mod registry;
 pub mod router;

@@ -1,8 +1,10 @@
+use std::io::{self, BufWriter};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use accord::cli::{DecodeArgs, EncodeArgs};
 use accord::settings::ServeSettings;
 
 /// Accord: a schema registry wire-compatible with Confluent Schema Registry.
@@ -17,17 +19,49 @@ struct Cli {
 enum Command {
     /// Run the registry.
     Serve(ServeSettings),
+    /// Encode JSON lines from stdin as framed Avro, Protobuf or JSON Schema
+    /// messages, registering or looking up the schema.
+    #[command(after_help = accord::cli::ENCODE_HELP)]
+    Encode(EncodeArgs),
+    /// Decode framed messages from stdin to JSON lines, fetching each
+    /// writer's schema by id or GUID.
+    #[command(after_help = accord::cli::DECODE_HELP)]
+    Decode(DecodeArgs),
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
     match Cli::parse().command {
-        Command::Serve(settings) => serve(settings).await,
+        Command::Serve(settings) => {
+            // Only the server logs: encode and decode own stdout.
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    EnvFilter::try_from_env("ACCORD_LOG")
+                        .unwrap_or_else(|_| EnvFilter::new("info")),
+                )
+                .init();
+            serve(settings).await
+        }
+        Command::Encode(args) => {
+            let mut output = BufWriter::new(io::stdout().lock());
+            accord::cli::encode(
+                args,
+                &mut io::stdin().lock(),
+                &mut output,
+                &mut io::stderr(),
+            )
+            .await
+        }
+        Command::Decode(args) => {
+            let mut output = BufWriter::new(io::stdout().lock());
+            accord::cli::decode(
+                args,
+                &mut io::stdin().lock(),
+                &mut output,
+                &mut io::stderr(),
+            )
+            .await
+        }
     }
 }
 

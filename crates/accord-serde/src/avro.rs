@@ -13,6 +13,7 @@ use apache_avro::writer::datum::GenericDatumWriter;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::avro_json;
 use crate::cache::Cache;
 use crate::client::{RegistryClient, Schema};
 use crate::config::{message_schema, reference_texts, writer_schema, SerializerConfig};
@@ -27,8 +28,9 @@ struct AvroSchema {
 
 impl AvroSchema {
     fn resolved(&'static self) -> Result<ResolvedSchema<'static>, Error> {
-        let mut schemata = vec![&self.root];
-        schemata.extend(self.references.iter());
+        // apache-avro resolves in order: the referenced schemas first.
+        let mut schemata: Vec<&apache_avro::Schema> = self.references.iter().collect();
+        schemata.push(&self.root);
         ResolvedSchema::new_with_schemata(schemata)
             .map_err(|error| Error::Schema(format!("Avro schema with unresolved names: {error}")))
     }
@@ -157,6 +159,20 @@ impl AvroSerializer {
         Ok(writer.template.finish(payload))
     }
 
+    /// Serializes a value given in Avro's JSON encoding (unions as
+    /// `{"branch": value}`, bytes as ISO-8859-1 strings; see `avro_json`),
+    /// read with the writer schema of `topic`.
+    pub async fn serialize_json(
+        &self,
+        topic: &str,
+        json: &serde_json::Value,
+    ) -> Result<Framed, Error> {
+        let writer = self.writer(topic).await?;
+        let value = avro_json::from_json(json, &writer.schema.root, writer.resolved.get_names())
+            .map_err(|mismatch| Error::Serialize(mismatch.to_string()))?;
+        self.serialize_value(topic, &value).await
+    }
+
     async fn writer(&self, topic: &str) -> Result<Arc<AvroWriter>, Error> {
         if let Some(writer) = self.writers.get(topic) {
             return Ok(writer);
@@ -199,6 +215,10 @@ struct AvroReader {
     /// Whether values are resolved to a reader schema, which apache-avro
     /// only does through `Value`.
     resolves: bool,
+    /// The schema values come out in (the reader schema when there is
+    /// one), with its names, for converting them to JSON.
+    shape: &'static AvroSchema,
+    shape_names: ResolvedSchema<'static>,
 }
 
 /// Deserializes Avro messages framed with a schema id or GUID.
@@ -261,6 +281,28 @@ impl AvroDeserializer {
         reader.read_value(&mut body)
     }
 
+    /// Decodes a message into Avro's JSON encoding (see `avro_json`), in
+    /// the shape of the reader schema when there is one.
+    pub async fn deserialize_json(
+        &self,
+        payload: &[u8],
+        header: Option<&[u8]>,
+    ) -> Result<serde_json::Value, Error> {
+        let unframed = unframe(payload, header)?;
+        let reader = self.reader(unframed.schema).await?;
+        let mut body = unframed.body;
+        let value = reader.read_value(&mut body)?;
+        avro_json::to_json(&value, &reader.shape.root, reader.shape_names.get_names()).map_err(
+            |mismatch| {
+                DecodeError::InvalidPayload {
+                    id: reader.id,
+                    reason: mismatch.to_string(),
+                }
+                .into()
+            },
+        )
+    }
+
     async fn reader(&self, id: SchemaId) -> Result<Arc<AvroReader>, Error> {
         if let Some(reader) = self.readers.get(&id) {
             return Ok(reader);
@@ -271,6 +313,8 @@ impl AvroDeserializer {
                 let references = reference_texts(&self.client, &schema).await?;
                 let writer = intern(&schema.schema, &references)?;
                 let resolved_writer = writer.resolved()?;
+                let shape = self.reader_schema.unwrap_or(writer);
+                let shape_names = shape.resolved()?;
                 let reader = match self.reader_schema {
                     Some(reader_schema) => GenericDatumReader::builder(&writer.root)
                         .resolved_writer_schemata(resolved_writer)
@@ -286,6 +330,8 @@ impl AvroDeserializer {
                     id,
                     reader,
                     resolves: self.reader_schema.is_some(),
+                    shape,
+                    shape_names,
                 }))
             })
             .await

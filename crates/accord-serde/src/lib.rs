@@ -20,6 +20,7 @@
 //! ```
 
 mod avro;
+mod avro_json;
 mod cache;
 mod client;
 mod config;
