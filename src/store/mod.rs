@@ -103,7 +103,7 @@ impl Store {
     /// Begins a write transaction in `context`, holding that context's write
     /// lock until commit or drop. Returns with the lock taken.
     pub async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_transaction().await?;
         let max_id = queries::lock_context(&mut tx, context).await?;
         Ok(WriteTx { tx, max_id })
     }
@@ -111,8 +111,19 @@ impl Store {
     /// Begins a write transaction that touches no context (config, modes).
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
         Ok(WriteTx {
-            tx: self.pool.begin().await?,
+            tx: self.begin_transaction().await?,
             max_id: 0,
+        })
+    }
+
+    /// On SQLite, takes the write lock at `BEGIN`, waiting for it up to the
+    /// busy timeout. A deferred transaction that reads first fails at once
+    /// (SQLITE_BUSY, no waiting) when it must upgrade to a writer while
+    /// another connection writes or has written since its read began.
+    async fn begin_transaction(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
         })
     }
 

@@ -77,6 +77,22 @@ struct AvroWriter {
     resolved: ResolvedSchema<'static>,
 }
 
+impl AvroWriter {
+    fn write<T: Serialize>(&self, value: &T) -> Result<Framed, Error> {
+        let mut payload = self.template.start(64);
+        apache_avro::write_avro_datum_ref(
+            &self.schema.root,
+            self.resolved.get_names(),
+            value,
+            &mut payload,
+        )
+        .map_err(|error| {
+            Error::Serialize(format!("value does not fit the Avro schema: {error}"))
+        })?;
+        Ok(self.template.finish(payload))
+    }
+}
+
 /// Serializes values as Avro framed with their schema id.
 pub struct AvroSerializer {
     client: RegistryClient,
@@ -129,18 +145,10 @@ impl AvroSerializer {
 
     /// Serializes a serde value for `topic`.
     pub async fn serialize<T: Serialize>(&self, topic: &str, value: &T) -> Result<Framed, Error> {
-        let writer = self.writer(topic).await?;
-        let mut payload = writer.template.start(64);
-        apache_avro::write_avro_datum_ref(
-            &writer.schema.root,
-            writer.resolved.get_names(),
-            value,
-            &mut payload,
-        )
-        .map_err(|error| {
-            Error::Serialize(format!("value does not fit the Avro schema: {error}"))
-        })?;
-        Ok(writer.template.finish(payload))
+        if let Some(framed) = self.writers.with(topic, |writer| writer.write(value)) {
+            return framed;
+        }
+        self.writer(topic).await?.write(value)
     }
 
     /// Serializes a generic Avro value for `topic`; it is validated first.
@@ -256,17 +264,13 @@ impl AvroDeserializer {
         header: Option<&[u8]>,
     ) -> Result<T, Error> {
         let unframed = unframe(payload, header)?;
-        let reader = self.reader(unframed.schema).await?;
-        let mut body = unframed.body;
-        if reader.resolves {
-            let value = reader.read_value(&mut body)?;
-            apache_avro::from_value(&value).map_err(|error| reader.invalid(error))
-        } else {
-            reader
-                .reader
-                .read_deser(&mut body)
-                .map_err(|error| reader.invalid(error))
+        if let Some(value) = self
+            .readers
+            .with(&unframed.schema, |reader| reader.read(unframed.body))
+        {
+            return value;
         }
+        self.reader(unframed.schema).await?.read(unframed.body)
     }
 
     /// Decodes a message into a generic Avro value.
@@ -339,6 +343,17 @@ impl AvroDeserializer {
 }
 
 impl AvroReader {
+    fn read<T: DeserializeOwned>(&self, mut body: &[u8]) -> Result<T, Error> {
+        if self.resolves {
+            let value = self.read_value(&mut body)?;
+            apache_avro::from_value(&value).map_err(|error| self.invalid(error))
+        } else {
+            self.reader
+                .read_deser(&mut body)
+                .map_err(|error| self.invalid(error))
+        }
+    }
+
     fn read_value(&self, body: &mut &[u8]) -> Result<Value, Error> {
         self.reader
             .read_value(body)

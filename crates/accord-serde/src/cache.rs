@@ -3,9 +3,71 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::hash::Hash;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
+
+/// A multiply-and-fold hash a word at a time (wyhash's mix) with
+/// MurmurHash3's finalizer. The keys
+/// here (topics, schema ids) come from the application, not from an
+/// attacker, and SipHash's DoS resistance would cost a third of a cached
+/// lookup on the hot path.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // The length first: without it "ab" and "ab\0" would be one key.
+        self.add(bytes.len() as u64);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u32(&mut self, value: u32) {
+        self.add(u64::from(value));
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.add(value);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.add(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        // wyhash's mix: the 128-bit product of the word with a constant,
+        // its halves folded together.
+        let product = u128::from(self.0 ^ word ^ 0xa076_1d64_78bd_642f)
+            * u128::from(0xe703_7ed1_a0b4_28db_u64);
+        self.0 = (product as u64) ^ ((product >> 64) as u64);
+    }
+}
+
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 
 struct Entry<V> {
     value: V,
@@ -13,10 +75,10 @@ struct Entry<V> {
 }
 
 pub(crate) struct Cache<K, V> {
-    entries: RwLock<HashMap<K, Entry<V>>>,
+    entries: RwLock<FastMap<K, Entry<V>>>,
     /// One gate per key being fetched; the first caller holds it while it
     /// fetches, the others wait on it and then read the cache.
-    in_flight: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Mutex<FastMap<K, Arc<tokio::sync::Mutex<()>>>>,
     ttl: Option<Duration>,
 }
 
@@ -24,8 +86,8 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
     /// A cache whose entries live forever (`ttl` None) or for `ttl`.
     pub(crate) fn new(ttl: Option<Duration>) -> Self {
         Cache {
-            entries: RwLock::new(HashMap::new()),
-            in_flight: Mutex::new(HashMap::new()),
+            entries: RwLock::new(FastMap::default()),
+            in_flight: Mutex::new(FastMap::default()),
             ttl,
         }
     }
@@ -35,11 +97,21 @@ impl<K: Eq + Hash + Clone, V: Clone> Cache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
+        self.with(key, V::clone)
+    }
+
+    /// Runs `use_value` on the cached value, under the cache's read lock
+    /// (no clone: the hot path of every serializer).
+    pub(crate) fn with<Q, R>(&self, key: &Q, use_value: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         let entry = entries.get(key)?;
         match self.ttl {
             Some(ttl) if entry.stored.elapsed() >= ttl => None,
-            _ => Some(entry.value.clone()),
+            _ => Some(use_value(&entry.value)),
         }
     }
 
@@ -106,6 +178,20 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+
+    #[test]
+    fn fx_hash_spreads_keys() {
+        use std::hash::BuildHasher;
+        let build = BuildHasherDefault::<FxHasher>::default();
+        let mut keys: Vec<String> = (0..10_000).map(|n| format!("topic-{n}")).collect();
+        keys.extend((0..10_000).map(|n| format!("orders-{n}-value")));
+        let hashes: std::collections::HashSet<u64> =
+            keys.iter().map(|key| build.hash_one(key)).collect();
+        assert_eq!(hashes.len(), keys.len());
+        let ids: std::collections::HashSet<u64> =
+            (0..10_000u32).map(|id| build.hash_one(id)).collect();
+        assert_eq!(ids.len(), 10_000);
+    }
 
     #[tokio::test]
     async fn concurrent_misses_fetch_once() {

@@ -3,6 +3,7 @@
 //! schema id and the message indexes that name the message in its file.
 
 use std::any::TypeId;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -12,7 +13,7 @@ use base64::Engine;
 use prost::Message;
 use prost_reflect::{DynamicMessage, FileDescriptor, MessageDescriptor, ReflectMessage};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, FastMap};
 use crate::client::{Reference, RegistryClient, Schema};
 use crate::config::{message_schema, reference_texts, writer_schema, SerializerConfig};
 use crate::error::{DecodeError, Error};
@@ -101,6 +102,15 @@ struct ProtobufWriter {
     template: FrameTemplate,
 }
 
+impl ProtobufWriter {
+    fn write<M: Message>(&self, message: &M) -> Result<Framed, Error> {
+        let mut payload = self.template.start(message.encoded_len());
+        // The buffer has room: `encode` would only measure the message again.
+        message.encode_raw(&mut payload);
+        Ok(self.template.finish(payload))
+    }
+}
+
 type WriterKey = (String, MessageKind);
 
 /// Serializes Protobuf messages framed with their schema id and indexes.
@@ -108,7 +118,7 @@ pub struct ProtobufSerializer {
     client: RegistryClient,
     config: SerializerConfig,
     /// The hot path: topic, then message kind, without allocating.
-    writers: RwLock<HashMap<String, HashMap<MessageKind, Arc<ProtobufWriter>>>>,
+    writers: RwLock<FastMap<String, FastMap<MessageKind, Arc<ProtobufWriter>>>>,
     /// The slow path, one registration per (topic, message) at a time.
     pending: Cache<WriterKey, Arc<ProtobufWriter>>,
 }
@@ -119,7 +129,7 @@ impl ProtobufSerializer {
         ProtobufSerializer {
             client,
             config,
-            writers: RwLock::new(HashMap::new()),
+            writers: RwLock::new(FastMap::default()),
             pending: Cache::new(ttl),
         }
     }
@@ -138,20 +148,19 @@ impl ProtobufSerializer {
         } else {
             MessageKind::Type(TypeId::of::<M>())
         };
-        let writer = match self.cached_writer(topic, &kind) {
-            Some(writer) => writer,
-            None => self.writer(topic, kind, &message.descriptor()).await?,
+        let cached = {
+            let writers = self.writers.read().unwrap_or_else(PoisonError::into_inner);
+            writers
+                .get(topic)
+                .and_then(|kinds| kinds.get(&kind))
+                .map(|writer| writer.write(message))
         };
-        let mut payload = writer.template.start(message.encoded_len());
-        message
-            .encode(&mut payload)
-            .map_err(|error| Error::Serialize(error.to_string()))?;
-        Ok(writer.template.finish(payload))
-    }
-
-    fn cached_writer(&self, topic: &str, kind: &MessageKind) -> Option<Arc<ProtobufWriter>> {
-        let writers = self.writers.read().unwrap_or_else(PoisonError::into_inner);
-        writers.get(topic)?.get(kind).cloned()
+        if let Some(framed) = cached {
+            return framed;
+        }
+        self.writer(topic, kind, &message.descriptor())
+            .await?
+            .write(message)
     }
 
     async fn writer(
@@ -248,7 +257,74 @@ impl ProtobufSerializer {
 /// A writer's schema, compiled, with its messages by index path.
 struct ProtobufReader {
     id: SchemaId,
-    messages: HashMap<Vec<i32>, MessageDescriptor>,
+    messages: FastMap<Vec<i32>, MessageDescriptor>,
+}
+
+impl ProtobufReader {
+    fn message(&self, located: &Located<'_>) -> Result<&MessageDescriptor, Error> {
+        self.messages.get(&*located.indexes).ok_or_else(|| {
+            DecodeError::UnknownMessage {
+                id: self.id,
+                indexes: located.indexes.to_vec(),
+            }
+            .into()
+        })
+    }
+
+    fn decode<M: Message + Default>(&self, located: &Located<'_>) -> Result<M, Error> {
+        self.message(located)?;
+        M::decode(located.body).map_err(|error| self.invalid(error))
+    }
+
+    fn decode_dynamic(&self, located: &Located<'_>) -> Result<DynamicMessage, Error> {
+        let descriptor = self.message(located)?.clone();
+        DynamicMessage::decode(descriptor, located.body).map_err(|error| self.invalid(error))
+    }
+
+    fn invalid(&self, error: prost::DecodeError) -> Error {
+        DecodeError::InvalidPayload {
+            id: self.id,
+            reason: error.to_string(),
+        }
+        .into()
+    }
+}
+
+/// A message with its framing read: the writer's schema, the message
+/// indexes and the message bytes.
+struct Located<'a> {
+    schema: SchemaId,
+    indexes: Cow<'static, [i32]>,
+    body: &'a [u8],
+}
+
+fn locate<'a>(payload: &'a [u8], header: Option<&'a [u8]>) -> Result<Located<'a>, Error> {
+    let unframed = unframe(payload, header)?;
+    if unframed.framing == Framing::Header && unframed.after_id.is_empty() {
+        return Err(DecodeError::Truncated {
+            what: "message indexes",
+            needed: 1,
+            available: 0,
+        }
+        .into());
+    }
+    // The first message, by far the most common, costs no allocation.
+    let (indexes, rest) = match unframed.after_id.split_first() {
+        Some((0, rest)) => (Cow::Borrowed(&[0][..]), rest),
+        _ => {
+            let (indexes, rest) = read_message_indexes(unframed.after_id)?;
+            (Cow::Owned(indexes), rest)
+        }
+    };
+    let body = match unframed.framing {
+        Framing::Prefix => rest,
+        Framing::Header => unframed.body,
+    };
+    Ok(Located {
+        schema: unframed.schema,
+        indexes,
+        body,
+    })
 }
 
 /// Deserializes Protobuf messages framed with a schema id or GUID.
@@ -272,14 +348,14 @@ impl ProtobufDeserializer {
         payload: &[u8],
         header: Option<&[u8]>,
     ) -> Result<M, Error> {
-        let (reader, _, body) = self.locate(payload, header).await?;
-        M::decode(body).map_err(|error| {
-            DecodeError::InvalidPayload {
-                id: reader.id,
-                reason: error.to_string(),
-            }
-            .into()
-        })
+        let located = locate(payload, header)?;
+        if let Some(message) = self
+            .readers
+            .with(&located.schema, |reader| reader.decode(&located))
+        {
+            return message;
+        }
+        self.reader(located.schema).await?.decode(&located)
     }
 
     /// Decodes a message with the writer's schema, whatever its type.
@@ -288,47 +364,8 @@ impl ProtobufDeserializer {
         payload: &[u8],
         header: Option<&[u8]>,
     ) -> Result<DynamicMessage, Error> {
-        let (reader, descriptor, body) = self.locate(payload, header).await?;
-        DynamicMessage::decode(descriptor, body).map_err(|error| {
-            DecodeError::InvalidPayload {
-                id: reader.id,
-                reason: error.to_string(),
-            }
-            .into()
-        })
-    }
-
-    /// The writer's schema, the message descriptor, and the message bytes.
-    async fn locate<'a>(
-        &self,
-        payload: &'a [u8],
-        header: Option<&'a [u8]>,
-    ) -> Result<(Arc<ProtobufReader>, MessageDescriptor, &'a [u8]), Error> {
-        let unframed = unframe(payload, header)?;
-        if unframed.framing == Framing::Header && unframed.after_id.is_empty() {
-            return Err(DecodeError::Truncated {
-                what: "message indexes",
-                needed: 1,
-                available: 0,
-            }
-            .into());
-        }
-        let (indexes, rest) = read_message_indexes(unframed.after_id)?;
-        let body = match unframed.framing {
-            Framing::Prefix => rest,
-            Framing::Header => unframed.body,
-        };
-        let reader = self.reader(unframed.schema).await?;
-        let descriptor =
-            reader
-                .messages
-                .get(&indexes)
-                .cloned()
-                .ok_or(DecodeError::UnknownMessage {
-                    id: unframed.schema,
-                    indexes,
-                })?;
-        Ok((reader, descriptor, body))
+        let located = locate(payload, header)?;
+        self.reader(located.schema).await?.decode_dynamic(&located)
     }
 
     async fn reader(&self, id: SchemaId) -> Result<Arc<ProtobufReader>, Error> {
