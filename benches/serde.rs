@@ -4,6 +4,8 @@
 //!
 //! - `<format>_serialize/raw`: apache-avro's `write_avro_datum_ref` of the
 //!   serde struct (names resolved once) / prost's `encode`; no framing.
+//! - `.../raw_awaited`: the same inside the async harness the others run
+//!   in (criterion's `to_async` on a tokio runtime): the floor for them.
 //! - `<format>_serialize/accord_serde`: `AvroSerializer::serialize` /
 //!   `ProtobufSerializer::serialize`: the same encoding plus the schema-id
 //!   prefix (and message indexes), registry lookups served from cache.
@@ -262,6 +264,10 @@ fn bench_avro(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str) {
     group.bench_function("raw", |b| {
         b.iter(|| raw_encode(std::hint::black_box(&record)))
     });
+    group.bench_function("raw_awaited", |b| {
+        b.to_async(runtime)
+            .iter(|| async { raw_encode(std::hint::black_box(&record)) })
+    });
     group.bench_function("accord_serde", |b| {
         b.to_async(runtime)
             .iter(|| async { serializer.serialize("bench-avro", &record).await.unwrap() })
@@ -287,11 +293,11 @@ fn bench_avro(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &str) {
         .expect("converter warm-up");
 
     let mut group = c.benchmark_group("avro_deserialize");
-    group.bench_function("raw", |b| {
-        b.iter(|| {
-            let mut bytes = std::hint::black_box(body);
-            reader.read_deser::<Customer>(&mut bytes).unwrap()
-        })
+    let raw_decode = |mut bytes: &[u8]| reader.read_deser::<Customer>(&mut bytes).unwrap();
+    group.bench_function("raw", |b| b.iter(|| raw_decode(std::hint::black_box(body))));
+    group.bench_function("raw_awaited", |b| {
+        b.to_async(runtime)
+            .iter(|| async { raw_decode(std::hint::black_box(body)) })
     });
     group.bench_function("accord_serde", |b| {
         b.to_async(runtime).iter(|| async {
@@ -347,6 +353,10 @@ fn bench_protobuf(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &st
     group.bench_function("raw", |b| {
         b.iter(|| std::hint::black_box(&message).encode_to_vec())
     });
+    group.bench_function("raw_awaited", |b| {
+        b.to_async(runtime)
+            .iter(|| async { std::hint::black_box(&message).encode_to_vec() })
+    });
     group.bench_function("accord_serde", |b| {
         b.to_async(runtime).iter(|| async {
             serializer
@@ -374,6 +384,10 @@ fn bench_protobuf(c: &mut Criterion, runtime: &tokio::runtime::Runtime, url: &st
     let mut group = c.benchmark_group("protobuf_deserialize");
     group.bench_function("raw", |b| {
         b.iter(|| CustomerProto::decode(std::hint::black_box(body)).unwrap())
+    });
+    group.bench_function("raw_awaited", |b| {
+        b.to_async(runtime)
+            .iter(|| async { CustomerProto::decode(std::hint::black_box(body)).unwrap() })
     });
     group.bench_function("accord_serde", |b| {
         b.to_async(runtime).iter(|| async {

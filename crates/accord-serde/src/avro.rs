@@ -148,7 +148,9 @@ impl AvroSerializer {
         if let Some(framed) = self.writers.with(topic, |writer| writer.write(value)) {
             return framed;
         }
-        self.writer(topic).await?.write(value)
+        // Boxed: the first message's registry work would otherwise make
+        // every call's future as large as that whole state machine.
+        Box::pin(self.writer(topic)).await?.write(value)
     }
 
     /// Serializes a generic Avro value for `topic`; it is validated first.
@@ -270,7 +272,9 @@ impl AvroDeserializer {
         {
             return value;
         }
-        self.reader(unframed.schema).await?.read(unframed.body)
+        Box::pin(self.reader(unframed.schema))
+            .await?
+            .read(unframed.body)
     }
 
     /// Decodes a message into a generic Avro value.

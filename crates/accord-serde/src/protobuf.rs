@@ -158,7 +158,8 @@ impl ProtobufSerializer {
         if let Some(framed) = cached {
             return framed;
         }
-        self.writer(topic, kind, &message.descriptor())
+        // Boxed, as in the Avro serializer: keeps this future small.
+        Box::pin(self.writer(topic, kind, &message.descriptor()))
             .await?
             .write(message)
     }
@@ -355,7 +356,9 @@ impl ProtobufDeserializer {
         {
             return message;
         }
-        self.reader(located.schema).await?.decode(&located)
+        Box::pin(self.reader(located.schema))
+            .await?
+            .decode(&located)
     }
 
     /// Decodes a message with the writer's schema, whatever its type.
