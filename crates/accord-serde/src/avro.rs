@@ -195,19 +195,17 @@ impl AvroSerializer {
                     config.role,
                     self.record_name.as_deref(),
                 )?;
-                let chosen =
-                    writer_schema(&self.client, config, &subject, self.schema.as_ref()).await?;
-                if chosen.schema.schema_type != SchemaType::Avro {
-                    return Err(Error::Schema(format!(
-                        "schema {} of subject {subject} is {}, not AVRO",
-                        chosen.id, chosen.schema.schema_type
-                    )));
-                }
+                let chosen = writer_schema(
+                    &self.client,
+                    config,
+                    &subject,
+                    self.schema.as_ref(),
+                    SchemaType::Avro,
+                )
+                .await?;
                 let references = reference_texts(&self.client, &chosen.schema).await?;
                 let schema = intern(&chosen.schema.schema, &references)?;
-                let template =
-                    FrameTemplate::new(config.framing, config.role, chosen.id, chosen.guid, None)
-                        .map_err(|reason| Error::Config(reason.to_owned()))?;
+                let template = chosen.frame(config, None)?;
                 Ok(Arc::new(AvroWriter {
                     template,
                     schema,

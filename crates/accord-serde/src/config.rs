@@ -5,9 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use accord_schema::SchemaType;
+
 use crate::client::{RegistryClient, Schema};
 use crate::error::{DecodeError, Error, RegistryError};
-use crate::framing::{Framing, Guid, Role, SchemaId};
+use crate::framing::{FrameTemplate, Framing, Guid, Role, SchemaId};
 
 /// How a serializer names the subject it registers or looks up under.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -105,9 +107,45 @@ pub(crate) struct WriterSchema {
     pub schema: Arc<Schema>,
 }
 
+impl WriterSchema {
+    /// The bytes that frame every message written with this schema.
+    pub(crate) fn frame(
+        &self,
+        config: &SerializerConfig,
+        message_indexes: Option<&[i32]>,
+    ) -> Result<FrameTemplate, Error> {
+        FrameTemplate::new(
+            config.framing,
+            config.role,
+            self.id,
+            self.guid,
+            message_indexes,
+        )
+        .map_err(|reason| Error::Config(reason.to_owned()))
+    }
+}
+
 /// Confluent's decision order: auto-register, else a given id, else the
-/// latest version, else a lookup of the serializer's own schema.
+/// latest version, else a lookup of the serializer's own schema. A
+/// registered schema of another format than `expected` is refused.
 pub(crate) async fn writer_schema(
+    client: &RegistryClient,
+    config: &SerializerConfig,
+    subject: &str,
+    own: Option<&Arc<Schema>>,
+    expected: SchemaType,
+) -> Result<WriterSchema, Error> {
+    let chosen = choose_writer_schema(client, config, subject, own).await?;
+    if chosen.schema.schema_type != expected {
+        return Err(Error::Schema(format!(
+            "schema {} of subject {subject} is {}, not {expected}",
+            chosen.id, chosen.schema.schema_type
+        )));
+    }
+    Ok(chosen)
+}
+
+async fn choose_writer_schema(
     client: &RegistryClient,
     config: &SerializerConfig,
     subject: &str,
@@ -161,7 +199,7 @@ pub(crate) async fn writer_schema(
 pub(crate) async fn message_schema(
     client: &RegistryClient,
     id: SchemaId,
-    expected: accord_schema::SchemaType,
+    expected: SchemaType,
 ) -> Result<Arc<Schema>, Error> {
     let schema = client.schema(id).await.map_err(|error| match error {
         RegistryError::Api { status: 404, .. } => Error::Decode(DecodeError::UnknownSchema(id)),

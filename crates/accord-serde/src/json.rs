@@ -144,14 +144,14 @@ impl JsonSerializer {
                     config.role,
                     self.title.as_deref(),
                 )?;
-                let chosen =
-                    writer_schema(&self.client, config, &subject, self.schema.as_ref()).await?;
-                if chosen.schema.schema_type != SchemaType::Json {
-                    return Err(Error::Schema(format!(
-                        "schema {} of subject {subject} is {}, not JSON",
-                        chosen.id, chosen.schema.schema_type
-                    )));
-                }
+                let chosen = writer_schema(
+                    &self.client,
+                    config,
+                    &subject,
+                    self.schema.as_ref(),
+                    SchemaType::Json,
+                )
+                .await?;
                 let validator = if config.validate {
                     let references = reference_texts(&self.client, &chosen.schema).await?;
                     Some(validator(
@@ -161,9 +161,7 @@ impl JsonSerializer {
                 } else {
                     None
                 };
-                let template =
-                    FrameTemplate::new(config.framing, config.role, chosen.id, chosen.guid, None)
-                        .map_err(|reason| Error::Config(reason.to_owned()))?;
+                let template = chosen.frame(config, None)?;
                 Ok(Arc::new(JsonWriter {
                     template,
                     validator,

@@ -235,22 +235,15 @@ impl ProtobufSerializer {
         } else {
             None
         };
-        let chosen = writer_schema(&self.client, config, &subject, own.as_ref()).await?;
-        if chosen.schema.schema_type != SchemaType::Protobuf {
-            return Err(Error::Schema(format!(
-                "schema {} of subject {subject} is {}, not PROTOBUF",
-                chosen.id, chosen.schema.schema_type
-            )));
-        }
-        let indexes = message_indexes(descriptor);
-        let template = FrameTemplate::new(
-            config.framing,
-            config.role,
-            chosen.id,
-            chosen.guid,
-            Some(&indexes),
+        let chosen = writer_schema(
+            &self.client,
+            config,
+            &subject,
+            own.as_ref(),
+            SchemaType::Protobuf,
         )
-        .map_err(|reason| Error::Config(reason.to_owned()))?;
+        .await?;
+        let template = chosen.frame(config, Some(&message_indexes(descriptor)))?;
         Ok(Arc::new(ProtobufWriter { template }))
     }
 }
