@@ -75,6 +75,8 @@ struct AvroWriter {
     template: FrameTemplate,
     schema: &'static AvroSchema,
     resolved: ResolvedSchema<'static>,
+    /// For generic values, built once: it holds its own copy of the names.
+    datum_writer: GenericDatumWriter<'static>,
 }
 
 impl AvroWriter {
@@ -89,6 +91,17 @@ impl AvroWriter {
         .map_err(|error| {
             Error::Serialize(format!("value does not fit the Avro schema: {error}"))
         })?;
+        Ok(self.template.finish(payload))
+    }
+
+    /// Writes a generic value, validated against the schema first.
+    fn write_value(&self, value: &Value) -> Result<Framed, Error> {
+        let mut payload = self.template.start(64);
+        self.datum_writer
+            .write_value_ref(&mut payload, value)
+            .map_err(|error| {
+                Error::Serialize(format!("value does not fit the Avro schema: {error}"))
+            })?;
         Ok(self.template.finish(payload))
     }
 }
@@ -155,18 +168,7 @@ impl AvroSerializer {
 
     /// Serializes a generic Avro value for `topic`; it is validated first.
     pub async fn serialize_value(&self, topic: &str, value: &Value) -> Result<Framed, Error> {
-        let writer = self.writer(topic).await?;
-        let datum_writer = GenericDatumWriter::builder(&writer.schema.root)
-            .resolved_schemata(writer.resolved.clone())
-            .build()
-            .map_err(|error| Error::Schema(error.to_string()))?;
-        let mut payload = writer.template.start(64);
-        datum_writer
-            .write_value_ref(&mut payload, value)
-            .map_err(|error| {
-                Error::Serialize(format!("value does not fit the Avro schema: {error}"))
-            })?;
-        Ok(writer.template.finish(payload))
+        self.writer(topic).await?.write_value(value)
     }
 
     /// Serializes a value given in Avro's JSON encoding (unions as
@@ -180,7 +182,7 @@ impl AvroSerializer {
         let writer = self.writer(topic).await?;
         let value = avro_json::from_json(json, &writer.schema.root, writer.resolved.get_names())
             .map_err(|mismatch| Error::Serialize(mismatch.to_string()))?;
-        self.serialize_value(topic, &value).await
+        writer.write_value(&value)
     }
 
     async fn writer(&self, topic: &str) -> Result<Arc<AvroWriter>, Error> {
@@ -206,10 +208,16 @@ impl AvroSerializer {
                 let references = reference_texts(&self.client, &chosen.schema).await?;
                 let schema = intern(&chosen.schema.schema, &references)?;
                 let template = chosen.frame(config, None)?;
+                let resolved = schema.resolved()?;
+                let datum_writer = GenericDatumWriter::builder(&schema.root)
+                    .resolved_schemata(resolved.clone())
+                    .build()
+                    .map_err(|error| Error::Schema(error.to_string()))?;
                 Ok(Arc::new(AvroWriter {
                     template,
                     schema,
-                    resolved: schema.resolved()?,
+                    resolved,
+                    datum_writer,
                 }))
             })
             .await
