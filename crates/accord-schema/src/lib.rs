@@ -1,9 +1,11 @@
-//! Accord's pure schema layer: parsing, canonical forms, identity hashes and
-//! compatibility rules. Nothing here performs I/O: callers hand in schema text
-//! together with the text of every schema it references, already resolved.
+//! Accord's pure schema layer: parsing, canonical forms, identity hashes,
+//! compatibility rules and semantic diffs. Nothing here performs I/O: callers
+//! hand in schema text together with the text of every schema it references,
+//! already resolved.
 
 pub mod avro;
 mod compat;
+mod diff;
 mod error;
 mod fingerprint;
 mod jackson;
@@ -14,6 +16,7 @@ pub use avro::ParseOptions;
 pub use compat::{
     CheckOptions, CompatibilityLevel, CompatibilityPolicy, Direction, Incompatibility,
 };
+pub use diff::{Change, ChangeKind};
 pub use error::SchemaError;
 pub use fingerprint::{guid_from_hex, hash_hex, identity_hash, IdentityInput};
 

@@ -42,6 +42,13 @@ pub(crate) fn schema_text(types: &[AvroType], id: TypeId) -> String {
     printer.out
 }
 
+/// One record field printed on its own, as `schema_text` prints a type.
+pub(crate) fn field_text(types: &[AvroType], field: &Field) -> String {
+    let mut printer = Printer::new(types, HashSet::new());
+    printer.write_field(field);
+    printer.out
+}
+
 /// Confluent's `normalize=true` text: the normalized JSON is parsed again
 /// (together with the references) and that schema's canonical form is stored.
 pub(crate) fn normalized(schema: &AvroSchema) -> String {

@@ -326,7 +326,7 @@ fn check_names(
 }
 
 /// Whether data written as `writer` can be read as `reader` of another kind.
-fn is_promotable(writer: Kind, reader: Kind) -> bool {
+pub(crate) fn is_promotable(writer: Kind, reader: Kind) -> bool {
     matches!(
         (writer, reader),
         (Kind::Int, Kind::Long | Kind::Float | Kind::Double)

@@ -2,9 +2,9 @@
 //! Apache Avro Java and Confluent's Avro provider, whose outputs (stored text,
 //! error messages, compatibility messages) clients compare against.
 
-mod canonical;
+pub(crate) mod canonical;
 pub mod compat;
 mod parse;
-mod schema;
+pub(crate) mod schema;
 
 pub use schema::{AvroSchema, ParseOptions};

@@ -11,6 +11,9 @@ mod diff;
 mod explain;
 mod java_order;
 
+pub(crate) use diff::{local_name, real_oneof, written_label, Label};
+pub(crate) use explain::{field_declaration, message_declaration, oneof_declaration};
+
 use super::ProtobufSchema;
 use crate::{Direction, Incompatibility};
 
@@ -53,6 +56,21 @@ pub fn incompatibilities(
     old: &ProtobufSchema,
     direction: Direction,
 ) -> Vec<Incompatibility> {
+    located_incompatibilities(new, old, direction)
+        .into_iter()
+        .map(|(_, incompatibility)| incompatibility)
+        .collect()
+}
+
+/// [`incompatibilities`], each with Confluent's path of the difference it
+/// explains (`#/Message/oneof/3`): `Incompatibility::path` names the field
+/// instead (`pkg.Message.field (#3)`), and a schema diff places changes by
+/// Confluent's path.
+pub(crate) fn located_incompatibilities(
+    new: &ProtobufSchema,
+    old: &ProtobufSchema,
+    direction: Direction,
+) -> Vec<(String, Incompatibility)> {
     let (original, update) = match direction {
         Direction::Backward => (old, new),
         Direction::Forward => (new, old),
@@ -60,7 +78,12 @@ pub fn incompatibilities(
     diff::compare(&original.file(), &update.file())
         .iter()
         .filter(|difference| !difference.kind.is_compatible())
-        .map(|difference| explain::explain(difference, direction))
+        .map(|difference| {
+            (
+                difference.confluent_path.clone(),
+                explain::explain(difference, direction),
+            )
+        })
         .collect()
 }
 

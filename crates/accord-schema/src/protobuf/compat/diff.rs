@@ -91,14 +91,14 @@ pub(super) enum FieldPart {
 
 /// A field's label as written in the text (Wire's `Field.Label`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Label {
+pub(crate) enum Label {
     Optional,
     Required,
     Repeated,
 }
 
 impl Label {
-    pub(super) fn keyword(self) -> &'static str {
+    pub(crate) fn keyword(self) -> &'static str {
         match self {
             Label::Optional => "optional",
             Label::Required => "required",
@@ -109,7 +109,7 @@ impl Label {
 
 /// The label Wire would have parsed: none for proto3 singular fields, oneof
 /// members and map fields.
-pub(super) fn written_label(field: &FieldDescriptor) -> Option<Label> {
+pub(crate) fn written_label(field: &FieldDescriptor) -> Option<Label> {
     use prost_reflect::Cardinality;
     if field.is_map() {
         return None;
@@ -131,7 +131,7 @@ pub(super) fn written_label(field: &FieldDescriptor) -> Option<Label> {
 }
 
 /// The oneof a field belongs to, not counting proto3 `optional`'s synthetic ones.
-pub(super) fn real_oneof(field: &FieldDescriptor) -> Option<OneofDescriptor> {
+pub(crate) fn real_oneof(field: &FieldDescriptor) -> Option<OneofDescriptor> {
     field
         .containing_oneof()
         .filter(|oneof| !oneof.is_synthetic())
@@ -244,7 +244,7 @@ impl FieldType {
 
 /// A message's full name without its file's package, as Confluent compares
 /// message-typed fields.
-pub(super) fn local_name(message: &MessageDescriptor) -> &str {
+pub(crate) fn local_name(message: &MessageDescriptor) -> &str {
     let package = message.package_name();
     let full = message.full_name();
     if package.is_empty() {

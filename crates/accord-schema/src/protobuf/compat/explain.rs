@@ -609,7 +609,7 @@ fn kind_name(kind: &Kind, package: &str) -> String {
 }
 
 /// `repeated int32 qty = 2;`, `map<string, B> m = 3;`.
-pub(super) fn field_declaration(field: &FieldDescriptor) -> String {
+pub(crate) fn field_declaration(field: &FieldDescriptor) -> String {
     let label = written_label(field).map_or(String::new(), |label| format!("{} ", label.keyword()));
     format!(
         "{label}{} {} = {};",
@@ -620,7 +620,7 @@ pub(super) fn field_declaration(field: &FieldDescriptor) -> String {
 }
 
 /// `oneof k { string a = 1; int32 b = 2; }`, abbreviated after a few members.
-pub(super) fn oneof_declaration(oneof: &OneofDescriptor) -> String {
+pub(crate) fn oneof_declaration(oneof: &OneofDescriptor) -> String {
     let members: Vec<String> = oneof
         .fields()
         .map(|field| field_declaration(&field))
@@ -630,7 +630,7 @@ pub(super) fn oneof_declaration(oneof: &OneofDescriptor) -> String {
 
 /// `message A { string a = 1; B b = 2; ... }`: fields and oneofs in
 /// declaration order, nested types as `message N { ... }`, abbreviated.
-pub(super) fn message_declaration(message: &MessageDescriptor) -> String {
+pub(crate) fn message_declaration(message: &MessageDescriptor) -> String {
     let mut members = Vec::new();
     let mut oneofs_shown: Vec<String> = Vec::new();
     for raw in &message.descriptor_proto().field {
