@@ -3,7 +3,8 @@
 //!   either direction);
 //! - the canonical form is a fixed point: canonical(parse(canonical(x))) ==
 //!   canonical(x), and the same for the normalized form;
-//! - a schema and its canonical form are compatible both ways.
+//! - a schema and its canonical form are compatible both ways;
+//! - a schema has no change from itself, its canonical or its normalized form.
 
 use accord_schema::{CheckOptions, Direction, ParsedSchema, SchemaType};
 use proptest::prelude::*;
@@ -257,9 +258,18 @@ fn assert_self_compatible(
     }
 }
 
+fn assert_no_change(schema_type: SchemaType, old: &ParsedSchema, new: &ParsedSchema, text: &str) {
+    let changes = ParsedSchema::diff(old, new, &CheckOptions::default());
+    assert!(
+        changes.is_empty(),
+        "{schema_type} schema differs from itself: {changes:#?}\n{text}"
+    );
+}
+
 fn check_properties(schema_type: SchemaType, text: &str) {
     let parsed = parse(schema_type, text);
     assert_self_compatible(schema_type, &parsed, &parsed, text);
+    assert_no_change(schema_type, &parsed, &parsed, text);
 
     let canonical = parsed.canonical();
     let reparsed = parse(schema_type, &canonical);
@@ -270,6 +280,7 @@ fn check_properties(schema_type: SchemaType, text: &str) {
     );
     assert_self_compatible(schema_type, &reparsed, &parsed, text);
     assert_self_compatible(schema_type, &parsed, &reparsed, text);
+    assert_no_change(schema_type, &parsed, &reparsed, text);
 
     let normalized = parsed.normalized();
     let renormalized = parse(schema_type, &normalized);
@@ -279,6 +290,7 @@ fn check_properties(schema_type: SchemaType, text: &str) {
         "normalized form is not stable for\n{text}"
     );
     assert_self_compatible(schema_type, &renormalized, &parsed, text);
+    assert_no_change(schema_type, &parsed, &renormalized, text);
 }
 
 proptest! {
