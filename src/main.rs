@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use accord::cli::{DecodeArgs, EncodeArgs};
+use accord::cli::{CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, RegisterArgs};
 use accord::settings::ServeSettings;
 
 /// Accord: a schema registry wire-compatible with Confluent Schema Registry.
@@ -27,6 +27,16 @@ enum Command {
     /// writer's schema by id or GUID.
     #[command(after_help = accord::cli::DECODE_HELP)]
     Decode(DecodeArgs),
+    /// Check the schema files of accord.toml for breaking changes, against
+    /// an earlier git revision (offline) or a registry's live versions.
+    #[command(after_help = accord::cli::CHECK_HELP)]
+    Check(CheckArgs),
+    /// Register the schema files of accord.toml, references first; schemas
+    /// already registered are left alone.
+    Register(RegisterArgs),
+    /// Show the semantic changes between two schemas and whom each breaks.
+    #[command(after_help = accord::cli::DIFF_HELP)]
+    Diff(DiffArgs),
 }
 
 #[tokio::main]
@@ -61,6 +71,15 @@ async fn main() -> ExitCode {
                 &mut io::stderr(),
             )
             .await
+        }
+        Command::Check(args) => {
+            accord::cli::check(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Register(args) => {
+            accord::cli::register(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Diff(args) => {
+            accord::cli::diff(args, &mut io::stdout().lock(), &mut io::stderr()).await
         }
     }
 }

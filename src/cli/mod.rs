@@ -1,20 +1,34 @@
-//! `accord encode` and `accord decode`: JSON lines to framed Kafka message
-//! payloads and back, with the schemas of Accord or any Confluent-compatible
-//! registry, through accord-serde's serializers and deserializers.
+//! The `accord` command line besides `serve`:
+//! - `encode` and `decode`: JSON lines to framed Kafka message payloads and
+//!   back, with the schemas of Accord or any Confluent-compatible registry,
+//!   through accord-serde's serializers and deserializers;
+//! - `check`, `register` and `diff`: a repository's schema files (mapped to
+//!   subjects by `accord.toml`) checked against an earlier git revision or a
+//!   registry, pushed to a registry, and compared change by change.
 
+mod check;
 mod decode;
+mod diff;
 mod encode;
+mod locate;
 mod messages;
+mod project;
+mod register;
+mod report;
+mod tree;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use accord_serde::{Auth, ClientConfig, RegistryClient};
+use accord_serde::{Auth, ClientConfig, RegistryClient, SchemaType};
 use clap::{Args, ValueEnum};
 
+pub use check::{check, CheckArgs};
 pub use decode::{decode, DecodeArgs};
+pub use diff::{diff, DiffArgs};
 pub use encode::{encode, EncodeArgs};
+pub use register::{register, RegisterArgs};
 
 /// The help on message streams and exit statuses, shared by both commands.
 macro_rules! stream_help {
@@ -78,6 +92,56 @@ pub const DECODE_HELP: &str = concat!(
     stream_help!()
 );
 
+/// `accord check --help`, after the options.
+pub const CHECK_HELP: &str = "ACCORD.TOML
+  Maps schema files to subjects; paths are relative to the file:
+      [defaults]
+      level = \"BACKWARD\"          # optional; see LEVELS
+      [[schema]]
+      files = \"avro/*.avsc\"       # a path or a glob: *, ?, **
+      subject = \"{stem}-{role}\"   # the default: user.avsc -> user-value
+      role = \"value\"              # or \"key\"
+      format = \"avro\"             # default: from the extension
+      [[schema]]
+      files = \"proto/order.proto\"
+      subject = \"orders-value\"
+      references = [{ name = \"shop/money.proto\", file = \"proto/shop/money.proto\" }]
+  A .proto file's imports of other files of the project become references
+  by themselves; Avro named types and JSON Schema $refs in other files are
+  listed in `references`, with the name the schema uses.
+
+AGAINST
+  git:REF  the same subjects' files at a branch, tag or commit, checked here
+           with the registry's own engine; no registry needed. A file that
+           did not exist there is new, and passes.
+  URL      the live versions of each subject in the registry, through its
+           compatibility API at the subject's level.
+
+LEVELS
+  --level, else the entry's or [defaults]' level in accord.toml, else: against
+  a registry, the subject's configured level; against git, BACKWARD (the
+  registry default). Against git there is one earlier version, so a
+  _TRANSITIVE level checks as its plain form.
+
+EXIT STATUS
+  0  every schema is compatible (or new, or unchanged)
+  1  some schema breaks compatibility
+  2  the check could not run: bad options, a missing or unparsable file, an
+     unknown git revision, an unreachable registry";
+
+/// `accord diff --help`, after the options.
+pub const DIFF_HELP: &str = "IMPACT
+  breaks readers  consumers still reading with OLD cannot read data written
+                  with NEW (a FORWARD incompatibility)
+  breaks writers  data already written with OLD cannot be read with NEW (a
+                  BACKWARD incompatibility)
+
+EXIT STATUS
+  0  no change breaks readers or writers (or nothing changed)
+  1  some change breaks readers or writers
+  2  the diff could not run: a missing or unparsable schema, an unknown
+     subject or version, an unreachable registry";
+
 /// Where the registry is and how to authenticate to it.
 #[derive(Args, Clone, Debug)]
 pub struct RegistryArgs {
@@ -89,6 +153,19 @@ pub struct RegistryArgs {
         default_value = "http://localhost:8081"
     )]
     pub url: String,
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+impl RegistryArgs {
+    fn client(&self) -> Result<RegistryClient, CliError> {
+        self.auth.client(&self.url)
+    }
+}
+
+/// How to authenticate to a registry, and which TLS roots to trust.
+#[derive(Args, Clone, Debug, Default)]
+pub struct AuthArgs {
     /// HTTP basic authentication, as user:password.
     #[arg(
         long,
@@ -106,11 +183,18 @@ pub struct RegistryArgs {
         hide_env_values = true
     )]
     pub bearer_token: Option<String>,
+    /// A PEM file of CA certificates to trust besides the system's, for a
+    /// registry behind a private CA.
+    #[arg(long, value_name = "FILE", env = "ACCORD_REGISTRY_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
 }
 
-impl RegistryArgs {
-    fn client(&self) -> Result<RegistryClient, CliError> {
-        let mut config = ClientConfig::new(self.url.clone());
+impl AuthArgs {
+    pub(crate) fn client(&self, url: &str) -> Result<RegistryClient, CliError> {
+        let mut config = ClientConfig::new(url);
+        if config.urls.is_empty() {
+            return Err(CliError::Usage("the registry URL is empty".to_owned()));
+        }
         if let Some(credentials) = &self.basic_auth {
             let (username, password) = credentials
                 .split_once(':')
@@ -121,6 +205,13 @@ impl RegistryArgs {
             });
         } else if let Some(token) = &self.bearer_token {
             config.auth = Some(Auth::Bearer(token.clone()));
+        }
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).map_err(|source| CliError::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            config.root_certificates_pem.push(pem);
         }
         RegistryClient::new(config).map_err(CliError::Codec)
     }
@@ -133,6 +224,16 @@ pub enum Format {
     Protobuf,
     /// JSON Schema.
     Json,
+}
+
+impl From<Format> for SchemaType {
+    fn from(format: Format) -> SchemaType {
+        match format {
+            Format::Avro => SchemaType::Avro,
+            Format::Protobuf => SchemaType::Protobuf,
+            Format::Json => SchemaType::Json,
+        }
+    }
 }
 
 /// How framed messages are written or read.

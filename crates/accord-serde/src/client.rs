@@ -119,6 +119,37 @@ pub struct Registration {
     pub version: Option<i32>,
 }
 
+/// A registry's answer to a compatibility check.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct CompatibilityAnswer {
+    pub is_compatible: bool,
+    /// Confluent's verbose messages, one per difference (and context lines).
+    #[serde(default)]
+    pub messages: Vec<String>,
+    /// Accord's `explain=true` findings; empty from other registries.
+    #[serde(default)]
+    pub incompatibilities: Vec<ExplainedIncompatibility>,
+}
+
+/// One incompatibility as Accord's `explain=true` describes it.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ExplainedIncompatibility {
+    /// The subject version it breaks against.
+    pub version: i64,
+    pub rule: String,
+    pub path: String,
+    /// `BACKWARD` or `FORWARD`.
+    pub direction: String,
+    /// Who cannot read whose data.
+    pub breaks: String,
+    pub description: String,
+    pub detail: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub fix: String,
+}
+
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct RegistrationKey {
     subject: String,
@@ -269,6 +300,52 @@ impl RegistryClient {
                 })
             })
             .await
+    }
+
+    /// Checks `schema` against the versions of `subject` that the subject's
+    /// compatibility level compares with:
+    /// `POST /compatibility/subjects/{s}/versions?verbose=true&explain=true`.
+    /// Not cached: the answer changes as versions are registered. Accord
+    /// answers with structured `incompatibilities`; other registries with
+    /// `messages` only.
+    pub async fn check_compatibility(
+        &self,
+        subject: &str,
+        schema: &Schema,
+    ) -> Result<CompatibilityAnswer, RegistryError> {
+        let path = format!(
+            "/compatibility/subjects/{}/versions",
+            encode_segment(subject)
+        );
+        let body = serde_json::json!({
+            "schema": schema.schema,
+            "schemaType": schema.schema_type.as_str(),
+            "references": schema.references,
+        });
+        let query = [("verbose", "true"), ("explain", "true")];
+        self.call(Method::POST, &path, &query, Some(&body)).await
+    }
+
+    /// The live versions of `subject`, oldest first: `GET /subjects/{s}/versions`.
+    /// Not cached.
+    pub async fn versions(&self, subject: &str) -> Result<Vec<i32>, RegistryError> {
+        let path = format!("/subjects/{}/versions", encode_segment(subject));
+        self.call(Method::GET, &path, &[], None).await
+    }
+
+    /// The compatibility level that applies to `subject`, its own or the
+    /// global one: `GET /config/{s}?defaultToGlobal=true`. Not cached.
+    pub async fn compatibility_level(&self, subject: &str) -> Result<String, RegistryError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct ConfigBody {
+            compatibility_level: String,
+        }
+        let path = format!("/config/{}", encode_segment(subject));
+        let body: ConfigBody = self
+            .call(Method::GET, &path, &[("defaultToGlobal", "true")], None)
+            .await?;
+        Ok(body.compatibility_level)
     }
 
     /// The schema with global id `id`: `GET /schemas/ids/{id}`. Cached

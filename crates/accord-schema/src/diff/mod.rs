@@ -292,6 +292,30 @@ fn attribute(found: Vec<Found>, located: Vec<Located>) -> Vec<Change> {
         .iter()
         .map(|located| claimants(&found, located))
         .collect();
+    // An incompatibility that several changes claim (a message field whose
+    // type changed inside) belongs to those of them that also break for a
+    // reason of their own, not to a harmless addition beside them.
+    let claims: Vec<Vec<usize>> = claims
+        .iter()
+        .zip(&located)
+        .map(|(claimed, this)| {
+            let narrowed: Vec<usize> = claimed
+                .iter()
+                .copied()
+                .filter(|index| {
+                    claims.iter().zip(&located).any(|(other, that)| {
+                        that.incompatibility.rule != this.incompatibility.rule
+                            && other.contains(index)
+                    })
+                })
+                .collect();
+            if claimed.len() > 1 && !narrowed.is_empty() {
+                narrowed
+            } else {
+                claimed.clone()
+            }
+        })
+        .collect();
     let mut changes: Vec<Change> = found
         .into_iter()
         .map(|found| Change {
