@@ -345,11 +345,13 @@ impl Project {
                         .find(|candidate| present.contains(candidate));
                     match found {
                         Some(path) => file.references.push(FileReference { name: import, path }),
-                        None if required => return Err(CliError::Usage(format!(
+                        None if required => {
+                            return Err(CliError::Usage(format!(
                             "{} imports \"{import}\", which is not a schema file of accord.toml; \
                                  add it, or list it in the entry's references",
                             self.display_path(&file.path)
-                        ))),
+                        )))
+                        }
                         None => {}
                     }
                 }

@@ -90,6 +90,15 @@ impl Repo {
         self.git(&["tag", tag]);
     }
 
+    /// `accord register --format json`, for real or as a dry run.
+    async fn register_json(&self, url: &str, dry_run: bool) -> Run {
+        let mut args = vec!["register", "--registry", url, "--format", "json"];
+        if dry_run {
+            args.push("--dry-run");
+        }
+        self.accord(&args).await
+    }
+
     fn write(&self, path: &str, text: &str) {
         std::fs::write(self.path().join(path), text).expect("write a file");
     }
@@ -461,9 +470,7 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
     repo.commit("v1");
 
     // Register v1: the imported file first, then the rest.
-    let first = repo
-        .accord(&["register", "--registry", &url, "--format", "json"])
-        .await;
+    let first = repo.register_json(&url, false).await;
     assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
     let outcomes = first.json();
     let order: Vec<&str> = outcomes
@@ -496,9 +503,7 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
 
     // Twice: nothing changes.
     let registered = versions_of(&app).await;
-    let second = repo
-        .accord(&["register", "--registry", &url, "--format", "json"])
-        .await;
+    let second = repo.register_json(&url, false).await;
     assert_eq!(second.code, 0, "{}{}", second.stdout, second.stderr);
     assert!(
         actions(&second).values().all(|a| a == "unchanged"),
@@ -519,16 +524,7 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
     assert_eq!(verdicts(&online.json()), verdicts(&offline.json()));
 
     // A dry run shows what would change and writes nothing.
-    let dry = repo
-        .accord(&[
-            "register",
-            "--registry",
-            &url,
-            "--dry-run",
-            "--format",
-            "json",
-        ])
-        .await;
+    let dry = repo.register_json(&url, true).await;
     assert_eq!(dry.code, 0, "{}{}", dry.stdout, dry.stderr);
     assert!(
         actions(&dry).values().all(|a| a == "would-register"),
@@ -583,16 +579,7 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
     assert_eq!(none.code, 0, "{}{}", none.stdout, none.stderr);
 
     // The dry run of the breaking change: refused, and nothing written.
-    let dry = repo
-        .accord(&[
-            "register",
-            "--registry",
-            &url,
-            "--dry-run",
-            "--format",
-            "json",
-        ])
-        .await;
+    let dry = repo.register_json(&url, true).await;
     assert_eq!(dry.code, 1, "{}{}", dry.stdout, dry.stderr);
     let planned = actions(&dry);
     assert_eq!(planned["user-value"], "would-be-refused", "{}", dry.stdout);
@@ -609,9 +596,7 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
     assert_eq!(versions_of(&app).await, registered);
 
     // Registering it for real: refused, and the dependent is skipped.
-    let refused = repo
-        .accord(&["register", "--registry", &url, "--format", "json"])
-        .await;
+    let refused = repo.register_json(&url, false).await;
     assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
     let done = actions(&refused);
     assert_eq!(done["user-value"], "refused", "{}", refused.stdout);

@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use serde_json::Value;
 
-use super::{align, short_json, Anchor, ChangeKind, Found};
+use super::{align, short_json, Anchor, ChangeKind, Found, RecordChanges};
 use crate::avro::canonical::{field_text, schema_text};
 use crate::avro::compat::is_promotable;
 use crate::avro::schema::{AvroSchema, AvroType, Field, Named, Props, Record, TypeId};
@@ -178,25 +178,13 @@ struct Walker<'a> {
     compared: HashMap<(TypeId, TypeId), Option<Range<usize>>>,
 }
 
-impl<'a> Walker<'a> {
-    fn push(
-        &mut self,
-        kind: ChangeKind,
-        path: String,
-        description: String,
-        fragments: (Option<String>, Option<String>),
-        anchors: Vec<Anchor>,
-    ) {
-        self.found.push(Found {
-            kind,
-            path,
-            description,
-            old: fragments.0,
-            new: fragments.1,
-            anchors,
-        });
+impl<'a> RecordChanges for Walker<'a> {
+    fn found(&mut self) -> &mut Vec<Found> {
+        &mut self.found
     }
+}
 
+impl<'a> Walker<'a> {
     fn old_type(&self, id: TypeId) -> &'a AvroType {
         &self.old.types[id]
     }

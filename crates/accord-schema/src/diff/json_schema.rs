@@ -12,7 +12,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{align, short_json, Anchor, ChangeKind, Found, Located};
+use super::{align, short_json, Anchor, ChangeKind, Found, Located, RecordChanges};
 use crate::json_schema::JsonSchema;
 use crate::Incompatibility;
 
@@ -415,25 +415,13 @@ struct Walker {
     found: Vec<Found>,
 }
 
-impl Walker {
-    fn push(
-        &mut self,
-        kind: ChangeKind,
-        path: String,
-        description: String,
-        fragments: (Option<String>, Option<String>),
-        anchors: Vec<Anchor>,
-    ) {
-        self.found.push(Found {
-            kind,
-            path,
-            description,
-            old: fragments.0,
-            new: fragments.1,
-            anchors,
-        });
+impl RecordChanges for Walker {
+    fn found(&mut self) -> &mut Vec<Found> {
+        &mut self.found
     }
+}
 
+impl Walker {
     fn schema(&mut self, old: &Value, new: &Value, place: &Place) {
         if old == new {
             return;

@@ -159,6 +159,42 @@ pub(crate) struct Found {
     pub anchors: Vec<Anchor>,
 }
 
+impl Found {
+    pub(crate) fn new(
+        kind: ChangeKind,
+        path: String,
+        description: String,
+        (old, new): (Option<String>, Option<String>),
+        anchors: Vec<Anchor>,
+    ) -> Found {
+        Found {
+            kind,
+            path,
+            description,
+            old,
+            new,
+            anchors,
+        }
+    }
+}
+
+/// What each format's walk records changes into.
+pub(crate) trait RecordChanges {
+    fn found(&mut self) -> &mut Vec<Found>;
+
+    fn push(
+        &mut self,
+        kind: ChangeKind,
+        path: String,
+        description: String,
+        fragments: (Option<String>, Option<String>),
+        anchors: Vec<Anchor>,
+    ) {
+        self.found()
+            .push(Found::new(kind, path, description, fragments, anchors));
+    }
+}
+
 /// A place where the engine, checking `direction`, reports what a change
 /// breaks; `rules` limits it to those rule ids (empty: any).
 #[derive(Clone, Debug)]

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use prost_reflect::{EnumDescriptor, FieldDescriptor, FileDescriptor, Kind, MessageDescriptor};
 
-use super::{align, Anchor, ChangeKind, Found, Located};
+use super::{align, Anchor, ChangeKind, Found, Located, RecordChanges};
 use crate::protobuf::compat::{
     field_declaration, local_name, located_incompatibilities, message_declaration,
     oneof_declaration, real_oneof, written_label, Label,
@@ -151,25 +151,13 @@ struct Walker {
     new_main: String,
 }
 
-impl Walker {
-    fn push(
-        &mut self,
-        kind: ChangeKind,
-        path: String,
-        description: String,
-        fragments: (Option<String>, Option<String>),
-        anchors: Vec<Anchor>,
-    ) {
-        self.found.push(Found {
-            kind,
-            path,
-            description,
-            old: fragments.0,
-            new: fragments.1,
-            anchors,
-        });
+impl RecordChanges for Walker {
+    fn found(&mut self) -> &mut Vec<Found> {
+        &mut self.found
     }
+}
 
+impl Walker {
     fn file(
         &mut self,
         old: &ProtobufSchema,
@@ -713,21 +701,9 @@ fn kind_name(kind: &Kind) -> String {
     match kind {
         Kind::Message(message) => local_name(message).to_owned(),
         Kind::Enum(enumeration) => enum_local_name(enumeration),
-        Kind::Double => "double".to_owned(),
-        Kind::Float => "float".to_owned(),
-        Kind::Int32 => "int32".to_owned(),
-        Kind::Int64 => "int64".to_owned(),
-        Kind::Uint32 => "uint32".to_owned(),
-        Kind::Uint64 => "uint64".to_owned(),
-        Kind::Sint32 => "sint32".to_owned(),
-        Kind::Sint64 => "sint64".to_owned(),
-        Kind::Fixed32 => "fixed32".to_owned(),
-        Kind::Fixed64 => "fixed64".to_owned(),
-        Kind::Sfixed32 => "sfixed32".to_owned(),
-        Kind::Sfixed64 => "sfixed64".to_owned(),
-        Kind::Bool => "bool".to_owned(),
-        Kind::String => "string".to_owned(),
-        Kind::Bytes => "bytes".to_owned(),
+        scalar => crate::protobuf::compat::explain::scalar_name(scalar)
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

@@ -8,7 +8,7 @@
 //! other way round for FORWARD.
 
 mod diff;
-mod explain;
+pub(crate) mod explain;
 mod java_order;
 
 pub(crate) use diff::{local_name, real_oneof, written_label, Label};

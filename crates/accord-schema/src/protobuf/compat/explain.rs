@@ -588,24 +588,32 @@ fn relative(full_name: &str, package: &str) -> String {
 
 fn kind_name(kind: &Kind, package: &str) -> String {
     match kind {
-        Kind::Double => "double".to_owned(),
-        Kind::Float => "float".to_owned(),
-        Kind::Int32 => "int32".to_owned(),
-        Kind::Int64 => "int64".to_owned(),
-        Kind::Uint32 => "uint32".to_owned(),
-        Kind::Uint64 => "uint64".to_owned(),
-        Kind::Sint32 => "sint32".to_owned(),
-        Kind::Sint64 => "sint64".to_owned(),
-        Kind::Fixed32 => "fixed32".to_owned(),
-        Kind::Fixed64 => "fixed64".to_owned(),
-        Kind::Sfixed32 => "sfixed32".to_owned(),
-        Kind::Sfixed64 => "sfixed64".to_owned(),
-        Kind::Bool => "bool".to_owned(),
-        Kind::String => "string".to_owned(),
-        Kind::Bytes => "bytes".to_owned(),
         Kind::Message(message) => relative(message.full_name(), package),
         Kind::Enum(enumeration) => relative(enumeration.full_name(), package),
+        scalar => scalar_name(scalar).unwrap_or_default().to_owned(),
     }
+}
+
+/// The .proto keyword of a scalar kind; `None` for messages and enums.
+pub(crate) fn scalar_name(kind: &Kind) -> Option<&'static str> {
+    Some(match kind {
+        Kind::Double => "double",
+        Kind::Float => "float",
+        Kind::Int32 => "int32",
+        Kind::Int64 => "int64",
+        Kind::Uint32 => "uint32",
+        Kind::Uint64 => "uint64",
+        Kind::Sint32 => "sint32",
+        Kind::Sint64 => "sint64",
+        Kind::Fixed32 => "fixed32",
+        Kind::Fixed64 => "fixed64",
+        Kind::Sfixed32 => "sfixed32",
+        Kind::Sfixed64 => "sfixed64",
+        Kind::Bool => "bool",
+        Kind::String => "string",
+        Kind::Bytes => "bytes",
+        Kind::Message(_) | Kind::Enum(_) => return None,
+    })
 }
 
 /// `repeated int32 qty = 2;`, `map<string, B> m = 3;`.
