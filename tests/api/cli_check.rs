@@ -469,6 +469,18 @@ async fn registry_checks_agree_with_git_and_register_is_idempotent(app: TestApp)
     repo.apply("v1");
     repo.commit("v1");
 
+    // Nothing registered yet: every subject is new, and passes.
+    let fresh = repo
+        .accord(&["check", "--against", &url, "--format", "json"])
+        .await;
+    assert_eq!(fresh.code, 0, "{}{}", fresh.stdout, fresh.stderr);
+    let fresh = verdicts(&fresh.json());
+    assert_eq!(fresh.len(), 4, "{fresh:?}");
+    assert!(
+        fresh.values().all(|(status, _)| status == "new"),
+        "{fresh:?}"
+    );
+
     // Register v1: the imported file first, then the rest.
     let first = repo.register_json(&url, false).await;
     assert_eq!(first.code, 0, "{}{}", first.stdout, first.stderr);
