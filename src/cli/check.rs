@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 
 use accord_schema::{CheckOptions, CompatibilityLevel, Direction, ParsedSchema, ResolvedReference};
-use accord_serde::{Reference, RegistryClient, Schema};
+use accord_serde::{Reference, RegistryClient, Schema, SubjectVersion};
 use clap::Args;
 
 use super::locate::line_of;
@@ -201,16 +201,9 @@ fn against_revision(
     revision: &str,
 ) -> SchemaVerdict {
     let level = offline_level(args, file);
-    let mut verdict = SchemaVerdict {
-        file: project.display_path(&file.path),
-        subject: file.subject.clone(),
-        format: file.schema_type.as_str(),
-        level: level.to_string(),
-        status: Status::New,
-        compared_with: revision.to_owned(),
-        note: None,
-        findings: Vec::new(),
-    };
+    let mut verdict = new_verdict(project, file);
+    verdict.level = level.to_string();
+    verdict.compared_with = revision.to_owned();
     // The subject is what registries know a schema by, so a file that
     // moved is compared with its subject's earlier file.
     let Some(old_file) = earlier.files.iter().find(|f| f.subject == file.subject) else {
@@ -220,14 +213,7 @@ fn against_revision(
         ));
         return verdict;
     };
-    let old = match parse(project, earlier, old_file, &format!(" at {revision}")) {
-        Ok(old) => old,
-        Err(error) => {
-            verdict.note = Some(format!("nothing to compare with: {error}"));
-            return verdict;
-        }
-    };
-    let dependency_texts = |file: &SchemaFile, schemas: &Schemas| -> Vec<String> {
+    let dependency_texts = |file: &SchemaFile, schemas: &'_ Schemas| -> Vec<String> {
         schemas
             .dependencies(file)
             .map(|files| files.iter().map(|f| f.text.clone()).collect())
@@ -239,20 +225,44 @@ fn against_revision(
         verdict.status = Status::Unchanged;
         return verdict;
     }
-    let breaks = |direction: Direction| {
-        match direction {
-        Direction::Backward => format!(
-            "data written with the schema at {revision} cannot be read with the new schema"
-        ),
-        Direction::Forward => format!(
-            "data written with the new schema cannot be read by readers still on the schema at {revision}"
-        ),
-    }
+    let old = match parse(project, earlier, old_file, &format!(" at {revision}")) {
+        Ok(old) => old,
+        Err(error) => {
+            verdict.note = Some(format!("nothing to compare with: {error}"));
+            return verdict;
+        }
     };
-    verdict.findings = findings(new, &old, level, None, breaks);
+    verdict.findings = findings(new, &old, level, None, &format!("the schema at {revision}"));
     locate(project, working, file, &mut verdict.findings);
     verdict.status = status_of(&verdict.findings);
     verdict
+}
+
+/// A verdict for `file` with nothing compared yet.
+fn new_verdict(project: &Project, file: &SchemaFile) -> SchemaVerdict {
+    SchemaVerdict {
+        file: project.display_path(&file.path),
+        subject: file.subject.clone(),
+        format: file.schema_type.as_str(),
+        level: String::new(),
+        status: Status::New,
+        compared_with: String::new(),
+        note: None,
+        findings: Vec::new(),
+    }
+}
+
+/// Who cannot read whose data, `old` naming the earlier schema (`version
+/// 3`, `the schema at git:main`), in the server's `explain` wording.
+fn breaks(direction: Direction, old: &str) -> String {
+    match direction {
+        Direction::Backward => {
+            format!("data written with {old} cannot be read with the new schema")
+        }
+        Direction::Forward => {
+            format!("data written with the new schema cannot be read by readers still on {old}")
+        }
+    }
 }
 
 /// Points each finding at a line: of the schema's own file or, for a path
@@ -278,13 +288,14 @@ fn locate(project: &Project, working: &Schemas, file: &SchemaFile, findings: &mu
     }
 }
 
-/// Every incompatibility of `new` with `old` at `level`.
+/// Every incompatibility of `new` with `old` (named `old_name` in the
+/// findings) at `level`.
 fn findings(
     new: &ParsedSchema,
     old: &ParsedSchema,
     level: CompatibilityLevel,
     version: Option<i64>,
-    breaks: impl Fn(Direction) -> String,
+    old_name: &str,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
     for &direction in level.directions() {
@@ -298,7 +309,7 @@ fn findings(
                 path: incompatibility.path,
                 direction: direction_name(direction).to_owned(),
                 version,
-                breaks: breaks(direction),
+                breaks: breaks(direction, old_name),
                 description: incompatibility.description,
                 detail: incompatibility.detail,
                 old: incompatibility.old_fragment,
@@ -355,26 +366,18 @@ impl Online {
     ) -> Result<SchemaVerdict, CliError> {
         let registry_error = |error: accord_serde::RegistryError| CliError::Codec(error.into());
         let subject = &file.subject;
-        let mut verdict = SchemaVerdict {
-            file: project.display_path(&file.path),
-            subject: subject.clone(),
-            format: file.schema_type.as_str(),
-            level: String::new(),
-            status: Status::New,
-            compared_with: String::new(),
-            note: None,
-            findings: Vec::new(),
-        };
-        let references = self.references(working, file);
+        let mut verdict = new_verdict(project, file);
+        // The schema as the registry would take it, when every reference
+        // is registered.
+        let schema = self.references(working, file).map(|references| Schema {
+            schema_type: file.schema_type,
+            schema: file.text.clone(),
+            references,
+            guid: None,
+        });
         let mut registered = None;
-        if let Some(references) = &references {
-            let schema = Schema {
-                schema_type: file.schema_type,
-                schema: file.text.clone(),
-                references: references.clone(),
-                guid: None,
-            };
-            registered = match self.client.lookup(subject, &schema, false).await {
+        if let Some(schema) = &schema {
+            registered = match self.client.lookup(subject, schema, false).await {
                 Ok(registration) => registration.version,
                 Err(error) if error.is_not_found() => None,
                 Err(error) => return Err(registry_error(error)),
@@ -429,18 +432,12 @@ impl Online {
             return Ok(verdict);
         }
 
-        match (args.level.or(file.level), references) {
+        match (args.level.or(file.level), &schema) {
             // The registry's own check, at the subject's own level.
-            (None, Some(references)) => {
-                let schema = Schema {
-                    schema_type: file.schema_type,
-                    schema: file.text.clone(),
-                    references,
-                    guid: None,
-                };
+            (None, Some(schema)) => {
                 let answer = self
                     .client
-                    .check_compatibility(subject, &schema)
+                    .check_compatibility(subject, schema)
                     .await
                     .map_err(registry_error)?;
                 verdict.findings = answer
@@ -473,8 +470,8 @@ impl Online {
             }
             // A level of our own, or references the registry does not have
             // yet: the same engine, here, on the versions the level reads.
-            (_, references) => {
-                if references.is_none() {
+            (_, schema) => {
+                if schema.is_none() {
                     verdict.note = Some(
                         "a schema it references is not registered in its current form, so it \
                          was checked here against the registry's versions"
@@ -487,42 +484,13 @@ impl Online {
                         .version(subject, version)
                         .await
                         .map_err(registry_error)?;
-                    let dependencies = self
-                        .client
-                        .referenced_schemas(&old.schema)
-                        .await
-                        .map_err(registry_error)?;
-                    let resolved: Vec<ResolvedReference<'_>> = dependencies
-                        .iter()
-                        .map(|(name, schema)| ResolvedReference {
-                            name,
-                            schema: &schema.schema,
-                        })
-                        .collect();
-                    let old_schema =
-                        ParsedSchema::parse(old.schema.schema_type, &old.schema.schema, &resolved)
-                            .map_err(|error| {
-                                CliError::Usage(format!(
-                                    "subject {subject} version {version} in the registry does not parse: {}",
-                                    one_line(&error.to_string())
-                                ))
-                            })?;
-                    let breaks = |direction: Direction| {
-                        match direction {
-                        Direction::Backward => format!(
-                            "data written with version {version} cannot be read with the new schema"
-                        ),
-                        Direction::Forward => format!(
-                            "data written with the new schema cannot be read by readers still on version {version}"
-                        ),
-                    }
-                    };
+                    let old_schema = parse_registered(&self.client, &old).await?;
                     verdict.findings.extend(findings(
                         new,
                         &old_schema,
                         level,
                         Some(i64::from(version)),
-                        breaks,
+                        &format!("version {version}"),
                     ));
                 }
                 verdict.status = status_of(&verdict.findings);
@@ -531,6 +499,33 @@ impl Online {
         locate(project, working, file, &mut verdict.findings);
         Ok(verdict)
     }
+}
+
+/// A registered version, parsed with the schemas it references.
+pub(super) async fn parse_registered(
+    client: &RegistryClient,
+    registered: &SubjectVersion,
+) -> Result<ParsedSchema, CliError> {
+    let dependencies = client
+        .referenced_schemas(&registered.schema)
+        .await
+        .map_err(|error| CliError::Codec(error.into()))?;
+    let references: Vec<ResolvedReference<'_>> = dependencies
+        .iter()
+        .map(|(name, schema)| ResolvedReference {
+            name,
+            schema: &schema.schema,
+        })
+        .collect();
+    let schema = &registered.schema;
+    ParsedSchema::parse(schema.schema_type, &schema.schema, &references).map_err(|error| {
+        CliError::Usage(format!(
+            "subject {} version {} in the registry does not parse: {}",
+            registered.subject,
+            registered.version,
+            one_line(&error.to_string())
+        ))
+    })
 }
 
 /// Findings from a registry's verbose messages, for registries that do not

@@ -6,13 +6,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use accord_schema::{
-    Change, ChangeKind, CheckOptions, ParsedSchema, ResolvedReference, SchemaType,
-};
+use accord_schema::{Change, ChangeKind, CheckOptions, ParsedSchema, SchemaType};
 use clap::Args;
 use serde_json::json;
 
-use super::project::{format_name, format_of, Project, DEFAULT_PROJECT_FILE};
+use super::project::{format_name, format_of, Project, Schemas, DEFAULT_PROJECT_FILE};
 use super::register::PlanFormat;
 use super::tree::Tree;
 use super::{AuthArgs, CliError, Format};
@@ -78,8 +76,18 @@ pub async fn diff(args: DiffArgs, output: &mut dyn Write, errors: &mut dyn Write
 }
 
 async fn run(args: &DiffArgs) -> Result<(String, bool), CliError> {
-    let old = load(args, &args.old).await?;
-    let new = load(args, &args.new).await?;
+    // A project file lets schema files be read with their references.
+    let project = if args.config.is_file() {
+        let project = Project::load(&args.config)?;
+        let schemas = project.schemas(&Tree::Working {
+            root: project.root.clone(),
+        })?;
+        Some((project, schemas))
+    } else {
+        None
+    };
+    let old = load(args, project.as_ref(), &args.old).await?;
+    let new = load(args, project.as_ref(), &args.new).await?;
     let changes = ParsedSchema::diff(&old.schema, &new.schema, &CheckOptions::default());
     let breaking = changes
         .iter()
@@ -181,10 +189,14 @@ fn text(old: &Side, new: &Side, changes: &[Change]) -> String {
     out
 }
 
-async fn load(args: &DiffArgs, operand: &str) -> Result<Side, CliError> {
+async fn load(
+    args: &DiffArgs,
+    project: Option<&(Project, Schemas)>,
+    operand: &str,
+) -> Result<Side, CliError> {
     let path = Path::new(operand);
     if path.is_file() {
-        return load_file(args, path);
+        return load_file(args, project, path);
     }
     let Some((subject, version)) = operand.rsplit_once(':') else {
         return Err(CliError::Usage(format!(
@@ -209,24 +221,7 @@ async fn load(args: &DiffArgs, operand: &str) -> Result<Side, CliError> {
         client.version(subject, number).await
     }
     .map_err(registry_error)?;
-    let dependencies = client
-        .referenced_schemas(&found.schema)
-        .await
-        .map_err(registry_error)?;
-    let references: Vec<ResolvedReference<'_>> = dependencies
-        .iter()
-        .map(|(name, schema)| ResolvedReference {
-            name,
-            schema: &schema.schema,
-        })
-        .collect();
-    let schema = ParsedSchema::parse(found.schema.schema_type, &found.schema.schema, &references)
-        .map_err(|error| {
-        CliError::Usage(format!(
-            "{subject}:{} in the registry does not parse: {error}",
-            found.version
-        ))
-    })?;
+    let schema = super::check::parse_registered(&client, &found).await?;
     Ok(Side {
         label: format!("{subject}:{}", found.version),
         text: found.schema.schema.clone(),
@@ -234,30 +229,26 @@ async fn load(args: &DiffArgs, operand: &str) -> Result<Side, CliError> {
     })
 }
 
-fn load_file(args: &DiffArgs, path: &Path) -> Result<Side, CliError> {
+fn load_file(
+    args: &DiffArgs,
+    project: Option<&(Project, Schemas)>,
+    path: &Path,
+) -> Result<Side, CliError> {
     let label = path.display().to_string();
     // A file of the project is read with the project files it references.
-    if args.config.is_file() {
-        let project = Project::load(&args.config)?;
+    if let Some((project, schemas)) = project {
         let relative = if project.root == Path::new(".") {
             Some(path)
         } else {
             path.strip_prefix(&project.root).ok()
         };
-        if let Some(relative) = relative {
-            let relative = relative.to_string_lossy().replace('\\', "/");
-            let relative = relative.trim_start_matches("./");
-            let schemas = project.schemas(&Tree::Working {
-                root: project.root.clone(),
-            })?;
-            if let Some(file) = schemas.by_path(relative) {
-                let schema = super::check::parse(&project, &schemas, file, "")?;
-                return Ok(Side {
-                    label,
-                    text: file.text.clone(),
-                    schema,
-                });
-            }
+        let relative = relative.map(|relative| relative.to_string_lossy().replace('\\', "/"));
+        if let Some(file) = relative.and_then(|r| schemas.by_path(r.trim_start_matches("./"))) {
+            return Ok(Side {
+                label,
+                text: file.text.clone(),
+                schema: super::check::parse(project, schemas, file, "")?,
+            });
         }
     }
     let text = super::read_file(path)?;

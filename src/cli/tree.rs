@@ -110,13 +110,15 @@ impl Tree {
                 // `./` makes the path relative to the project root, not to
                 // the repository's top level.
                 let object = format!("{revision}:./{path}");
-                let output = git(root, &["cat-file", "-e", &object])?;
-                if !output.status.success() {
-                    return Ok(None);
-                }
                 let args = ["show", object.as_str()];
                 let output = git(root, &args)?;
                 if !output.status.success() {
+                    // Absent at the revision, or git failed: only the rare
+                    // failure pays for asking which.
+                    let exists = git(root, &["cat-file", "-e", &object])?;
+                    if !exists.status.success() {
+                        return Ok(None);
+                    }
                     return Err(git_failure(&args, &output));
                 }
                 String::from_utf8(output.stdout).map(Some).map_err(|_| {
