@@ -131,6 +131,7 @@ fn settings() -> RegistrySettings {
     RegistrySettings {
         max_schema_bytes: 1 << 20,
         default_compatibility: CompatibilityLevel::Backward,
+        cache_max_bytes: accord::registry::DEFAULT_CACHE_MAX_BYTES,
     }
 }
 

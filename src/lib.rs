@@ -13,9 +13,11 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
-use crate::registry::{Registry, RegistrySettings};
+use crate::registry::{ChangeFollower, Registry, RegistrySettings};
 use crate::settings::ServeSettings;
 use crate::store::{Store, StoreError};
+
+pub use crate::settings::redact_password;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -36,20 +38,25 @@ pub async fn serve(
     settings: ServeSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartupError> {
-    let store = Store::connect(&settings.database_url)
+    let store_error = |source| StartupError::Store {
+        url: settings.database_url.to_string(),
+        source,
+    };
+    let store = Store::connect(settings.database_url.expose())
         .await
-        .map_err(|source| StartupError::Store {
-            url: redact_password(&settings.database_url),
-            source,
-        })?;
+        .map_err(store_error)?;
     let registry = Registry::new(
         store.clone(),
         RegistrySettings {
             max_schema_bytes: settings.max_schema_bytes,
             default_compatibility: settings.default_compatibility,
+            cache_max_bytes: settings.cache_max_bytes,
         },
     );
-    let app = router::router(AppState { registry }, settings.max_body_bytes());
+    let follower = ChangeFollower::start(registry.clone(), settings.database_url.expose())
+        .await
+        .map_err(store_error)?;
+    let app = router::router(AppState { registry, follower }, settings.max_body_bytes());
     let app = tower::util::MapRequest::new(app, router::normalize_path);
     tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
     let served = axum::serve(
@@ -61,38 +68,4 @@ pub async fn serve(
     .map_err(StartupError::Serve);
     store.close().await;
     served
-}
-
-/// Hides the password of a database URL for logs and errors.
-pub fn redact_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let credentials = &url[scheme_end + 3..at];
-            match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme_end + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_database_passwords() {
-        assert_eq!(
-            super::redact_password("postgres://me:secret@db:5432/x"),
-            "postgres://me:***@db:5432/x"
-        );
-        assert_eq!(
-            super::redact_password("sqlite://accord.db"),
-            "sqlite://accord.db"
-        );
-    }
 }

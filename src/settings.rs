@@ -1,9 +1,15 @@
-//! `accord serve` settings: flags with `ACCORD_…` environment fallbacks.
+//! `accord serve` settings (process flags, with `ACCORD_…` environment
+//! fallbacks). The registry's own limits are `registry::RegistrySettings`;
+//! Confluent's per-subject config and mode live in `registry::settings`.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::str::FromStr;
 
 use accord_schema::CompatibilityLevel;
 use clap::Args;
+
+use crate::registry::DEFAULT_CACHE_MAX_BYTES;
 
 #[derive(Clone, Debug, Args)]
 pub struct ServeSettings {
@@ -21,7 +27,7 @@ pub struct ServeSettings {
         env = "ACCORD_DATABASE_URL",
         default_value = "sqlite://accord.db"
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
 
     /// Largest schema accepted, in bytes.
     #[arg(long = "max-schema-bytes", env = "ACCORD_MAX_SCHEMA_BYTES", default_value_t = 1024 * 1024)]
@@ -30,6 +36,11 @@ pub struct ServeSettings {
     /// Compatibility level where no config sets one.
     #[arg(long = "default-compatibility", env = "ACCORD_DEFAULT_COMPATIBILITY", default_value = "BACKWARD", value_parser = parse_level)]
     pub default_compatibility: CompatibilityLevel,
+
+    /// Memory budget of all caches together, in bytes (schemas, subject
+    /// versions, settings, parsed schemas, rendered responses).
+    #[arg(long = "cache-max-bytes", env = "ACCORD_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES)]
+    pub cache_max_bytes: u64,
 }
 
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
@@ -37,14 +48,78 @@ fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
         .map_err(|()| format!("unknown compatibility level {raw:?}"))
 }
 
+/// A database URL, which may carry a password: `Debug` and `Display` show
+/// it with the password hidden.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The URL itself, password included, for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(DatabaseUrl(raw.to_owned()))
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact_password(&self.0))
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Hides the password of a database URL for logs and errors.
+pub fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => {
+            // `postgres://host/db?password=…` carries it as a parameter.
+            match url.find("password=") {
+                Some(start) => {
+                    let value_start = start + "password=".len();
+                    let end = url[value_start..]
+                        .find('&')
+                        .map_or(url.len(), |end| value_start + end);
+                    format!("{}***{}", &url[..value_start], &url[end..])
+                }
+                None => url.to_owned(),
+            }
+        }
+    }
+}
+
 impl ServeSettings {
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            database_url: database_url.to_owned(),
+            database_url: DatabaseUrl(database_url.to_owned()),
             max_schema_bytes: 1024 * 1024,
             default_compatibility: CompatibilityLevel::Backward,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
         }
     }
 
@@ -54,5 +129,31 @@ impl ServeSettings {
         self.max_schema_bytes
             .saturating_mul(8)
             .saturating_add(1024 * 1024)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_password("postgres://me:secret@db:5432/x"),
+            "postgres://me:***@db:5432/x"
+        );
+        assert_eq!(redact_password("sqlite://accord.db"), "sqlite://accord.db");
+        assert_eq!(
+            redact_password("postgres://db/x?user=me&password=secret&sslmode=require"),
+            "postgres://db/x?user=me&password=***&sslmode=require"
+        );
+    }
+
+    #[test]
+    fn settings_never_print_the_database_password() {
+        let settings = ServeSettings::for_database("postgres://accord:hunter2@db/accord");
+        let printed = format!("{settings:?} {}", settings.database_url);
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(printed.contains("accord:***@db"), "{printed}");
     }
 }

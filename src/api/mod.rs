@@ -10,19 +10,22 @@ pub mod mode;
 pub mod root;
 pub mod schemas;
 pub mod subjects;
+pub mod views;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 pub use extract::{JsonBody, Params, PathParams};
 
-use crate::registry::{Registry, SchemaView};
+use crate::registry::{ChangeFollower, Registry, Rendered};
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    /// Whether this replica's caches have caught up with the others' writes.
+    pub follower: ChangeFollower,
 }
 
 /// Confluent's preferred media type, used for every JSON response.
@@ -59,47 +62,32 @@ pub fn raw_schema(text: String) -> Response {
         .into_response()
 }
 
-/// The schema object of Confluent's API. `schemaType` is left out for Avro
-/// and `references` when empty, as Confluent (≤7.9) does.
-/// One schema as Confluent 8 answers for it alone (by id, GUID, version or
-/// lookup): with its `guid`, which header-framing clients need. Lists leave
-/// it out, as Confluent 7 does.
-pub fn schema_json_with_guid(
-    view: &SchemaView,
-    with_subject: bool,
-) -> serde_json::Map<String, serde_json::Value> {
-    let mut object = schema_json(view, with_subject);
-    object.insert("guid".into(), serde_json::Value::String(view.guid.clone()));
-    object
-}
-
-pub fn schema_json(
-    view: &SchemaView,
-    with_subject: bool,
-) -> serde_json::Map<String, serde_json::Value> {
-    use serde_json::{json, Value};
-    let mut object = serde_json::Map::new();
-    if with_subject {
-        if let Some(subject) = &view.subject {
-            object.insert("subject".into(), Value::String(subject.clone()));
-        }
-        if let Some(version) = view.version {
-            object.insert("version".into(), json!(version));
-        }
+/// A cached rendering of an immutable resource, with its `ETag`; `304 Not
+/// Modified` when the client's `If-None-Match` names it.
+pub fn cached_json(rendered: Rendered, request_headers: &HeaderMap) -> Response {
+    let etag = HeaderValue::from_str(&rendered.etag).ok();
+    let not_modified = request_headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|tag| tag.trim())
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == &*rendered.etag);
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(SCHEMA_REGISTRY_JSON),
+            )],
+            rendered.body,
+        )
+            .into_response()
+    };
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
     }
-    object.insert("id".into(), json!(view.id));
-    if view.schema_type != "AVRO" {
-        object.insert("schemaType".into(), Value::String(view.schema_type.clone()));
-    }
-    if !view.references.is_empty() {
-        object.insert("references".into(), json!(view.references));
-    }
-    if let Some(metadata) = &view.metadata {
-        object.insert("metadata".into(), metadata.clone());
-    }
-    if let Some(rule_set) = &view.rule_set {
-        object.insert("ruleSet".into(), rule_set.clone());
-    }
-    object.insert("schema".into(), Value::String(view.schema.clone()));
-    object
+    response
 }

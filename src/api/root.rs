@@ -58,8 +58,15 @@ async fn metadata_version() -> Response {
     }))
 }
 
-/// 200 once the store answers, 503 otherwise.
+/// 200 once the store answers and this replica's caches have caught up with
+/// the other replicas' writes, 503 otherwise.
 async fn health(State(state): State<AppState>) -> Response {
+    if !state.follower.is_ready() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "DOWN", "error_code": 50002, "message": "caches are catching up with the change log" }),
+        );
+    }
     match state.registry.store().ping().await {
         Ok(()) => ok_json(&json!({ "status": "UP" })),
         Err(error) => {

@@ -1,14 +1,14 @@
 //! `/schemas`: by id, by GUID, the list, and the supported types.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{
-    ok_json, raw_schema, schema_json, schema_json_with_guid, AppState, Params, PathParams,
-};
+use super::views::{SchemaBody, SubjectVersion};
+use super::{cached_json, ok_json, raw_schema, AppState, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{
     page, qualify, SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT,
@@ -62,19 +62,36 @@ async fn find_by_id(
         .await?)
 }
 
+fn render_by_id(view: &SchemaView) -> Vec<u8> {
+    serde_json::to_vec(&SchemaBody::by_id(view)).expect("response bodies serialize")
+}
+
+/// Served from the registry's cache of rendered responses: an id names the
+/// same bytes until it is deleted for good.
 async fn schema_by_id(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
     params: Params,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let view = find_by_id(&state, &id, &params).await?;
-    let mut object = schema_json_with_guid(&view, false);
-    object.remove("id");
     if params.flag("fetchMaxId") {
+        let view = find_by_id(&state, &id, &params).await?;
         let max_id = state.registry.max_id(DEFAULT_CONTEXT).await?;
-        object.insert("maxId".into(), json!(max_id));
+        return Ok(ok_json(&SchemaBody {
+            max_id: Some(max_id),
+            ..SchemaBody::by_id(&view)
+        }));
     }
-    Ok(ok_json(&object))
+    let rendered = state
+        .registry
+        .schema_response_by_id(
+            parse_id(&id)?,
+            params.get("subject"),
+            SchemaFormat::from_param(params.get("format")),
+            render_by_id,
+        )
+        .await?;
+    Ok(cached_json(rendered, &headers))
 }
 
 async fn schema_text_by_id(
@@ -118,9 +135,17 @@ async fn versions_of_id(
     params: Params,
 ) -> Result<Response, ApiError> {
     let versions = versions_carrying(&state, &id, &params).await?;
-    let pairs: Vec<Value> = versions
+    let subjects: Vec<String> = versions
         .iter()
-        .map(|v| json!({ "subject": qualify(&v.context, &v.subject), "version": v.version }))
+        .map(|v| qualify(&v.context, &v.subject))
+        .collect();
+    let pairs: Vec<SubjectVersion<'_>> = versions
+        .iter()
+        .zip(&subjects)
+        .map(|(v, subject)| SubjectVersion {
+            subject,
+            version: v.version,
+        })
         .collect();
     Ok(ok_json(&page(pairs, params.offset()?, params.limit()?)))
 }
@@ -129,12 +154,14 @@ async fn schema_by_guid(
     State(state): State<AppState>,
     PathParams(guid): PathParams<String>,
     params: Params,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let format = SchemaFormat::from_param(params.get("format"));
-    let view = state.registry.schema_by_guid(&guid, format).await?;
-    let mut object = schema_json_with_guid(&view, false);
-    object.remove("id");
-    Ok(ok_json(&object))
+    let rendered = state
+        .registry
+        .schema_response_by_guid(&guid, format, render_by_id)
+        .await?;
+    Ok(cached_json(rendered, &headers))
 }
 
 async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
@@ -143,37 +170,46 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
         deleted: params.flag("deleted"),
         deleted_only: false,
     };
-    let mut views = state
-        .registry
-        .list_schemas(&filter, params.flag("latestOnly"))
-        .await?;
-    if let Some(rule_type) = params.get("ruleType") {
-        views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
-    }
+    let limit = match params.limit()? {
+        limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
+        limit => limit,
+    };
+    let latest_only = params.flag("latestOnly");
+    let views = match params.get("ruleType") {
+        // Rule sets are stored as JSON the database does not look into:
+        // this filter reads every version and pages afterwards.
+        Some(rule_type) => {
+            let mut views = state
+                .registry
+                .list_schemas(&filter, latest_only, 0, -1)
+                .await?;
+            views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
+            page(views, params.offset()?, limit)
+        }
+        None => {
+            state
+                .registry
+                .list_schemas(&filter, latest_only, params.offset()?, limit)
+                .await?
+        }
+    };
     let aliases = if params.flag("aliases") {
         state.registry.aliases().await?
     } else {
         Default::default()
     };
-    let objects: Vec<_> = views
+    let objects: Vec<SchemaBody<'_>> = views
         .iter()
-        .map(|view| {
-            let mut object = schema_json(view, true);
-            let names = view
+        .map(|view| SchemaBody {
+            aliases: view
                 .subject
                 .as_ref()
-                .and_then(|subject| aliases.get(subject));
-            if let Some(names) = names {
-                object.insert("aliases".into(), json!(names));
-            }
-            object
+                .and_then(|subject| aliases.get(subject))
+                .map(Vec::as_slice),
+            ..SchemaBody::in_list(view)
         })
         .collect();
-    let limit = match params.limit()? {
-        limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
-        limit => limit,
-    };
-    Ok(ok_json(&page(objects, params.offset()?, limit)))
+    Ok(ok_json(&objects))
 }
 
 /// Whether a rule set has a domain, migration or encoding rule of this type.

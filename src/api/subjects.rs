@@ -1,15 +1,14 @@
 //! `/subjects`: list, lookup, versions, register, delete.
 
+use super::body::register_request;
+use super::views::{RegisteredBody, SchemaBody};
+use super::{ok_json, raw_schema, AppState, JsonBody, Params, PathParams};
+use crate::error::ApiError;
+use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::json;
-
-use super::body::register_request;
-use super::{ok_json, raw_schema, schema_json_with_guid, AppState, JsonBody, Params, PathParams};
-use crate::error::ApiError;
-use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -42,8 +41,11 @@ async fn list_subjects(
         deleted: params.flag("deleted"),
         deleted_only: params.flag("deletedOnly") || params.flag("deleted_only"),
     };
-    let subjects = state.registry.list_subjects(&filter).await?;
-    Ok(ok_json(&page(subjects, params.offset()?, params.limit()?)))
+    let subjects = state
+        .registry
+        .list_subjects(&filter, params.offset()?, params.limit()?)
+        .await?;
+    Ok(ok_json(&subjects))
 }
 
 async fn lookup(
@@ -66,7 +68,7 @@ async fn lookup(
             params.flag("deleted"),
         )
         .await?;
-    Ok(ok_json(&schema_json_with_guid(&view, true)))
+    Ok(ok_json(&SchemaBody::of_version(&view)))
 }
 
 async fn delete_subject(
@@ -121,15 +123,14 @@ async fn register(
             params.flag("force"),
         )
         .await?;
-    let mut response = json!({ "id": registered.id, "guid": registered.guid });
-    if let Some((schema, metadata)) = registered.stored {
-        response["version"] = json!(registered.version);
-        response["schema"] = json!(schema);
-        if let Some(metadata) = metadata {
-            response["metadata"] = metadata;
-        }
-    }
-    Ok(ok_json(&response))
+    let stored = registered.stored.as_ref();
+    Ok(ok_json(&RegisteredBody {
+        id: registered.id,
+        guid: &registered.guid,
+        version: stored.map(|_| registered.version),
+        schema: stored.map(|(schema, _)| schema.as_str()),
+        metadata: stored.and_then(|(_, metadata)| metadata.as_ref()),
+    }))
 }
 
 /// The version a `/subjects/{s}/versions/{v}…` request names.
@@ -161,7 +162,7 @@ async fn get_version(
     params: Params,
 ) -> Result<Response, ApiError> {
     let view = find_version(&state, &subject, &version, &params).await?;
-    Ok(ok_json(&schema_json_with_guid(&view, true)))
+    Ok(ok_json(&SchemaBody::of_version(&view)))
 }
 
 async fn get_version_schema(

@@ -1,15 +1,23 @@
 //! Which versions a level compares against, and the verdict in Confluent's words.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use accord_schema::{CheckOptions, CompatibilityLevel, Direction, Incompatibility, ParsedSchema};
 use serde_json::Value;
 
+use super::history::{SubjectHistory, VersionEntry};
 use super::register::{Candidate, RegisterRequest};
-use super::settings::{EffectiveConfig, Mode, Scope};
+use super::settings::{EffectiveConfig, Scope};
+use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
-use crate::store::{Queries, SchemaRecord, VersionRecord};
+use crate::store::SchemaRecord;
+
+/// Above this many versions to compare, a check runs on the blocking pool
+/// rather than on a request thread.
+const BLOCKING_CHECK_VERSIONS: usize = 8;
+/// Likewise above this many bytes of schema text.
+pub(super) const BLOCKING_SCHEMA_BYTES: usize = 64 * 1024;
 
 /// The outcome of a compatibility check.
 #[derive(Clone, Debug)]
@@ -49,50 +57,32 @@ fn metadata_property<'a>(metadata: &'a Option<Value>, key: &str) -> Option<&'a V
 
 impl Registry {
     /// Checks a candidate against the subject's history under `config`'s
-    /// level. `history` holds the live versions, oldest first; `only` narrows
-    /// the check to one version (the `/versions/{v}` endpoint).
+    /// level (live versions only); `only` narrows the check to one version
+    /// (the `/versions/{v}` endpoint).
     pub(super) async fn check_history(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
         candidate: &Candidate,
         config: &EffectiveConfig,
-        history: &[VersionRecord],
-        only: Option<&VersionRecord>,
+        history: &SubjectHistory,
+        only: Option<VersionEntry>,
     ) -> Result<CompatibilityReport, RegistryError> {
         let level = config.level;
         if level == CompatibilityLevel::None {
             return Ok(CompatibilityReport::compatible());
         }
-        let mut compared: Vec<&VersionRecord> = match only {
+        let compared: Vec<VersionEntry> = match only {
             Some(version) => vec![version],
-            None => history.iter().filter(|v| !v.deleted).collect(),
+            None => history.live().rev().copied().collect(),
         };
-        // A transitive level (or a compatibility group, which may skip
-        // versions) reads many versions: fetch their schemas in one query. A
-        // plain level reads only the latest, so the register path stays one
-        // row however long the history.
-        let reads_many = level.is_transitive() || config.compatibility_group.is_some();
-        let mut stored: HashMap<i64, SchemaRecord> = HashMap::new();
-        if reads_many && compared.len() > 1 {
-            for schema in queries
-                .schemas_of_subject(&compared[0].context, &compared[0].subject)
-                .await?
-            {
-                stored.insert(schema.id, schema);
-            }
-        }
-        let mut schemas = Vec::with_capacity(compared.len());
-        for version in compared.drain(..).rev() {
-            let schema = match stored.remove(&version.schema_id) {
-                Some(schema) => schema,
-                None => queries
-                    .schema_by_id(&version.context, version.schema_id)
-                    .await?
-                    .ok_or_else(|| {
-                        RegistryError::Internal(format!("version {version:?} has no schema"))
-                    })?,
-            };
+        // Newest first; a plain level reads only the latest version (of the
+        // candidate's compatibility group), so its cost does not grow with
+        // the history.
+        let mut against = Vec::new();
+        for version in compared {
+            let schema =
+                super::read::stored_schema(source, &subject.context, version.schema_id).await?;
             // compatibilityGroup splits the history by a metadata property.
             if let Some(group) = &config.compatibility_group {
                 if metadata_property(&schema.metadata, group)
@@ -101,36 +91,138 @@ impl Registry {
                     continue;
                 }
             }
-            schemas.push((version.clone(), schema));
+            let parsed = if schema.schema_type == candidate.schema_type.as_str() {
+                Some(self.parse_stored(source, subject, &schema).await?)
+            } else {
+                None
+            };
+            against.push(Compared {
+                version: version.version,
+                schema,
+                parsed,
+            });
             if only.is_none() && !level.is_transitive() {
                 break;
             }
         }
+        let heavy =
+            against.len() > BLOCKING_CHECK_VERSIONS || candidate.text.len() > BLOCKING_SCHEMA_BYTES;
+        let check = Check {
+            candidate: candidate.parsed.clone(),
+            candidate_type: candidate.schema_type,
+            level,
+            validate_fields: config.validate_fields,
+            options: CheckOptions {
+                policy: config.policy,
+            },
+            against,
+        };
+        if heavy {
+            tokio::task::spawn_blocking(move || check.run())
+                .await
+                .map_err(|error| RegistryError::Internal(format!("compatibility check: {error}")))
+        } else {
+            Ok(check.run())
+        }
+    }
+
+    /// `POST /compatibility/subjects/{s}/versions[/{v}]`. Without a version,
+    /// checks against the history the configured level selects.
+    pub async fn test_compatibility(
+        &self,
+        subject: &Subject,
+        version: Option<VersionSpec>,
+        request: RegisterRequest,
+        normalize: bool,
+        verbose: bool,
+    ) -> Result<CompatibilityReport, RegistryError> {
+        let mut source = self.cached();
+        let (subject, history) = self
+            .versions_resolving_context(&mut source, subject, false)
+            .await?;
+        let only = match version {
+            None => None,
+            Some(VersionSpec::Latest) => match history.latest_live() {
+                Some(latest) => Some(latest),
+                None => return Ok(CompatibilityReport::compatible()),
+            },
+            Some(VersionSpec::Number(n)) => Some(
+                history
+                    .find(n)
+                    .filter(|v| !v.deleted)
+                    .ok_or_else(|| RegistryError::VersionNotFound(n.to_string()))?,
+            ),
+        };
+        let config = self.config_for(&mut source, &subject).await?;
+        let mode = self
+            .effective_mode_in(&mut source, &Scope::Subject(subject.clone()))
+            .await?;
+        let normalize = mode.normalizes(normalize, &config);
+        // The schema is checked as given: without metadata it belongs to the
+        // compatibility group of versions without one (as in Confluent).
+        let candidate = match self
+            .prepare(&mut source, &subject, &request, normalize)
+            .await
+        {
+            Ok(candidate) => candidate,
+            Err(RegistryError::InvalidSchema(message)) if verbose => {
+                return Ok(CompatibilityReport {
+                    is_compatible: false,
+                    messages: vec![message],
+                    findings: Vec::new(),
+                })
+            }
+            Err(error) => return Err(error),
+        };
+        self.check_history(&mut source, &subject, &candidate, &config, &history, only)
+            .await
+    }
+}
+
+/// A stored version a candidate is checked against.
+struct Compared {
+    version: i64,
+    schema: Arc<SchemaRecord>,
+    /// `None` when its format differs from the candidate's.
+    parsed: Option<Arc<ParsedSchema>>,
+}
+
+/// A check with everything it needs, so that it can move to the blocking
+/// pool.
+struct Check {
+    candidate: Arc<ParsedSchema>,
+    candidate_type: accord_schema::SchemaType,
+    level: CompatibilityLevel,
+    validate_fields: bool,
+    options: CheckOptions,
+    /// Newest first.
+    against: Vec<Compared>,
+}
+
+impl Check {
+    fn run(self) -> CompatibilityReport {
+        let level = self.level;
         let mut messages = Vec::new();
         let mut findings = Vec::new();
-        let options = CheckOptions {
-            policy: config.policy,
-        };
-        for (version, schema) in schemas {
+        for compared in &self.against {
             let found = |incompatibility| Finding {
-                version: version.version,
+                version: compared.version,
                 incompatibility,
             };
-            if schema.schema_type != candidate.schema_type.as_str() {
-                let old_type = accord_schema::SchemaType::from_wire(&schema.schema_type)
-                    .unwrap_or(candidate.schema_type);
+            let Some(old) = &compared.parsed else {
+                let old_type = accord_schema::SchemaType::from_wire(&compared.schema.schema_type)
+                    .unwrap_or(self.candidate_type);
                 let mismatch = Incompatibility::different_schema_type(
-                    candidate.schema_type,
+                    self.candidate_type,
                     old_type,
                     level.directions()[0],
                 );
                 messages.push(mismatch.confluent_message());
                 findings.push(found(mismatch));
                 break;
-            }
-            let old = self.parse_stored(queries, subject, &schema).await?;
+            };
             let check = |direction| {
-                ParsedSchema::incompatibilities(&candidate.parsed, &old, direction, &options)
+                ParsedSchema::incompatibilities(&self.candidate, old, direction, &self.options)
             };
             let (forward, backward) = match level.directions() {
                 [Direction::Backward] => (Vec::new(), check(Direction::Backward)),
@@ -151,8 +243,8 @@ impl Registry {
                 break;
             }
             if failed {
-                messages.push(format!("{{oldSchemaVersion: {}}}", version.version));
-                let mut old_text = schema.schema.clone();
+                messages.push(format!("{{oldSchemaVersion: {}}}", compared.version));
+                let mut old_text = compared.schema.schema.clone();
                 if old_text.len() > OLD_SCHEMA_MESSAGE_LIMIT {
                     let mut cut = OLD_SCHEMA_MESSAGE_LIMIT;
                     while !old_text.is_char_boundary(cut) {
@@ -166,77 +258,16 @@ impl Registry {
             }
         }
         if messages.is_empty() {
-            return Ok(CompatibilityReport::compatible());
+            return CompatibilityReport::compatible();
         }
         messages.push(format!(
             "{{validateFields: '{}', compatibility: '{}'}}",
-            config.validate_fields, level
+            self.validate_fields, level
         ));
-        Ok(CompatibilityReport {
+        CompatibilityReport {
             is_compatible: false,
             messages,
             findings,
-        })
-    }
-
-    /// `POST /compatibility/subjects/{s}/versions[/{v}]`. Without a version,
-    /// checks against the history the configured level selects.
-    pub async fn test_compatibility(
-        &self,
-        subject: &Subject,
-        version: Option<VersionSpec>,
-        request: RegisterRequest,
-        normalize: bool,
-        verbose: bool,
-    ) -> Result<CompatibilityReport, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject, false)
-            .await?;
-        let live: Vec<VersionRecord> = versions.into_iter().filter(|v| !v.deleted).collect();
-        let only = match version {
-            None => None,
-            Some(VersionSpec::Latest) => match live.last() {
-                Some(latest) => Some(latest.clone()),
-                None => return Ok(CompatibilityReport::compatible()),
-            },
-            Some(VersionSpec::Number(n)) => Some(
-                live.iter()
-                    .find(|v| v.version == n)
-                    .cloned()
-                    .ok_or_else(|| RegistryError::VersionNotFound(n.to_string()))?,
-            ),
-        };
-        let config = self.config_for(&mut queries, &subject).await?;
-        let mode = self
-            .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
-            .await?;
-        let normalize = mode != Mode::Import && (normalize || config.normalize);
-        // The schema is checked as given: without metadata it belongs to the
-        // compatibility group of versions without one (as in Confluent).
-        let candidate = match self
-            .prepare(&mut queries, &subject, &request, normalize)
-            .await
-        {
-            Ok(candidate) => candidate,
-            Err(RegistryError::InvalidSchema(message)) if verbose => {
-                return Ok(CompatibilityReport {
-                    is_compatible: false,
-                    messages: vec![message],
-                    findings: Vec::new(),
-                })
-            }
-            Err(error) => return Err(error),
-        };
-        self.check_history(
-            &mut queries,
-            &subject,
-            &candidate,
-            &config,
-            &live,
-            only.as_ref(),
-        )
-        .await
+        }
     }
 }

@@ -99,7 +99,7 @@ impl Registry {
                 .soft_delete_version(&subject.context, &subject.name, version.version)
                 .await?;
         }
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(version.version)
     }
 
@@ -148,7 +148,7 @@ impl Registry {
             }
             live.iter().map(|v| v.version).collect()
         };
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(deleted)
     }
 

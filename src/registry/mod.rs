@@ -1,29 +1,37 @@
 //! The registry's rules: registration, identity and id reuse, versions, soft
 //! and hard deletes, modes, effective config and which versions a
-//! compatibility level compares against. Format details come from
-//! `accord-schema`; persistence from `store`.
+//! compatibility level compares against; and the caches those rules read
+//! through. Format details come from `accord-schema`; persistence from
+//! `store`.
 
+pub mod cache;
 mod compatibility;
 mod delete;
 mod error;
+mod follow;
+mod history;
 mod read;
 mod register;
 mod settings;
+mod source;
 mod subject;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use accord_schema::{CompatibilityLevel, ParsedSchema};
+use accord_schema::{CompatibilityLevel, ParsedSchema, SchemaType};
 
+pub use cache::{CacheStats, Caches, Rendered, DEFAULT_CACHE_MAX_BYTES};
 pub use compatibility::{CompatibilityReport, Finding};
 pub use error::RegistryError;
+pub use follow::{ChangeFollower, STALENESS_BOUND};
+pub use history::{SubjectHistory, VersionEntry};
 pub use read::{page, SchemaFormat, SchemaView, SubjectListFilter};
 pub use register::{RegisterRequest, Registered};
 pub use settings::{Mode, Scope};
 pub use subject::{qualify, Subject, VersionSpec, DEFAULT_CONTEXT};
 
-use crate::store::Store;
+use crate::store::{Change, Store};
+use source::Cached;
 
 /// Limits and defaults the registry enforces.
 #[derive(Clone, Debug)]
@@ -32,26 +40,23 @@ pub struct RegistrySettings {
     pub max_schema_bytes: usize,
     /// The level in force where no config sets one.
     pub default_compatibility: CompatibilityLevel,
+    /// The byte budget of every cache together.
+    pub cache_max_bytes: u64,
 }
-
-/// How many parsed schemas to keep; parsing is the expensive part of a check.
-const PARSED_CACHE_CAPACITY: usize = 4096;
 
 #[derive(Clone)]
 pub struct Registry {
     store: Store,
     settings: RegistrySettings,
-    /// Parsed schemas by content hash. A hash fixes text, type and
-    /// references, so entries never go stale.
-    parsed: Arc<Mutex<HashMap<String, Arc<ParsedSchema>>>>,
+    caches: Arc<Caches>,
 }
 
 impl Registry {
     pub fn new(store: Store, settings: RegistrySettings) -> Registry {
         Registry {
+            caches: Arc::new(Caches::new(settings.cache_max_bytes)),
             store,
             settings,
-            parsed: Arc::default(),
         }
     }
 
@@ -59,20 +64,31 @@ impl Registry {
         &self.store
     }
 
-    fn cached_parse(&self, content_hash: &str) -> Option<Arc<ParsedSchema>> {
-        self.parsed
-            .lock()
-            .expect("parsed-schema cache poisoned")
-            .get(content_hash)
-            .cloned()
+    pub fn caches(&self) -> &Caches {
+        &self.caches
     }
 
-    fn remember_parse(&self, content_hash: &str, schema: Arc<ParsedSchema>) {
-        let mut cache = self.parsed.lock().expect("parsed-schema cache poisoned");
-        if cache.len() >= PARSED_CACHE_CAPACITY {
-            // Crude but bounded: parsed schemas are cheap to rebuild.
-            cache.clear();
-        }
-        cache.insert(content_hash.to_owned(), schema);
+    /// Reads through the caches.
+    fn cached(&self) -> Cached<'_> {
+        Cached::new(&self.caches, &self.store)
     }
+
+    /// Makes what another replica's writes changed stale.
+    pub fn apply_changes(&self, changes: &[Change]) {
+        if !changes.is_empty() {
+            self.caches.apply(changes);
+        }
+    }
+}
+
+/// An estimate of the memory a parsed schema holds: what the caches weigh
+/// it by. Parsed forms hold their text several times over (names, canonical
+/// pieces, descriptors), hence the multiplier.
+pub(crate) fn parsed_schema_weight(schema: &ParsedSchema, text_len: usize) -> usize {
+    let per_byte = match schema.schema_type() {
+        SchemaType::Avro => 8,
+        SchemaType::Json => 12,
+        SchemaType::Protobuf => 16,
+    };
+    4096 + text_len.saturating_mul(per_byte)
 }

@@ -1,10 +1,15 @@
 //! Reads: subjects, versions, schemas by id or GUID, contexts.
 
+use std::sync::Arc;
+
 use accord_schema::{guid_from_hex, ParsedSchema, SchemaType};
 
+use super::cache::{Rendered, ResponseKey};
+use super::history::{SubjectHistory, VersionEntry};
+use super::source::Source;
 use super::subject::{qualify, split_context, Subject, VersionSpec, DEFAULT_CONTEXT};
 use super::{Registry, RegistryError};
-use crate::store::{Queries, SchemaRecord, SchemaReference, VersionRecord};
+use crate::store::{ListFilter, LiveFilter, SchemaRecord, SchemaReference, VersionRecord};
 
 /// A schema as the API shows it, with its subject and version when it was
 /// reached through one.
@@ -23,10 +28,28 @@ pub struct SchemaView {
 }
 
 impl SchemaView {
-    pub(super) fn of(schema: SchemaRecord, version: Option<&VersionRecord>) -> SchemaView {
+    pub(super) fn of(
+        schema: &SchemaRecord,
+        version: Option<(&Subject, VersionEntry)>,
+    ) -> SchemaView {
         SchemaView {
-            subject: version.map(|v| qualify(&v.context, &v.subject)),
-            version: version.map(|v| v.version),
+            subject: version.map(|(subject, _)| subject.qualified()),
+            version: version.map(|(_, entry)| entry.version),
+            id: schema.id,
+            schema_type: schema.schema_type.clone(),
+            schema: schema.schema.clone(),
+            references: schema.references.clone(),
+            metadata: schema.metadata.clone(),
+            rule_set: schema.rule_set.clone(),
+            guid: guid_from_hex(&schema.content_hash),
+            deleted: version.is_some_and(|(_, entry)| entry.deleted),
+        }
+    }
+
+    pub(super) fn of_record(schema: SchemaRecord, version: &VersionRecord) -> SchemaView {
+        SchemaView {
+            subject: Some(qualify(&version.context, &version.subject)),
+            version: Some(version.version),
             id: schema.id,
             schema_type: schema.schema_type,
             schema: schema.schema,
@@ -34,7 +57,7 @@ impl SchemaView {
             metadata: schema.metadata,
             rule_set: schema.rule_set,
             guid: guid_from_hex(&schema.content_hash),
-            deleted: version.is_some_and(|v| v.deleted),
+            deleted: version.deleted,
         }
     }
 }
@@ -42,7 +65,7 @@ impl SchemaView {
 /// The `format` query parameter of the schema-reading endpoints. It only
 /// changes Protobuf schemas; other formats are returned as stored, and an
 /// unknown value is ignored, as Confluent does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SchemaFormat {
     #[default]
     Stored,
@@ -53,6 +76,12 @@ pub enum SchemaFormat {
 }
 
 impl SchemaFormat {
+    pub const ALL: [SchemaFormat; 3] = [
+        SchemaFormat::Stored,
+        SchemaFormat::Serialized,
+        SchemaFormat::IgnoreExtensions,
+    ];
+
     pub fn from_param(format: Option<&str>) -> SchemaFormat {
         match format {
             Some("serialized") => SchemaFormat::Serialized,
@@ -71,21 +100,39 @@ pub struct SubjectListFilter {
 }
 
 impl SubjectListFilter {
-    /// Whether a subject in a context passes the prefix. No prefix, or the
-    /// wildcard `:*:`, matches every context; a plain prefix matches names in
-    /// the default context; `:.ctx:pre` matches within that context.
-    fn matches_prefix(&self, context: &str, name: &str) -> bool {
-        match self.prefix.as_deref() {
-            None | Some(":*:") => true,
+    /// The store's filter for the prefix. No prefix, or the wildcard `:*:`,
+    /// matches every context; a plain prefix matches names in the default
+    /// context; `:.ctx:pre` matches within that context.
+    fn store_filter(&self) -> ListFilter {
+        let (context, name_prefix) = match self.prefix.as_deref() {
+            None => (None, ""),
             Some(prefix) => match prefix.strip_prefix(":*:") {
-                Some(rest) => name.starts_with(rest),
+                Some(rest) => (None, rest),
                 None => match split_context(prefix) {
-                    Some((ctx, rest)) => ctx == context && name.starts_with(rest),
-                    None => context == DEFAULT_CONTEXT && name.starts_with(prefix),
+                    Some((context, rest)) => (Some(context), rest),
+                    None => (Some(DEFAULT_CONTEXT), prefix),
                 },
             },
+        };
+        ListFilter {
+            context: context.map(str::to_owned),
+            name_prefix: name_prefix.to_owned(),
         }
     }
+
+    fn live_filter(&self) -> LiveFilter {
+        match (self.deleted_only, self.deleted) {
+            (true, _) => LiveFilter::NoneLive,
+            (false, true) => LiveFilter::Any,
+            (false, false) => LiveFilter::SomeLive,
+        }
+    }
+}
+
+/// `offset` and `limit` as the store takes them (a limit ≤ 0 is no limit).
+fn store_page(offset: usize, limit: i64) -> (i64, i64) {
+    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+    (offset, if limit > 0 { limit } else { i64::MAX })
 }
 
 /// Applies `offset` and `limit` (≤ 0 = no limit) to a list.
@@ -98,98 +145,70 @@ pub fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> Vec<T> {
     }
 }
 
-/// Keeps the versions a `deleted`/`deletedOnly` filter asks for.
-fn filter_versions(
-    versions: Vec<VersionRecord>,
-    deleted: bool,
-    deleted_only: bool,
-) -> Vec<VersionRecord> {
-    versions
-        .into_iter()
-        .filter(|v| {
-            if deleted_only {
-                v.deleted
-            } else {
-                deleted || !v.deleted
-            }
-        })
-        .collect()
-}
-
 impl Registry {
     /// The versions of a subject, falling back for an unqualified subject
     /// that is absent from the default context to the same name in another
     /// context.
     pub(super) async fn versions_resolving_context(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
         deleted: bool,
-    ) -> Result<(Subject, Vec<VersionRecord>), RegistryError> {
-        let visible = |versions: &[VersionRecord]| versions.iter().any(|v| deleted || !v.deleted);
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        if visible(&versions) || !subject.in_default_context() {
-            return Ok((subject.clone(), versions));
+    ) -> Result<(Subject, Arc<SubjectHistory>), RegistryError> {
+        let visible =
+            |history: &SubjectHistory| !history.is_empty() && history.any_visible(deleted);
+        let history = source.history(&subject.context, &subject.name).await?;
+        if visible(&history) || !subject.in_default_context() {
+            return Ok((subject.clone(), history));
         }
-        for other in self.same_name_in_other_contexts(queries, subject).await? {
-            let found = queries
-                .subject_versions(&other.context, &other.name)
-                .await?;
+        for other in self.same_name_in_other_contexts(source, subject).await? {
+            let found = source.history(&other.context, &other.name).await?;
             if visible(&found) {
                 return Ok((other, found));
             }
         }
-        Ok((subject.clone(), versions))
+        Ok((subject.clone(), history))
     }
 
     /// For an unqualified subject, the subjects of the same name in the
     /// other contexts, where Confluent's reads fall back to.
     pub(super) async fn same_name_in_other_contexts(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
     ) -> Result<Vec<Subject>, RegistryError> {
         if !subject.in_default_context() {
             return Ok(Vec::new());
         }
-        Ok(queries
+        Ok(source
             .contexts()
             .await?
-            .into_iter()
-            .filter(|context| context != DEFAULT_CONTEXT)
+            .iter()
+            .filter(|context| *context != DEFAULT_CONTEXT)
             .map(|context| Subject {
-                context,
+                context: context.clone(),
                 name: subject.name.clone(),
             })
             .collect())
     }
 
+    /// One page of subject names, ordered by qualified name as Confluent
+    /// orders them; only the page is read.
     pub async fn list_subjects(
         &self,
         filter: &SubjectListFilter,
+        offset: usize,
+        limit: i64,
     ) -> Result<Vec<String>, RegistryError> {
+        let (offset, limit) = store_page(offset, limit);
         let mut reader = self.store.reader().await?;
-        let mut subjects: Vec<String> = reader
+        Ok(reader
             .queries()
-            .subjects()
+            .subjects_page(&filter.store_filter(), filter.live_filter(), offset, limit)
             .await?
             .into_iter()
-            .filter(|s| {
-                let live = s.live_versions > 0;
-                let wanted = if filter.deleted_only {
-                    !live
-                } else {
-                    filter.deleted || live
-                };
-                wanted && filter.matches_prefix(&s.context, &s.subject)
-            })
             .map(|s| qualify(&s.context, &s.subject))
-            .collect();
-        // Confluent orders by the qualified name.
-        subjects.sort();
-        Ok(subjects)
+            .collect())
     }
 
     /// The versions of a subject; unlike single-version reads, the list does
@@ -200,49 +219,19 @@ impl Registry {
         deleted: bool,
         deleted_only: bool,
     ) -> Result<Vec<i64>, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        let wanted = filter_versions(versions.clone(), deleted, deleted_only);
-        if wanted.is_empty() && (versions.is_empty() || !(deleted || deleted_only)) {
+        let mut source = self.cached();
+        let history = source.history(&subject.context, &subject.name).await?;
+        let wanted = history.filtered(deleted, deleted_only);
+        if wanted.is_empty() && (history.is_empty() || !(deleted || deleted_only)) {
             // `:.ctx:` names the context itself: an existing context lists
             // no versions rather than being an unknown subject.
             let is_context = subject.name.is_empty() && !subject.in_default_context();
-            if is_context && queries.contexts().await?.contains(&subject.context) {
+            if is_context && source.contexts().await?.contains(&subject.context) {
                 return Ok(Vec::new());
             }
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
         Ok(wanted.into_iter().map(|v| v.version).collect())
-    }
-
-    /// Finds one version. `latest` is the highest live version whatever
-    /// `deleted` says; a number may name a soft-deleted version if `deleted`.
-    pub(super) fn pick_version(
-        subject: &Subject,
-        versions: &[VersionRecord],
-        spec: VersionSpec,
-        deleted: bool,
-    ) -> Result<VersionRecord, RegistryError> {
-        let visible = versions.iter().any(|v| deleted || !v.deleted);
-        if !visible {
-            return Err(RegistryError::SubjectNotFound(subject.qualified()));
-        }
-        let found = match spec {
-            VersionSpec::Latest => versions.iter().rev().find(|v| !v.deleted),
-            VersionSpec::Number(n) => versions
-                .iter()
-                .find(|v| v.version == n && (deleted || !v.deleted)),
-        };
-        found.cloned().ok_or_else(|| {
-            RegistryError::VersionNotFound(match spec {
-                // Confluent resolves `latest` to -1 before it reports.
-                VersionSpec::Latest => "-1".to_owned(),
-                VersionSpec::Number(n) => n.to_string(),
-            })
-        })
     }
 
     pub async fn get_version(
@@ -252,42 +241,42 @@ impl Registry {
         deleted: bool,
         format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject, deleted)
+        let mut source = self.cached();
+        let (subject, history) = self
+            .versions_resolving_context(&mut source, subject, deleted)
             .await?;
-        let version = Self::pick_version(&subject, &versions, spec, deleted)?;
-        let mut schema = queries
-            .schema_by_id(&version.context, version.schema_id)
-            .await?
-            .ok_or_else(|| RegistryError::Internal(format!("version {version:?} has no schema")))?;
-        schema.schema = self.render(&mut queries, &schema, format).await?;
-        Ok(SchemaView::of(schema, Some(&version)))
+        let version = history.pick(&subject, spec, deleted)?;
+        let schema = stored_schema(&mut source, &subject.context, version.schema_id).await?;
+        let mut view = SchemaView::of(&schema, Some((&subject, version)));
+        if let Some(text) = self.render(&mut source, &schema, format).await? {
+            view.schema = text;
+        }
+        Ok(view)
     }
 
-    /// The schema's text in the requested format.
+    /// The schema's text in the requested format, where it differs from the
+    /// stored text.
     async fn render(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         schema: &SchemaRecord,
         format: SchemaFormat,
-    ) -> Result<String, RegistryError> {
+    ) -> Result<Option<String>, RegistryError> {
         if format == SchemaFormat::Stored || schema.schema_type != SchemaType::Protobuf.as_str() {
-            return Ok(schema.schema.clone());
+            return Ok(None);
         }
         let subject = Subject {
             context: schema.context.clone(),
             name: String::new(),
         };
-        let parsed = self.parse_stored(queries, &subject, schema).await?;
+        let parsed = self.parse_stored(source, &subject, schema).await?;
         let ParsedSchema::Protobuf(protobuf) = parsed.as_ref() else {
-            return Ok(schema.schema.clone());
+            return Ok(None);
         };
         Ok(match format {
-            SchemaFormat::Serialized => protobuf.serialized(),
-            SchemaFormat::IgnoreExtensions => protobuf.without_extensions(),
-            SchemaFormat::Stored => schema.schema.clone(),
+            SchemaFormat::Serialized => Some(protobuf.serialized()),
+            SchemaFormat::IgnoreExtensions => Some(protobuf.without_extensions()),
+            SchemaFormat::Stored => None,
         })
     }
 
@@ -295,7 +284,7 @@ impl Registry {
     /// parameter, and the contexts to fall back to.
     async fn contexts_for_id_lookup(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: Option<&str>,
     ) -> Result<Vec<String>, RegistryError> {
         let Some(raw) = subject.filter(|s| !s.is_empty()) else {
@@ -304,14 +293,12 @@ impl Registry {
         let subject = Subject::parse(raw);
         let mut contexts = vec![subject.context.clone()];
         if subject.in_default_context() {
-            for context in queries.contexts().await? {
-                if !contexts.contains(&context)
-                    && !queries
-                        .subject_versions(&context, &subject.name)
-                        .await?
-                        .is_empty()
+            let all = source.contexts().await?;
+            for context in all.iter() {
+                if !contexts.contains(context)
+                    && !source.history(context, &subject.name).await?.is_empty()
                 {
-                    contexts.push(context);
+                    contexts.push(context.clone());
                 }
             }
         }
@@ -320,12 +307,12 @@ impl Registry {
 
     async fn find_schema_by_id(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         id: i64,
         subject: Option<&str>,
-    ) -> Result<SchemaRecord, RegistryError> {
-        for context in self.contexts_for_id_lookup(queries, subject).await? {
-            if let Some(schema) = queries.schema_by_id(&context, id).await? {
+    ) -> Result<Arc<SchemaRecord>, RegistryError> {
+        for context in self.contexts_for_id_lookup(source, subject).await? {
+            if let Some(schema) = source.schema(&context, id).await? {
                 return Ok(schema);
             }
         }
@@ -338,17 +325,114 @@ impl Registry {
         subject: Option<&str>,
         format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let mut schema = self.find_schema_by_id(&mut queries, id, subject).await?;
-        schema.schema = self.render(&mut queries, &schema, format).await?;
-        Ok(SchemaView::of(schema, None))
+        let mut source = self.cached();
+        let schema = self.find_schema_by_id(&mut source, id, subject).await?;
+        self.view_in_format(&mut source, &schema, format).await
+    }
+
+    async fn view_in_format(
+        &self,
+        source: &mut impl Source,
+        schema: &SchemaRecord,
+        format: SchemaFormat,
+    ) -> Result<SchemaView, RegistryError> {
+        let mut view = SchemaView::of(schema, None);
+        if let Some(text) = self.render(source, schema, format).await? {
+            view.schema = text;
+        }
+        Ok(view)
+    }
+
+    /// The response for one schema by id, rendered by `render` once per
+    /// (context, id, format) and then served from the cache: a schema's id
+    /// names the same bytes until it is deleted for good.
+    pub async fn schema_response_by_id(
+        &self,
+        id: i64,
+        subject: Option<&str>,
+        format: SchemaFormat,
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<Rendered, RegistryError> {
+        let mut source = self.cached();
+        let ticket = self.caches.ticket();
+        let schema = self.find_schema_by_id(&mut source, id, subject).await?;
+        self.cached_response(&mut source, ticket, &schema, format, render)
+            .await
+    }
+
+    async fn cached_response(
+        &self,
+        source: &mut impl Source,
+        ticket: super::cache::Ticket,
+        schema: &SchemaRecord,
+        format: SchemaFormat,
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<Rendered, RegistryError> {
+        let key = ResponseKey {
+            context: schema.context.clone(),
+            id: schema.id,
+            format,
+        };
+        if let Some(rendered) = self.caches.responses.get(&key) {
+            return Ok(rendered);
+        }
+        let view = self.view_in_format(source, schema, format).await?;
+        let suffix = match format {
+            SchemaFormat::Stored => "",
+            SchemaFormat::Serialized => "-s",
+            SchemaFormat::IgnoreExtensions => "-x",
+        };
+        let rendered = Rendered {
+            body: render(&view).into(),
+            // The content hash fixes the schema; the id is part of the body.
+            etag: format!("\"{}-{}{suffix}\"", schema.content_hash, schema.id).into(),
+        };
+        self.caches
+            .fill(&self.caches.responses, ticket, key, rendered.clone());
+        Ok(rendered)
     }
 
     /// The highest id handed out in the default context (`fetchMaxId`).
     pub async fn max_id(&self, context: &str) -> Result<i64, RegistryError> {
         let mut reader = self.store.reader().await?;
         Ok(reader.queries().max_id(context).await?)
+    }
+
+    /// The schema a GUID names: the content hash, found in the default
+    /// context first.
+    async fn find_schema_by_guid(
+        &self,
+        source: &mut super::source::Cached<'_>,
+        guid: &str,
+    ) -> Result<Arc<SchemaRecord>, RegistryError> {
+        let hash: String = guid
+            .chars()
+            .filter(|c| *c != '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if let Some((context, id)) = self.caches.guids.get(&hash) {
+            if let Some(schema) = source.schema(&context, id).await? {
+                return Ok(schema);
+            }
+        }
+        let ticket = self.caches.ticket();
+        let found = source
+            .db()
+            .await?
+            .schemas_by_hash_in_all_contexts(&hash)
+            .await?;
+        let schema = found
+            .into_iter()
+            .next()
+            .map(Arc::new)
+            .ok_or_else(|| RegistryError::SchemaIdNotFound(guid.to_owned()))?;
+        self.caches.fill(
+            &self.caches.guids,
+            ticket,
+            hash,
+            (schema.context.clone(), schema.id),
+        );
+        Ok(schema)
     }
 
     /// The schema whose GUID is `guid`, in `format` (the Protobuf
@@ -358,20 +442,23 @@ impl Registry {
         guid: &str,
         format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
-        let hash: String = guid
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let found = queries.schemas_by_hash_in_all_contexts(&hash).await?;
-        let mut schema = found
-            .into_iter()
-            .next()
-            .ok_or_else(|| RegistryError::SchemaIdNotFound(guid.to_owned()))?;
-        schema.schema = self.render(&mut queries, &schema, format).await?;
-        Ok(SchemaView::of(schema, None))
+        let mut source = self.cached();
+        let schema = self.find_schema_by_guid(&mut source, guid).await?;
+        self.view_in_format(&mut source, &schema, format).await
+    }
+
+    /// Like `schema_response_by_id`, by GUID.
+    pub async fn schema_response_by_guid(
+        &self,
+        guid: &str,
+        format: SchemaFormat,
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<Rendered, RegistryError> {
+        let mut source = self.cached();
+        let ticket = self.caches.ticket();
+        let schema = self.find_schema_by_guid(&mut source, guid).await?;
+        self.cached_response(&mut source, ticket, &schema, format, render)
+            .await
     }
 
     /// The versions that carry an id (`/schemas/ids/{id}/versions` and `/subjects`).
@@ -381,53 +468,45 @@ impl Registry {
         subject: Option<&str>,
         deleted: bool,
     ) -> Result<Vec<VersionRecord>, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let schema = match self.find_schema_by_id(&mut queries, id, subject).await {
+        let mut source = self.cached();
+        let schema = match self.find_schema_by_id(&mut source, id, subject).await {
             Err(RegistryError::SchemaIdNotFound(_)) => return Err(RegistryError::SchemaNotFound),
             other => other?,
         };
-        let versions = queries
+        let versions = source
+            .db()
+            .await?
             .versions_of_schema(&schema.context, schema.id)
             .await?;
-        Ok(filter_versions(versions, deleted, false))
+        Ok(versions
+            .into_iter()
+            .filter(|v| deleted || !v.deleted)
+            .collect())
     }
 
+    /// One page of versions with their schemas (`GET /schemas`); only the
+    /// page is read.
     pub async fn list_schemas(
         &self,
         filter: &SubjectListFilter,
         latest_only: bool,
+        offset: usize,
+        limit: i64,
     ) -> Result<Vec<SchemaView>, RegistryError> {
+        let (offset, limit) = store_page(offset, limit);
         let mut reader = self.store.reader().await?;
-        let mut rows: Vec<_> = reader
+        Ok(reader
             .queries()
-            .versions_with_schemas()
+            .versions_with_schemas_page(
+                &filter.store_filter(),
+                filter.deleted,
+                latest_only,
+                offset,
+                limit,
+            )
             .await?
             .into_iter()
-            .filter(|(v, _)| {
-                (filter.deleted || !v.deleted) && filter.matches_prefix(&v.context, &v.subject)
-            })
-            .collect();
-        rows.sort_by(|(a, _), (b, _)| {
-            (&a.context, &a.subject, a.version).cmp(&(&b.context, &b.subject, b.version))
-        });
-        if latest_only {
-            let mut latest: Vec<(VersionRecord, SchemaRecord)> = Vec::new();
-            for row in rows {
-                match latest.last_mut() {
-                    Some(last)
-                        if last.0.context == row.0.context && last.0.subject == row.0.subject =>
-                    {
-                        *last = row
-                    }
-                    _ => latest.push(row),
-                }
-            }
-            rows = latest;
-        }
-        Ok(rows
-            .into_iter()
-            .map(|(version, schema)| SchemaView::of(schema, Some(&version)))
+            .map(|(version, schema)| SchemaView::of_record(schema, &version))
             .collect())
     }
 
@@ -436,29 +515,29 @@ impl Registry {
         subject: &Subject,
         spec: VersionSpec,
     ) -> Result<Vec<i64>, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let (subject, versions) = self
-            .versions_resolving_context(&mut queries, subject, true)
+        let mut source = self.cached();
+        let (subject, history) = self
+            .versions_resolving_context(&mut source, subject, true)
             .await?;
-        let version = Self::pick_version(&subject, &versions, spec, true)?;
-        Ok(queries
+        let version = history.pick(&subject, spec, true)?;
+        Ok(source
+            .db()
+            .await?
             // Soft-deleted referrers are not listed, as in Confluent.
-            .referencing_schema_ids(&version.context, &version.subject, version.version, true)
+            .referencing_schema_ids(&subject.context, &subject.name, version.version, true)
             .await?)
     }
 
     /// Contexts, the default one first.
     pub async fn contexts(&self) -> Result<Vec<String>, RegistryError> {
-        let mut reader = self.store.reader().await?;
         let mut contexts = vec![DEFAULT_CONTEXT.to_owned()];
         contexts.extend(
-            reader
-                .queries()
+            self.cached()
                 .contexts()
                 .await?
-                .into_iter()
-                .filter(|c| c != DEFAULT_CONTEXT),
+                .iter()
+                .filter(|c| *c != DEFAULT_CONTEXT)
+                .cloned(),
         );
         Ok(contexts)
     }
@@ -476,7 +555,19 @@ impl Registry {
             return Err(RegistryError::ContextNotEmpty(context.to_owned()));
         }
         queries.delete_context(context).await?;
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(())
     }
+}
+
+/// The schema a version carries; a version without one is corrupt data.
+pub(super) async fn stored_schema(
+    source: &mut impl Source,
+    context: &str,
+    id: i64,
+) -> Result<Arc<SchemaRecord>, RegistryError> {
+    source
+        .schema(context, id)
+        .await?
+        .ok_or_else(|| RegistryError::Internal(format!("schema {id} of a version is missing")))
 }

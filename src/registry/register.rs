@@ -10,11 +10,19 @@ use accord_schema::{
 };
 use serde_json::Value;
 
+use super::cache::{ParsedEntry, Prepared, PreparedKey, Ticket};
+use super::compatibility::BLOCKING_SCHEMA_BYTES;
+use super::history::{SubjectHistory, VersionEntry};
 use super::read::SchemaView;
-use super::settings::{read_only, Mode, Scope};
+use super::settings::{read_only, EffectiveConfig, Mode, Scope};
+use super::source::Source;
 use super::subject::Subject;
-use super::{Registry, RegistryError};
-use crate::store::{Queries, SchemaRecord, SchemaReference, VersionRecord};
+use super::{parsed_schema_weight, Registry, RegistryError};
+use crate::store::{SchemaRecord, SchemaReference, VersionRecord};
+
+/// How often a registration plans again after the subject moved between
+/// its check and its write lock, before it checks under the lock instead.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
 
 /// A registration or lookup body, after JSON decoding.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +63,21 @@ pub(super) struct Candidate {
 }
 
 impl Candidate {
+    fn new(
+        prepared: &Prepared,
+        references: Vec<SchemaReference>,
+        request: &RegisterRequest,
+    ) -> Candidate {
+        Candidate {
+            schema_type: prepared.schema_type,
+            parsed: prepared.parsed.clone(),
+            text: prepared.text.clone(),
+            references,
+            metadata: request.metadata.clone(),
+            rule_set: request.rule_set.clone(),
+        }
+    }
+
     pub fn content_hash(&self) -> String {
         let references: Vec<(&str, &str, i64)> = self
             .references
@@ -98,11 +121,34 @@ fn invalid_schema(
     ))
 }
 
+/// What a registration will write, worked out from what it read (the
+/// caches), so that the write lock is held only to re-validate and insert.
+struct Plan {
+    candidate: Candidate,
+    content_hash: String,
+    /// The id the content already has in the context.
+    existing: Option<i64>,
+    /// The explicit id an import asked for.
+    requested_id: Option<i64>,
+    version: i64,
+    /// What the plan was made against.
+    history: Arc<SubjectHistory>,
+    mode: Mode,
+    config: EffectiveConfig,
+}
+
+enum Planned {
+    /// Nothing to write: the subject has this content already, or the
+    /// request is refused.
+    Done(Registered),
+    Write(Box<Plan>),
+}
+
 impl Registry {
     /// Parses a submitted schema with its references resolved in `subject`'s context.
     pub(super) async fn prepare(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
         request: &RegisterRequest,
         normalize: bool,
@@ -122,59 +168,46 @@ impl Registry {
                 limit: self.settings.max_schema_bytes,
             });
         }
+        let invalid = |details: &str| {
+            invalid_schema(subject, schema_type, text, &request.references, details)
+        };
+        if request.references.is_empty() {
+            let key = PreparedKey {
+                schema_type,
+                text: text.to_owned(),
+                normalize,
+            };
+            if let Some(prepared) = self.caches.prepared.get(&Arc::new(key.clone())) {
+                return Ok(Candidate::new(&prepared, Vec::new(), request));
+            }
+            let prepared = parse_submitted(schema_type, text.to_owned(), Vec::new(), normalize)
+                .await?
+                .map_err(|details| invalid(&details))?;
+            let prepared = Arc::new(prepared);
+            self.caches
+                .insert_immutable(&self.caches.prepared, Arc::new(key), prepared.clone());
+            return Ok(Candidate::new(&prepared, Vec::new(), request));
+        }
         let (references, dependencies) = match self
-            .resolve_references(queries, subject, &request.references)
+            .resolve_references(source, subject, &request.references)
             .await
         {
             Err(missing @ RegistryError::ReferenceNotFound { .. }) => {
-                return Err(invalid_schema(
-                    subject,
-                    schema_type,
-                    text,
-                    &request.references,
-                    &missing.to_string(),
-                ))
+                return Err(invalid(&missing.to_string()))
             }
             resolved => resolved?,
         };
-        let resolved: Vec<ResolvedReference<'_>> = dependencies
-            .iter()
-            .map(|(name, schema)| ResolvedReference { name, schema })
-            .collect();
-        // Confluent checks field defaults only when it normalizes.
-        let options = ParseOptions {
-            validate_defaults: normalize,
-        };
-        let parsed =
-            ParsedSchema::parse_with(schema_type, text, &resolved, options).map_err(|error| {
-                invalid_schema(
-                    subject,
-                    schema_type,
-                    text,
-                    &request.references,
-                    &error.to_string(),
-                )
-            })?;
-        let text = if normalize {
-            parsed.normalized()
-        } else {
-            parsed.canonical()
-        };
-        Ok(Candidate {
-            schema_type,
-            parsed: Arc::new(parsed),
-            text,
-            references,
-            metadata: request.metadata.clone(),
-            rule_set: request.rule_set.clone(),
-        })
+        let prepared = parse_submitted(schema_type, text.to_owned(), dependencies, normalize)
+            .await?
+            .map_err(|details| invalid(&details))?;
+        Ok(Candidate::new(&prepared, references, request))
     }
 
     /// Makes reference versions concrete and collects the text of every
     /// schema they depend on, transitively, dependencies first.
     pub(super) async fn resolve_references(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
         references: &[SchemaReference],
     ) -> Result<(Vec<SchemaReference>, Vec<(String, String)>), RegistryError> {
@@ -193,15 +226,12 @@ impl Registry {
                 subject: reference.subject.clone(),
                 version: reference.version,
             };
-            let versions = queries
-                .subject_versions(&target.context, &target.name)
-                .await?;
+            let history = source.history(&target.context, &target.name).await?;
             let version = match reference.version {
-                -1 => versions.iter().rev().find(|v| !v.deleted),
-                n => versions.iter().find(|v| v.version == n),
+                -1 => history.latest_live(),
+                n => history.find(n),
             }
-            .ok_or_else(not_found)?
-            .clone();
+            .ok_or_else(not_found)?;
             let key = (target.context.clone(), target.name.clone(), version.version);
             if top_level && !expanded {
                 concrete.push(SchemaReference {
@@ -212,13 +242,13 @@ impl Registry {
             if done.contains(&key) {
                 continue;
             }
-            let schema = queries
-                .schema_by_id(&version.context, version.schema_id)
+            let schema = source
+                .schema(&target.context, version.schema_id)
                 .await?
                 .ok_or_else(not_found)?;
             if expanded {
                 done.insert(key);
-                dependencies.push((reference.name.clone(), schema.schema));
+                dependencies.push((reference.name.clone(), schema.schema.clone()));
                 continue;
             }
             if stack.len() > 10_000 {
@@ -237,56 +267,129 @@ impl Registry {
     /// Parses a stored schema (with its references), reusing earlier parses.
     pub(super) async fn parse_stored(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
         schema: &SchemaRecord,
     ) -> Result<Arc<ParsedSchema>, RegistryError> {
-        if let Some(parsed) = self.cached_parse(&schema.content_hash) {
-            return Ok(parsed);
+        if let Some(entry) = self.caches.parsed.get(&schema.content_hash) {
+            return Ok(entry.schema);
         }
         let schema_type = SchemaType::from_wire(&schema.schema_type).ok_or_else(|| {
             RegistryError::Internal(format!("stored schema type {}", schema.schema_type))
         })?;
         let (_, dependencies) = self
-            .resolve_references(queries, subject, &schema.references)
+            .resolve_references(source, subject, &schema.references)
             .await?;
-        let resolved: Vec<ResolvedReference<'_>> = dependencies
-            .iter()
-            .map(|(name, schema)| ResolvedReference { name, schema })
-            .collect();
-        let parsed = Arc::new(
-            ParsedSchema::parse_with(
-                schema_type,
-                &schema.schema,
-                &resolved,
-                ParseOptions {
-                    validate_defaults: false,
-                },
-            )
+        let text = schema.schema.clone();
+        let parse = move || {
+            let resolved: Vec<ResolvedReference<'_>> = dependencies
+                .iter()
+                .map(|(name, schema)| ResolvedReference { name, schema })
+                .collect();
+            let options = ParseOptions {
+                validate_defaults: false,
+            };
+            ParsedSchema::parse_with(schema_type, &text, &resolved, options)
+                .map(|parsed| {
+                    let weight = parsed_schema_weight(&parsed, text.len());
+                    ParsedEntry {
+                        schema: Arc::new(parsed),
+                        weight,
+                    }
+                })
+                .map_err(|error| error.to_string())
+        };
+        let entry = run_cpu_bound(schema.schema.len(), parse)
+            .await?
             .map_err(|error| {
                 RegistryError::Internal(format!(
                     "stored schema {} no longer parses: {error}",
                     schema.id
                 ))
-            })?,
+            })?;
+        self.caches.insert_immutable(
+            &self.caches.parsed,
+            schema.content_hash.clone(),
+            entry.clone(),
         );
-        self.remember_parse(&schema.content_hash, parsed.clone());
-        Ok(parsed)
+        Ok(entry.schema)
     }
 
-    /// `POST /subjects/{s}/versions`.
+    /// `POST /subjects/{s}/versions`. The schema is parsed and checked
+    /// against what the caches hold, without a lock; the context's write
+    /// lock is then taken to re-validate what the check depended on and to
+    /// insert. If the subject moved meanwhile, it plans again; after a few
+    /// tries it plans under the lock. Content the subject already has is
+    /// answered without a write transaction.
     pub async fn register(
         &self,
         subject: &Subject,
-        mut request: RegisterRequest,
+        request: RegisterRequest,
+        normalize: bool,
+        force: bool,
+    ) -> Result<Registered, RegistryError> {
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let ticket = self.caches.ticket();
+            let plan = match self
+                .plan(
+                    &mut self.cached(),
+                    subject,
+                    request.clone(),
+                    normalize,
+                    force,
+                )
+                .await?
+            {
+                Planned::Done(registered) => return Ok(registered),
+                Planned::Write(plan) => plan,
+            };
+            if let Some(registered) = self.write(subject, *plan, Some(ticket)).await? {
+                return Ok(registered);
+            }
+            // The subject moved under the plan: read it again.
+            self.caches.apply(&[crate::store::Change::Subject {
+                context: subject.context.clone(),
+                subject: subject.name.clone(),
+            }]);
+        }
+        self.register_locked(subject, request, normalize, force)
+            .await
+    }
+
+    /// Plans and writes under the context's lock, reading from the
+    /// transaction: for a subject that keeps moving.
+    async fn register_locked(
+        &self,
+        subject: &Subject,
+        request: RegisterRequest,
         normalize: bool,
         force: bool,
     ) -> Result<Registered, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
-        let max_id = tx.max_id();
-        let mut queries = tx.queries();
+        let plan = match self
+            .plan(&mut tx.queries(), subject, request, normalize, force)
+            .await?
+        {
+            Planned::Done(registered) => return Ok(registered),
+            Planned::Write(plan) => plan,
+        };
+        let registered = self.insert(&mut tx, subject, &plan).await?;
+        self.caches.apply(&tx.commit().await?);
+        Ok(registered)
+    }
+
+    /// Works out what registering `request` means for the subject as
+    /// `source` shows it.
+    async fn plan(
+        &self,
+        source: &mut impl Source,
+        subject: &Subject,
+        mut request: RegisterRequest,
+        normalize: bool,
+        force: bool,
+    ) -> Result<Planned, RegistryError> {
         let scope = Scope::Subject(subject.clone());
-        let mode = self.effective_mode_in(&mut queries, &scope).await?;
+        let mode = self.effective_mode_in(source, &scope).await?;
         if mode.is_read_only() {
             return Err(read_only(&subject.qualified()));
         }
@@ -310,17 +413,10 @@ impl Registry {
             }
             _ => {}
         }
-        let config = self.config_for(&mut queries, subject).await?;
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        let latest_live = versions.iter().rev().find(|v| !v.deleted).cloned();
-        let latest_schema = match &latest_live {
-            Some(version) => {
-                queries
-                    .schema_by_id(&subject.context, version.schema_id)
-                    .await?
-            }
+        let config = self.config_for(source, subject).await?;
+        let history = source.history(&subject.context, &subject.name).await?;
+        let latest_schema = match history.latest_live() {
+            Some(version) => source.schema(&subject.context, version.schema_id).await?,
             None => None,
         };
         // A body without a schema re-registers the latest one (metadata updates).
@@ -348,36 +444,29 @@ impl Registry {
                 }
             }
         }
-        let normalize = !import && (normalize || config.normalize);
-        let candidate = self
-            .prepare(&mut queries, subject, &request, normalize)
-            .await?;
+        let normalize = mode.normalizes(normalize, &config);
+        let candidate = self.prepare(source, subject, &request, normalize).await?;
         let content_hash = candidate.content_hash();
-        let existing = queries
-            .schema_by_hash(&subject.context, &content_hash)
-            .await?;
+        let existing = source.id_by_hash(&subject.context, &content_hash).await?;
 
         let explicit_version = request.version.is_some_and(|v| v > 0);
         // Identical content already live under this subject: nothing to do.
-        if let Some(existing) = &existing {
-            if let Some(live) = versions
-                .iter()
-                .find(|v| v.schema_id == existing.id && !v.deleted)
-            {
-                if let Some(id) = request.id.filter(|id| *id >= 0 && *id != existing.id) {
+        if let Some(existing) = existing {
+            if let Some(live) = history.live().find(|v| v.schema_id == existing) {
+                if let Some(id) = request.id.filter(|id| *id >= 0 && *id != existing) {
                     return Err(overwrite_refused(id, &subject.context));
                 }
                 let echo = metadata_inherited || (import && explicit_version);
-                return Ok(Registered {
-                    id: existing.id,
+                return Ok(Planned::Done(Registered {
+                    id: existing,
                     version: live.version,
                     guid: guid_from_hex(&content_hash),
                     stored: echo.then(|| (candidate.text.clone(), candidate.metadata.clone())),
-                });
+                }));
             }
         }
 
-        let next_version = versions.last().map_or(1, |v| v.version + 1);
+        let next_version = history.next_version();
         let version = match request.version.filter(|v| *v > 0) {
             // An import names its version; one already there is replaced.
             Some(explicit) if import => explicit,
@@ -390,10 +479,8 @@ impl Registry {
         };
 
         if !import && !force {
-            let live: Vec<VersionRecord> =
-                versions.iter().filter(|v| !v.deleted).cloned().collect();
             let report = self
-                .check_history(&mut queries, subject, &candidate, &config, &live, None)
+                .check_history(source, subject, &candidate, &config, &history, None)
                 .await?;
             if !report.is_compatible {
                 return Err(RegistryError::Incompatible {
@@ -403,25 +490,151 @@ impl Registry {
             }
         }
 
-        let id = match (&existing, request.id.filter(|id| *id > 0)) {
-            (Some(existing), None) => existing.id,
-            (Some(existing), Some(id)) if existing.id == id => id,
-            (Some(existing), Some(id)) => {
+        let requested_id = request.id.filter(|id| *id > 0);
+        match (existing, requested_id) {
+            (Some(existing), Some(id)) if existing != id => {
                 // One content, one id per context: an import may not mint a second.
                 return Err(RegistryError::OperationNotPermitted(format!(
-                    "Cannot import this schema with id {id}: the same schema is already registered with id {} in this context",
-                    existing.id
+                    "Cannot import this schema with id {id}: the same schema is already registered with id {existing} in this context"
                 )));
             }
             (None, Some(id)) => {
-                if queries.schema_by_id(&subject.context, id).await?.is_some() {
+                if source.schema(&subject.context, id).await?.is_some() {
                     return Err(overwrite_refused(id, &subject.context));
                 }
-                id
             }
+            _ => {}
+        }
+        Ok(Planned::Write(Box::new(Plan {
+            candidate,
+            content_hash,
+            existing,
+            requested_id,
+            version,
+            history,
+            mode,
+            config,
+        })))
+    }
+
+    /// Takes the context's write lock, re-validates what `plan` depended
+    /// on, and inserts. `None` when the subject (or its settings) moved.
+    async fn write(
+        &self,
+        subject: &Subject,
+        plan: Plan,
+        ticket: Option<Ticket>,
+    ) -> Result<Option<Registered>, RegistryError> {
+        let mut tx = self.store.begin_write(&subject.context).await?;
+        if !self.still_holds(&mut tx.queries(), subject, &plan).await? {
+            return Ok(None);
+        }
+        let registered = self.insert(&mut tx, subject, &plan).await?;
+        let changes = tx.commit().await?;
+        // The history the write left, unless it also dropped versions.
+        let only_added = changes.iter().all(|change| match change {
+            crate::store::Change::Subject { .. } | crate::store::Change::Contexts => true,
+            crate::store::Change::Schema { id, .. } => *id == registered.id,
+            _ => false,
+        }) && plan.history.find(plan.version).is_none()
+            && !plan
+                .history
+                .all()
+                .iter()
+                .any(|v| v.deleted && v.schema_id == registered.id);
+        match ticket {
+            Some(ticket) if only_added => {
+                let history = plan.history.with(VersionEntry {
+                    version: registered.version,
+                    schema_id: registered.id,
+                    deleted: false,
+                });
+                self.caches.apply_own_write(
+                    &changes,
+                    ticket,
+                    (subject.context.clone(), subject.name.clone()),
+                    Arc::new(history),
+                );
+            }
+            _ => {
+                self.caches.apply(&changes);
+            }
+        }
+        Ok(Some(registered))
+    }
+
+    /// Whether what a plan read still holds, read under the lock. A plain
+    /// level depends on the latest live version only, read in two index
+    /// probes; transitive levels, compatibility groups and imports on every
+    /// version.
+    async fn still_holds(
+        &self,
+        queries: &mut crate::store::Queries<'_>,
+        subject: &Subject,
+        plan: &Plan,
+    ) -> Result<bool, RegistryError> {
+        let scope = Scope::Subject(subject.clone());
+        if self.effective_mode_in(queries, &scope).await? != plan.mode
+            || self.config_for(queries, subject).await? != plan.config
+        {
+            return Ok(false);
+        }
+        let whole_history = plan.config.level.is_transitive()
+            || plan.config.compatibility_group.is_some()
+            || plan.mode.is_import();
+        if whole_history {
+            if *queries.history(&subject.context, &subject.name).await? != *plan.history {
+                return Ok(false);
+            }
+        } else {
+            let tip = queries.subject_tip(&subject.context, &subject.name).await?;
+            let planned = (
+                plan.history.max_version(),
+                plan.history
+                    .latest_live()
+                    .map(|latest| (latest.version, latest.schema_id)),
+            );
+            if tip != planned {
+                return Ok(false);
+            }
+        }
+        if Source::id_by_hash(queries, &subject.context, &plan.content_hash).await? != plan.existing
+        {
+            return Ok(false);
+        }
+        if plan.existing.is_none() {
+            if let Some(id) = plan.requested_id {
+                if queries.schema_by_id(&subject.context, id).await?.is_some() {
+                    return Ok(false);
+                }
+            }
+        }
+        for reference in &plan.candidate.references {
+            let target = subject.relative(&reference.subject);
+            let history = queries.history(&target.context, &target.name).await?;
+            if history.find(reference.version).is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The inserts of a registration, inside its transaction.
+    async fn insert(
+        &self,
+        tx: &mut crate::store::WriteTx,
+        subject: &Subject,
+        plan: &Plan,
+    ) -> Result<Registered, RegistryError> {
+        let max_id = tx.max_id();
+        let mut queries = tx.queries();
+        let candidate = &plan.candidate;
+        let id = match (plan.existing, plan.requested_id) {
+            (Some(existing), _) => existing,
+            (None, Some(id)) => id,
             (None, None) => max_id + 1,
         };
-        if existing.is_none() {
+        if plan.existing.is_none() {
             queries
                 .insert_schema(&SchemaRecord {
                     context: subject.context.clone(),
@@ -431,17 +644,25 @@ impl Registry {
                     references: candidate.references.clone(),
                     metadata: candidate.metadata.clone(),
                     rule_set: candidate.rule_set.clone(),
-                    content_hash: content_hash.clone(),
+                    content_hash: plan.content_hash.clone(),
                 })
                 .await?;
             queries.raise_max_id(&subject.context, id).await?;
-            self.remember_parse(&content_hash, candidate.parsed.clone());
+            let weight = parsed_schema_weight(&candidate.parsed, candidate.text.len());
+            self.caches.insert_immutable(
+                &self.caches.parsed,
+                plan.content_hash.clone(),
+                ParsedEntry {
+                    schema: candidate.parsed.clone(),
+                    weight,
+                },
+            );
         }
-        if let Some(replaced) = versions.iter().find(|v| v.version == version) {
+        if let Some(replaced) = plan.history.find(plan.version) {
             queries
                 .hard_delete_version(
-                    &replaced.context,
-                    &replaced.subject,
+                    &subject.context,
+                    &subject.name,
                     replaced.version,
                     replaced.schema_id,
                 )
@@ -451,30 +672,35 @@ impl Registry {
             .insert_version(&VersionRecord {
                 context: subject.context.clone(),
                 subject: subject.name.clone(),
-                version,
+                version: plan.version,
                 schema_id: id,
                 deleted: false,
             })
             .await?;
         // Soft-deleted versions of the same content give way to the new one.
-        for stale in versions.iter().filter(|v| v.deleted && v.schema_id == id) {
+        for stale in plan
+            .history
+            .all()
+            .iter()
+            .filter(|v| v.deleted && v.schema_id == id)
+        {
             let referenced = queries
-                .referencing_schema_ids(&stale.context, &stale.subject, stale.version, false)
+                .referencing_schema_ids(&subject.context, &subject.name, stale.version, false)
                 .await?;
             if referenced.is_empty() {
                 queries
-                    .hard_delete_version(&stale.context, &stale.subject, stale.version, id)
+                    .hard_delete_version(&subject.context, &subject.name, stale.version, id)
                     .await?;
             }
         }
-        tx.commit().await?;
         Ok(Registered {
             id,
-            version,
-            guid: guid_from_hex(&content_hash),
+            version: plan.version,
+            guid: guid_from_hex(&plan.content_hash),
             stored: candidate
                 .metadata
-                .map(|metadata| (candidate.text, Some(metadata))),
+                .clone()
+                .map(|metadata| (candidate.text.clone(), Some(metadata))),
         })
     }
 
@@ -486,15 +712,14 @@ impl Registry {
         normalize: bool,
         deleted: bool,
     ) -> Result<SchemaView, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
-        let config = self.config_for(&mut queries, subject).await?;
+        let mut source = self.cached();
+        let config = self.config_for(&mut source, subject).await?;
         let mode = self
-            .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
+            .effective_mode_in(&mut source, &Scope::Subject(subject.clone()))
             .await?;
-        let normalize = mode != Mode::Import && (normalize || config.normalize);
+        let normalize = mode.normalizes(normalize, &config);
         let candidate = self
-            .prepare(&mut queries, subject, &request, normalize)
+            .prepare(&mut source, subject, &request, normalize)
             .await?;
         // Confluent 7.9 matches the schema as given (a plain schema does not
         // find a version registered with metadata), first under the subject
@@ -503,25 +728,24 @@ impl Registry {
         let hash = candidate.content_hash();
         let mut places = vec![subject.clone()];
         places.extend(
-            self.same_name_in_other_contexts(&mut queries, subject)
+            self.same_name_in_other_contexts(&mut source, subject)
                 .await?,
         );
         let mut subject_exists = false;
         for place in &places {
-            let versions = queries
-                .subject_versions(&place.context, &place.name)
-                .await?;
-            let visible: Vec<&VersionRecord> =
-                versions.iter().filter(|v| deleted || !v.deleted).collect();
+            let history = source.history(&place.context, &place.name).await?;
+            let visible = history.filtered(deleted, false);
             if place == subject {
                 subject_exists = !visible.is_empty();
             }
             if visible.is_empty() {
                 continue;
             }
-            if let Some(schema) = queries.schema_by_hash(&place.context, &hash).await? {
-                if let Some(version) = visible.iter().rev().find(|v| v.schema_id == schema.id) {
-                    return Ok(SchemaView::of(schema, Some(version)));
+            if let Some(id) = source.id_by_hash(&place.context, &hash).await? {
+                if let Some(version) = visible.iter().rev().find(|v| v.schema_id == id) {
+                    if let Some(schema) = source.schema(&place.context, id).await? {
+                        return Ok(SchemaView::of(&schema, Some((place, *version))));
+                    }
                 }
             }
         }
@@ -531,6 +755,56 @@ impl Registry {
             RegistryError::SubjectNotFound(subject.qualified())
         })
     }
+}
+
+/// Parses a submitted schema; large ones on the blocking pool, so that a
+/// huge schema does not hold up other requests on its thread. The inner
+/// error is the parser's message.
+async fn parse_submitted(
+    schema_type: SchemaType,
+    text: String,
+    dependencies: Vec<(String, String)>,
+    normalize: bool,
+) -> Result<Result<Prepared, String>, RegistryError> {
+    let size = text.len() + dependencies.iter().map(|(_, d)| d.len()).sum::<usize>();
+    run_cpu_bound(size, move || {
+        let resolved: Vec<ResolvedReference<'_>> = dependencies
+            .iter()
+            .map(|(name, schema)| ResolvedReference { name, schema })
+            .collect();
+        // Confluent checks field defaults only when it normalizes.
+        let options = ParseOptions {
+            validate_defaults: normalize,
+        };
+        let parsed = ParsedSchema::parse_with(schema_type, &text, &resolved, options)
+            .map_err(|error| error.to_string())?;
+        let stored = if normalize {
+            parsed.normalized()
+        } else {
+            parsed.canonical()
+        };
+        let weight = parsed_schema_weight(&parsed, text.len());
+        Ok(Prepared {
+            schema_type,
+            parsed: Arc::new(parsed),
+            text: stored,
+            weight,
+        })
+    })
+    .await
+}
+
+/// Runs `work` inline when `size` is small, else on the blocking pool.
+async fn run_cpu_bound<T: Send + 'static>(
+    size: usize,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, RegistryError> {
+    if size <= BLOCKING_SCHEMA_BYTES {
+        return Ok(work());
+    }
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|error| RegistryError::Internal(format!("parsing failed: {error}")))
 }
 
 fn overwrite_refused(id: i64, context: &str) -> RegistryError {

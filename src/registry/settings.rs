@@ -7,9 +7,9 @@ use std::str::FromStr;
 use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
 use serde_json::{Map, Value};
 
+use super::source::Source;
 use super::subject::{context_scope, Subject};
 use super::{Registry, RegistryError};
-use crate::store::Queries;
 
 /// The scope of settings that apply across every context.
 pub const GLOBAL_CONTEXT_SCOPE: &str = ":.__GLOBAL:";
@@ -84,7 +84,7 @@ impl Scope {
 }
 
 /// Registry modes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Mode {
     ReadWrite,
     ReadOnly,
@@ -111,6 +111,14 @@ impl Mode {
     /// Whether writes carry explicit ids (IMPORT, and FORWARD which behaves alike).
     pub fn is_import(self) -> bool {
         matches!(self, Mode::Import | Mode::Forward)
+    }
+
+    /// Whether a schema is normalized before it is stored, looked up or
+    /// checked: when the request or the config asks for it, except under the
+    /// import modes, which store what they are given. The one place this
+    /// rule lives.
+    pub fn normalizes(self, requested: bool, config: &EffectiveConfig) -> bool {
+        !self.is_import() && (requested || config.normalize)
     }
 }
 
@@ -146,7 +154,7 @@ const CONFIG_FIELDS: &[&str] = &[
 ];
 
 /// The effective settings a registration or check runs under.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EffectiveConfig {
     pub level: CompatibilityLevel,
     pub normalize: bool,
@@ -161,13 +169,13 @@ impl Registry {
     /// level filled in where it sets none.
     pub(super) async fn effective_config_in(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         scope: &Scope,
     ) -> Result<Map<String, Value>, RegistryError> {
         let mut effective = Map::new();
         for key in scope.chain() {
-            if let Some(Value::Object(stored)) = queries.config(&key).await? {
-                effective = stored;
+            if let Some(stored) = source.config(&key).await? {
+                effective = stored.as_ref().clone();
                 break;
             }
         }
@@ -183,11 +191,11 @@ impl Registry {
 
     pub(super) async fn config_for(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         subject: &Subject,
     ) -> Result<EffectiveConfig, RegistryError> {
         let fields = self
-            .effective_config_in(queries, &Scope::Subject(subject.clone()))
+            .effective_config_in(source, &Scope::Subject(subject.clone()))
             .await?;
         let level = fields
             .get("compatibilityLevel")
@@ -214,14 +222,13 @@ impl Registry {
     /// subject's own config if it sets one (one level, as in Confluent),
     /// else the subject itself. Config and mode requests are not aliased.
     pub async fn resolve_alias(&self, subject: Subject) -> Result<Subject, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let alias = match reader.queries().config(&subject.qualified()).await? {
-            Some(Value::Object(config)) => config
+        let alias = match self.cached().config(&subject.qualified()).await? {
+            Some(config) => config
                 .get("alias")
                 .and_then(Value::as_str)
                 .filter(|alias| !alias.is_empty())
                 .map(Subject::parse),
-            _ => None,
+            None => None,
         };
         Ok(alias.unwrap_or(subject))
     }
@@ -251,14 +258,13 @@ impl Registry {
         scope: &Scope,
         default_to_global: bool,
     ) -> Result<Map<String, Value>, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
+        let mut source = self.cached();
         if default_to_global || scope == &Scope::TopLevel {
-            return self.effective_config_in(&mut queries, scope).await;
+            return self.effective_config_in(&mut source, scope).await;
         }
-        match queries.config(&scope.key()).await? {
-            Some(Value::Object(stored)) => Ok(self.with_default_level(stored)),
-            _ => Err(RegistryError::SubjectConfigNotFound(scope.display_name())),
+        match source.config(&scope.key()).await? {
+            Some(stored) => Ok(self.with_default_level(stored.as_ref().clone())),
+            None => Err(RegistryError::SubjectConfigNotFound(scope.display_name())),
         }
     }
 
@@ -313,7 +319,7 @@ impl Registry {
         queries
             .put_config(&scope.key(), &Value::Object(stored))
             .await?;
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(echo)
     }
 
@@ -332,31 +338,28 @@ impl Registry {
         };
         self.ensure_writable(&mut queries, scope).await?;
         queries.delete_config(&scope.key()).await?;
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(previous)
     }
 
     /// Whether a top-level READONLY_OVERRIDE is set; it beats every
     /// narrower mode, in every context.
-    async fn global_override(&self, queries: &mut Queries<'_>) -> Result<bool, RegistryError> {
-        Ok(
-            queries.mode(TOP_LEVEL_SCOPE).await?.as_deref()
-                == Some(Mode::ReadOnlyOverride.as_str()),
-        )
+    async fn global_override(&self, source: &mut impl Source) -> Result<bool, RegistryError> {
+        Ok(source.mode(TOP_LEVEL_SCOPE).await? == Some(Mode::ReadOnlyOverride))
     }
 
     /// The mode in force for a scope.
     pub(super) async fn effective_mode_in(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         scope: &Scope,
     ) -> Result<Mode, RegistryError> {
-        if self.global_override(queries).await? {
+        if self.global_override(source).await? {
             return Ok(Mode::ReadOnlyOverride);
         }
         for key in scope.chain() {
-            if let Some(mode) = queries.mode(&key).await? {
-                return mode.parse();
+            if let Some(mode) = source.mode(&key).await? {
+                return Ok(mode);
             }
         }
         Ok(Mode::ReadWrite)
@@ -365,13 +368,13 @@ impl Registry {
     /// Refuses writes to config, mode-guarded settings and schemas under a read-only mode.
     pub(super) async fn ensure_writable(
         &self,
-        queries: &mut Queries<'_>,
+        source: &mut impl Source,
         scope: &Scope,
     ) -> Result<(), RegistryError> {
         if scope == &Scope::TopLevel {
             return Ok(());
         }
-        if self.effective_mode_in(queries, scope).await?.is_read_only() {
+        if self.effective_mode_in(source, scope).await?.is_read_only() {
             return Err(read_only(&scope.display_name()));
         }
         Ok(())
@@ -383,16 +386,15 @@ impl Registry {
         scope: &Scope,
         default_to_global: bool,
     ) -> Result<Mode, RegistryError> {
-        let mut reader = self.store.reader().await?;
-        let mut queries = reader.queries();
+        let mut source = self.cached();
         if default_to_global
             || scope == &Scope::TopLevel
-            || self.global_override(&mut queries).await?
+            || self.global_override(&mut source).await?
         {
-            return self.effective_mode_in(&mut queries, scope).await;
+            return self.effective_mode_in(&mut source, scope).await;
         }
-        match queries.mode(&scope.key()).await? {
-            Some(mode) => mode.parse(),
+        match source.mode(&scope.key()).await? {
+            Some(mode) => Ok(mode),
             None => Err(RegistryError::SubjectModeNotFound(scope.display_name())),
         }
     }
@@ -444,7 +446,7 @@ impl Registry {
             }
         }
         queries.put_mode(&scope.key(), mode.as_str()).await?;
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(())
     }
 
@@ -452,14 +454,14 @@ impl Registry {
     pub async fn delete_mode(&self, scope: &Scope) -> Result<Mode, RegistryError> {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
-        let previous = match queries.mode(&scope.key()).await? {
+        let previous = match Source::mode(&mut queries, &scope.key()).await? {
             _ if self.global_override(&mut queries).await? => Mode::ReadOnlyOverride,
-            Some(mode) => mode.parse()?,
+            Some(mode) => mode,
             None if scope == &Scope::TopLevel => Mode::ReadWrite,
             None => return Err(RegistryError::SubjectNotFound(scope.display_name())),
         };
         queries.delete_mode(&scope.key()).await?;
-        tx.commit().await?;
+        self.caches.apply(&tx.commit().await?);
         Ok(previous)
     }
 }

@@ -9,6 +9,7 @@
 //! write lock), so checks and inserts in one context are atomic across
 //! processes, and unique constraints back the invariants.
 
+mod changes;
 mod migrate;
 mod postgres;
 mod queries;
@@ -20,7 +21,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use queries::{Queries, SchemaRecord, SchemaReference, SubjectSummary, VersionRecord};
+pub use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
+pub use queries::{
+    ListFilter, LiveFilter, Queries, SchemaRecord, SchemaReference, SubjectSummary, VersionRecord,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -48,6 +52,9 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// This process's name in the change log: the changes it wrote itself
+    /// are applied already and are skipped when it reads the log.
+    origin: std::sync::Arc<str>,
 }
 
 impl Store {
@@ -82,9 +89,35 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            origin: process_origin().into(),
+        };
         migrate::run(&store).await?;
         Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The last change-log position handed out.
+    pub async fn change_head(&self) -> Result<i64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        changes::head(&mut conn).await
+    }
+
+    /// Up to `limit` changes after `position` that other processes wrote.
+    pub async fn changes_after(&self, position: i64, limit: i64) -> Result<ChangePage, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        changes::after(&mut conn, position, &self.origin, limit).await
+    }
+
+    /// Drops change-log entries older than `max_age`.
+    pub async fn prune_changes(&self, max_age: Duration) -> Result<u64, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        changes::prune(&mut conn, max_age.as_millis() as i64).await
     }
 
     /// Answers once the database answers.
@@ -104,8 +137,18 @@ impl Store {
     /// lock until commit or drop. Returns with the lock taken.
     pub async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
         let mut tx = self.begin_transaction().await?;
-        let max_id = queries::lock_context(&mut tx, context).await?;
-        Ok(WriteTx { tx, max_id })
+        let (max_id, created) = queries::lock_context(&mut tx, context).await?;
+        let changes = if created {
+            vec![Change::Contexts]
+        } else {
+            Vec::new()
+        };
+        Ok(WriteTx {
+            tx,
+            max_id,
+            changes,
+            store: self.clone(),
+        })
     }
 
     /// Begins a write transaction that touches no context (config, modes).
@@ -113,6 +156,8 @@ impl Store {
         Ok(WriteTx {
             tx: self.begin_transaction().await?,
             max_id: 0,
+            changes: Vec::new(),
+            store: self.clone(),
         })
     }
 
@@ -146,11 +191,14 @@ impl Reader {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     max_id: i64,
+    /// What the writes so far changed, for the caches.
+    changes: Vec<Change>,
+    store: Store,
 }
 
 impl WriteTx {
     pub fn queries(&mut self) -> Queries<'_> {
-        Queries::new(&mut self.tx)
+        Queries::recording(&mut self.tx, &mut self.changes)
     }
 
     /// The highest id ever handed out in the locked context.
@@ -158,8 +206,24 @@ impl WriteTx {
         self.max_id
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Commits, and returns what the transaction changed. On PostgreSQL the
+    /// changes are appended to the change log in the same transaction, and
+    /// the other replicas are notified when it commits.
+    pub async fn commit(mut self) -> Result<Vec<Change>, StoreError> {
+        if self.store.backend == Backend::Postgres && !self.changes.is_empty() {
+            changes::append(&mut self.tx, &self.store.origin, &self.changes).await?;
+        }
         self.tx.commit().await?;
-        Ok(())
+        Ok(self.changes)
     }
+}
+
+/// A name for this process that no other process sharing the database has.
+fn process_origin() -> String {
+    let started = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_nanos())
+        .unwrap_or(0);
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    format!("{}:{}:{started}", host.trim(), std::process::id())
 }

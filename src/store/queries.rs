@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::StoreError;
+use super::{Change, StoreError};
 
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -43,6 +43,45 @@ pub struct VersionRecord {
     pub version: i64,
     pub schema_id: i64,
     pub deleted: bool,
+}
+
+/// Which subjects a list reads: every context, one context, and a prefix
+/// of the name. Bound as parameters $1 (context), $2 (prefix), $3 (the
+/// prefix's length in characters).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// `None`: every context.
+    pub context: Option<String>,
+    pub name_prefix: String,
+}
+
+impl ListFilter {
+    fn condition(&self, context_column: &str, subject_column: &str) -> String {
+        let context = if self.context.is_some() {
+            format!("{context_column} = $1")
+        } else {
+            "$1 = $1".to_owned()
+        };
+        format!("{context} AND substr({subject_column}, 1, CAST($3 AS INTEGER)) = $2")
+    }
+
+    fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+        query
+            .bind(self.context.as_deref().unwrap_or(""))
+            .bind(self.name_prefix.as_str())
+            .bind(self.name_prefix.chars().count() as i64)
+    }
+}
+
+/// Which subjects a subject list keeps, by their live versions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFilter {
+    Any,
+    SomeLive,
+    NoneLive,
 }
 
 /// A subject with how many of its versions are live.
@@ -89,30 +128,54 @@ fn version_from_row(row: &AnyRow) -> Result<VersionRecord, StoreError> {
 }
 
 /// Takes the context's write lock (see the module docs of `store`) and
-/// returns the highest id handed out in it so far.
+/// returns the highest id handed out in it so far, and whether this created
+/// the context.
 pub(super) async fn lock_context(
     conn: &mut AnyConnection,
     context: &str,
-) -> Result<i64, StoreError> {
-    let max_id: i64 = sqlx::query_scalar(
+) -> Result<(i64, bool), StoreError> {
+    let (max_id, write_count): (i64, i64) = sqlx::query_as(
         "INSERT INTO contexts (context, max_id, write_count) VALUES ($1, 0, 1) \
          ON CONFLICT (context) DO UPDATE SET write_count = contexts.write_count + 1 \
-         RETURNING max_id",
+         RETURNING max_id, write_count",
     )
     .bind(context)
     .fetch_one(conn)
     .await?;
-    Ok(max_id)
+    Ok((max_id, write_count == 1))
 }
 
-/// Queries on one connection, in or out of a transaction.
+/// Queries on one connection, in or out of a transaction. In a write
+/// transaction every write records what it changed, for the caches.
 pub struct Queries<'c> {
     conn: &'c mut AnyConnection,
+    changes: Option<&'c mut Vec<Change>>,
 }
 
 impl<'c> Queries<'c> {
     pub(super) fn new(conn: &'c mut AnyConnection) -> Self {
-        Queries { conn }
+        Queries {
+            conn,
+            changes: None,
+        }
+    }
+
+    pub(super) fn recording(conn: &'c mut AnyConnection, changes: &'c mut Vec<Change>) -> Self {
+        Queries {
+            conn,
+            changes: Some(changes),
+        }
+    }
+
+    fn record(&mut self, change: Change) {
+        match &mut self.changes {
+            Some(changes) => {
+                if !changes.contains(&change) {
+                    changes.push(change);
+                }
+            }
+            None => debug_assert!(false, "a write outside a write transaction: {change:?}"),
+        }
     }
 
     /// All versions of a subject, deleted ones included, oldest first.
@@ -205,12 +268,37 @@ impl<'c> Queries<'c> {
 
     /// Every subject that has versions, with its count of live versions.
     pub async fn subjects(&mut self) -> Result<Vec<SubjectSummary>, StoreError> {
-        let rows = sqlx::query(
+        self.subjects_page(&ListFilter::default(), LiveFilter::Any, 0, i64::MAX)
+            .await
+    }
+
+    /// One page of subjects in the order of their qualified names (byte
+    /// order: the columns compare as "C" on PostgreSQL).
+    pub async fn subjects_page(
+        &mut self,
+        filter: &ListFilter,
+        live: LiveFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<SubjectSummary>, StoreError> {
+        let having = match live {
+            LiveFilter::Any => "",
+            LiveFilter::SomeLive => "HAVING SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END) > 0",
+            LiveFilter::NoneLive => "HAVING SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END) = 0",
+        };
+        let sql = format!(
             "SELECT context, subject, SUM(CASE WHEN deleted = 0 THEN 1 ELSE 0 END) AS live \
-             FROM subject_versions GROUP BY context, subject",
-        )
-        .fetch_all(&mut *self.conn)
-        .await?;
+             FROM subject_versions WHERE {} GROUP BY context, subject {having} \
+             ORDER BY CASE WHEN context = '.' THEN subject ELSE ':' || context || ':' || subject END \
+             LIMIT $4 OFFSET $5",
+            filter.condition("context", "subject")
+        );
+        let rows = filter
+            .bind(sqlx::query(&sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *self.conn)
+            .await?;
         rows.iter()
             .map(|row| {
                 Ok(SubjectSummary {
@@ -219,6 +307,45 @@ impl<'c> Queries<'c> {
                     live_versions: row.try_get("live")?,
                 })
             })
+            .collect()
+    }
+
+    /// One page of versions with their schemas, for `GET /schemas`, in
+    /// (context, subject, version) order: the primary key's, so a page
+    /// reads only its own rows.
+    pub async fn versions_with_schemas_page(
+        &mut self,
+        filter: &ListFilter,
+        deleted: bool,
+        latest_only: bool,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<(VersionRecord, SchemaRecord)>, StoreError> {
+        let live = if deleted { "" } else { "AND v.deleted = 0" };
+        let live_inner = if deleted { "" } else { "AND l.deleted = 0" };
+        let latest = if latest_only {
+            format!(
+                "AND v.version = (SELECT MAX(l.version) FROM subject_versions l \
+                 WHERE l.context = v.context AND l.subject = v.subject {live_inner})"
+            )
+        } else {
+            String::new()
+        };
+        let sql = format!(
+            "SELECT v.subject, v.version, v.schema_id, v.deleted, {SCHEMA_COLUMNS} \
+             FROM subject_versions v JOIN schemas s ON s.context = v.context AND s.id = v.schema_id \
+             WHERE {} {live} {latest} \
+             ORDER BY v.context, v.subject, v.version LIMIT $4 OFFSET $5",
+            filter.condition("v.context", "v.subject")
+        );
+        let rows = filter
+            .bind(sqlx::query(&sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *self.conn)
+            .await?;
+        rows.iter()
+            .map(|row| Ok((version_from_row(row)?, schema_from_row(row)?)))
             .collect()
     }
 
@@ -240,21 +367,6 @@ impl<'c> Queries<'c> {
         .iter()
         .map(schema_from_row)
         .collect()
-    }
-
-    /// Every version with its schema, for `GET /schemas`.
-    pub async fn versions_with_schemas(
-        &mut self,
-    ) -> Result<Vec<(VersionRecord, SchemaRecord)>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT v.subject, v.version, v.schema_id, v.deleted, {SCHEMA_COLUMNS} \
-             FROM subject_versions v JOIN schemas s ON s.context = v.context AND s.id = v.schema_id"
-        ))
-        .fetch_all(&mut *self.conn)
-        .await?;
-        rows.iter()
-            .map(|row| Ok((version_from_row(row)?, schema_from_row(row)?)))
-            .collect()
     }
 
     /// Ids of the schemas that reference (subject, version), ascending;
@@ -313,6 +425,11 @@ impl<'c> Queries<'c> {
             .execute(&mut *self.conn)
             .await?;
         }
+        self.record(Change::Schema {
+            context: schema.context.clone(),
+            id: schema.id,
+            content_hash: schema.content_hash.clone(),
+        });
         Ok(())
     }
 
@@ -339,6 +456,10 @@ impl<'c> Queries<'c> {
         .bind(now_millis())
         .execute(&mut *self.conn)
         .await?;
+        self.record(Change::Subject {
+            context: version.context.clone(),
+            subject: version.subject.clone(),
+        });
         Ok(())
     }
 
@@ -356,6 +477,10 @@ impl<'c> Queries<'c> {
         .bind(version)
         .execute(&mut *self.conn)
         .await?;
+        self.record(Change::Subject {
+            context: context.to_owned(),
+            subject: subject.to_owned(),
+        });
         Ok(())
     }
 
@@ -375,14 +500,26 @@ impl<'c> Queries<'c> {
         .bind(version)
         .execute(&mut *self.conn)
         .await?;
-        sqlx::query(
+        let removed: Option<String> = sqlx::query_scalar(
             "DELETE FROM schemas WHERE context = $1 AND id = $2 AND NOT EXISTS \
-             (SELECT 1 FROM subject_versions v WHERE v.context = $1 AND v.schema_id = $2)",
+             (SELECT 1 FROM subject_versions v WHERE v.context = $1 AND v.schema_id = $2) \
+             RETURNING content_hash",
         )
         .bind(context)
         .bind(schema_id)
-        .execute(&mut *self.conn)
+        .fetch_optional(&mut *self.conn)
         .await?;
+        self.record(Change::Subject {
+            context: context.to_owned(),
+            subject: subject.to_owned(),
+        });
+        if let Some(content_hash) = removed {
+            self.record(Change::Schema {
+                context: context.to_owned(),
+                id: schema_id,
+                content_hash,
+            });
+        }
         Ok(())
     }
 
@@ -400,6 +537,7 @@ impl<'c> Queries<'c> {
             .bind(context)
             .execute(&mut *self.conn)
             .await?;
+        self.record(Change::Contexts);
         Ok(())
     }
 
@@ -432,11 +570,19 @@ impl<'c> Queries<'c> {
         config: &serde_json::Value,
     ) -> Result<(), StoreError> {
         self.put_scoped_setting("configs", "config", scope, &config.to_string())
-            .await
+            .await?;
+        self.record(Change::Config {
+            scope: scope.to_owned(),
+        });
+        Ok(())
     }
 
     pub async fn delete_config(&mut self, scope: &str) -> Result<(), StoreError> {
-        self.delete_scoped_setting("configs", scope).await
+        self.delete_scoped_setting("configs", scope).await?;
+        self.record(Change::Config {
+            scope: scope.to_owned(),
+        });
+        Ok(())
     }
 
     pub async fn mode(&mut self, scope: &str) -> Result<Option<String>, StoreError> {
@@ -444,11 +590,20 @@ impl<'c> Queries<'c> {
     }
 
     pub async fn put_mode(&mut self, scope: &str, mode: &str) -> Result<(), StoreError> {
-        self.put_scoped_setting("modes", "mode", scope, mode).await
+        self.put_scoped_setting("modes", "mode", scope, mode)
+            .await?;
+        self.record(Change::Mode {
+            scope: scope.to_owned(),
+        });
+        Ok(())
     }
 
     pub async fn delete_mode(&mut self, scope: &str) -> Result<(), StoreError> {
-        self.delete_scoped_setting("modes", scope).await
+        self.delete_scoped_setting("modes", scope).await?;
+        self.record(Change::Mode {
+            scope: scope.to_owned(),
+        });
+        Ok(())
     }
 
     // `table` and `column` below are always literals from this file.
@@ -494,6 +649,48 @@ impl<'c> Queries<'c> {
 }
 
 impl Queries<'_> {
+    /// The id of the schema with this content in a context.
+    pub async fn id_by_hash(
+        &mut self,
+        context: &str,
+        content_hash: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM schemas WHERE context = $1 AND content_hash = $2")
+                .bind(context)
+                .bind(content_hash)
+                .fetch_optional(&mut *self.conn)
+                .await?,
+        )
+    }
+
+    /// A subject's highest version number (deleted ones count) and its latest
+    /// live version: what a non-transitive registration depends on, read in
+    /// two index probes however long the history.
+    pub async fn subject_tip(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> Result<(Option<i64>, Option<(i64, i64)>), StoreError> {
+        let max_version: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(version) FROM subject_versions WHERE context = $1 AND subject = $2",
+        )
+        .bind(context)
+        .bind(subject)
+        .fetch_one(&mut *self.conn)
+        .await?;
+        let latest_live: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT version, schema_id FROM subject_versions \
+             WHERE context = $1 AND subject = $2 AND deleted = 0 \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(context)
+        .bind(subject)
+        .fetch_optional(&mut *self.conn)
+        .await?;
+        Ok((max_version, latest_live))
+    }
+
     /// The highest id handed out in a context (0 if none).
     pub async fn max_id(&mut self, context: &str) -> Result<i64, StoreError> {
         let max_id: Option<i64> =

@@ -1,0 +1,227 @@
+//! Where the registry's rules read from: the caches (requests), or a write
+//! transaction (re-validation under the context's lock). The rules are
+//! written once, over `Source`.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::cache::Caches;
+use super::history::SubjectHistory;
+use super::settings::Mode;
+use super::RegistryError;
+use crate::store::{Queries, Reader, SchemaRecord, Store};
+
+pub trait Source: Send {
+    /// Every version of a subject (empty if it has none).
+    fn history(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> impl Future<Output = Result<Arc<SubjectHistory>, RegistryError>> + Send;
+
+    fn schema(
+        &mut self,
+        context: &str,
+        id: i64,
+    ) -> impl Future<Output = Result<Option<Arc<SchemaRecord>>, RegistryError>> + Send;
+
+    fn id_by_hash(
+        &mut self,
+        context: &str,
+        content_hash: &str,
+    ) -> impl Future<Output = Result<Option<i64>, RegistryError>> + Send;
+
+    /// Contexts that have been written to, in name order.
+    fn contexts(&mut self) -> impl Future<Output = Result<Arc<Vec<String>>, RegistryError>> + Send;
+
+    /// The config stored at exactly this scope.
+    fn config(
+        &mut self,
+        scope: &str,
+    ) -> impl Future<Output = Result<Option<Arc<Map<String, Value>>>, RegistryError>> + Send;
+
+    /// The mode stored at exactly this scope.
+    fn mode(
+        &mut self,
+        scope: &str,
+    ) -> impl Future<Output = Result<Option<Mode>, RegistryError>> + Send;
+}
+
+fn stored_config(value: Option<Value>) -> Option<Arc<Map<String, Value>>> {
+    match value {
+        Some(Value::Object(config)) => Some(Arc::new(config)),
+        _ => None,
+    }
+}
+
+/// Straight from the database (inside a transaction, or uncached).
+impl Source for Queries<'_> {
+    async fn history(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> Result<Arc<SubjectHistory>, RegistryError> {
+        let records = self.subject_versions(context, subject).await?;
+        Ok(Arc::new(SubjectHistory::from_records(&records)))
+    }
+
+    async fn schema(
+        &mut self,
+        context: &str,
+        id: i64,
+    ) -> Result<Option<Arc<SchemaRecord>>, RegistryError> {
+        Ok(self.schema_by_id(context, id).await?.map(Arc::new))
+    }
+
+    async fn id_by_hash(
+        &mut self,
+        context: &str,
+        content_hash: &str,
+    ) -> Result<Option<i64>, RegistryError> {
+        Ok(Queries::id_by_hash(self, context, content_hash).await?)
+    }
+
+    async fn contexts(&mut self) -> Result<Arc<Vec<String>>, RegistryError> {
+        Ok(Arc::new(Queries::contexts(self).await?))
+    }
+
+    async fn config(
+        &mut self,
+        scope: &str,
+    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
+        Ok(stored_config(Queries::config(self, scope).await?))
+    }
+
+    async fn mode(&mut self, scope: &str) -> Result<Option<Mode>, RegistryError> {
+        Queries::mode(self, scope)
+            .await?
+            .map(|mode| mode.parse())
+            .transpose()
+    }
+}
+
+/// Through the caches; a pooled connection is taken only on the first miss.
+pub struct Cached<'r> {
+    caches: &'r Caches,
+    store: &'r Store,
+    reader: Option<Reader>,
+}
+
+impl<'r> Cached<'r> {
+    pub fn new(caches: &'r Caches, store: &'r Store) -> Self {
+        Cached {
+            caches,
+            store,
+            reader: None,
+        }
+    }
+
+    /// The connection, for what is not cached.
+    pub async fn db(&mut self) -> Result<Queries<'_>, RegistryError> {
+        if self.reader.is_none() {
+            self.reader = Some(self.store.reader().await?);
+        }
+        Ok(self
+            .reader
+            .as_mut()
+            .expect("the reader was just opened")
+            .queries())
+    }
+}
+
+impl Source for Cached<'_> {
+    async fn history(
+        &mut self,
+        context: &str,
+        subject: &str,
+    ) -> Result<Arc<SubjectHistory>, RegistryError> {
+        let key = (context.to_owned(), subject.to_owned());
+        if let Some(history) = self.caches.histories.get(&key) {
+            return Ok(history);
+        }
+        let ticket = self.caches.ticket();
+        let history = self.db().await?.history(context, subject).await?;
+        self.caches
+            .fill(&self.caches.histories, ticket, key, history.clone());
+        Ok(history)
+    }
+
+    async fn schema(
+        &mut self,
+        context: &str,
+        id: i64,
+    ) -> Result<Option<Arc<SchemaRecord>>, RegistryError> {
+        let key = (context.to_owned(), id);
+        if let Some(schema) = self.caches.schemas.get(&key) {
+            return Ok(Some(schema));
+        }
+        let ticket = self.caches.ticket();
+        let schema = self.db().await?.schema(context, id).await?;
+        if let Some(schema) = &schema {
+            self.caches
+                .fill(&self.caches.schemas, ticket, key, schema.clone());
+        }
+        Ok(schema)
+    }
+
+    async fn id_by_hash(
+        &mut self,
+        context: &str,
+        content_hash: &str,
+    ) -> Result<Option<i64>, RegistryError> {
+        let key = (context.to_owned(), content_hash.to_owned());
+        if let Some(id) = self.caches.ids_by_hash.get(&key) {
+            return Ok(Some(id));
+        }
+        // Absent content is not remembered: every new registration would
+        // have to invalidate it.
+        let ticket = self.caches.ticket();
+        let id = Source::id_by_hash(&mut self.db().await?, context, content_hash).await?;
+        if let Some(id) = id {
+            self.caches.fill(&self.caches.ids_by_hash, ticket, key, id);
+        }
+        Ok(id)
+    }
+
+    async fn contexts(&mut self) -> Result<Arc<Vec<String>>, RegistryError> {
+        if let Some(contexts) = self.caches.contexts.get(&()) {
+            return Ok(contexts);
+        }
+        let ticket = self.caches.ticket();
+        let contexts = Source::contexts(&mut self.db().await?).await?;
+        self.caches
+            .fill(&self.caches.contexts, ticket, (), contexts.clone());
+        Ok(contexts)
+    }
+
+    async fn config(
+        &mut self,
+        scope: &str,
+    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
+        if let Some(config) = self.caches.configs.get(&scope.to_owned()) {
+            return Ok(config);
+        }
+        let ticket = self.caches.ticket();
+        let config = Source::config(&mut self.db().await?, scope).await?;
+        self.caches.fill(
+            &self.caches.configs,
+            ticket,
+            scope.to_owned(),
+            config.clone(),
+        );
+        Ok(config)
+    }
+
+    async fn mode(&mut self, scope: &str) -> Result<Option<Mode>, RegistryError> {
+        if let Some(mode) = self.caches.modes.get(&scope.to_owned()) {
+            return Ok(mode);
+        }
+        let ticket = self.caches.ticket();
+        let mode = Source::mode(&mut self.db().await?, scope).await?;
+        self.caches
+            .fill(&self.caches.modes, ticket, scope.to_owned(), mode);
+        Ok(mode)
+    }
+}
