@@ -353,6 +353,17 @@ impl Registry {
         format: SchemaFormat,
         render: impl FnOnce(&SchemaView) -> Vec<u8>,
     ) -> Result<Rendered, RegistryError> {
+        if subject.is_none_or(str::is_empty) {
+            // The default context's: answered without looking anything else up.
+            let key = ResponseKey {
+                context: DEFAULT_CONTEXT.to_owned(),
+                id,
+                format,
+            };
+            if let Some(rendered) = self.caches.responses.get(&key) {
+                return Ok(rendered);
+            }
+        }
         let mut source = self.cached();
         let ticket = self.caches.ticket();
         let schema = self.find_schema_by_id(&mut source, id, subject).await?;

@@ -177,7 +177,7 @@ impl Registry {
                 text: text.to_owned(),
                 normalize,
             };
-            if let Some(prepared) = self.caches.prepared.get(&Arc::new(key.clone())) {
+            if let Some(prepared) = self.caches.prepared.get(&key) {
                 return Ok(Candidate::new(&prepared, Vec::new(), request));
             }
             let prepared = parse_submitted(schema_type, text.to_owned(), Vec::new(), normalize)

@@ -200,7 +200,7 @@ impl Source for Cached<'_> {
         &mut self,
         scope: &str,
     ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
-        if let Some(config) = self.caches.configs.get(&scope.to_owned()) {
+        if let Some(config) = self.caches.configs.get(scope) {
             return Ok(config);
         }
         let ticket = self.caches.ticket();
@@ -215,7 +215,7 @@ impl Source for Cached<'_> {
     }
 
     async fn mode(&mut self, scope: &str) -> Result<Option<Mode>, RegistryError> {
-        if let Some(mode) = self.caches.modes.get(&scope.to_owned()) {
+        if let Some(mode) = self.caches.modes.get(scope) {
             return Ok(mode);
         }
         let ticket = self.caches.ticket();

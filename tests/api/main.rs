@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod basics;
+mod caching;
 mod cli_check;
 mod cli_codec;
 mod concurrency;
