@@ -4,16 +4,13 @@
 //! compatible with the one before it, and every successful write visible.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fs::File;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestDatabase, SR_JSON};
+use crate::helpers::{send, Backend, ServerProcess, TestDatabase};
 
 const SERVERS: usize = 3;
 const WRITERS: usize = 16;
@@ -91,147 +88,8 @@ impl Rng {
     }
 }
 
-/// The child servers; killed (and their logs shown on failure) when dropped.
-struct Servers {
-    children: Vec<Child>,
-    logs: Vec<PathBuf>,
-    urls: Vec<String>,
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        for child in &mut self.children {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        for log in &self.logs {
-            if std::thread::panicking() {
-                let text = std::fs::read_to_string(log).unwrap_or_default();
-                let mut start = text.len().saturating_sub(3000);
-                while !text.is_char_boundary(start) {
-                    start += 1;
-                }
-                let tail = &text[start..];
-                eprintln!("--- {} (tail) ---\n{tail}", log.display());
-            }
-            let _ = std::fs::remove_file(log);
-        }
-    }
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a random port");
-    listener.local_addr().expect("local address").port()
-}
-
-fn spawn_server(servers: &mut Servers, database_url: &str) -> usize {
-    let port = free_port();
-    let index = servers.children.len();
-    let log = std::env::temp_dir().join(format!(
-        "accord_race_{}_{index}_{port}.log",
-        std::process::id()
-    ));
-    let out = File::create(&log).expect("create a server log");
-    let err = out.try_clone().expect("clone the log handle");
-    let child = Command::new(env!("CARGO_BIN_EXE_accord"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database", database_url])
-        .env("ACCORD_LOG", "warn")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .spawn()
-        .expect("start accord serve");
-    servers.children.push(child);
-    servers.logs.push(log);
-    servers.urls.push(format!("http://127.0.0.1:{port}"));
-    index
-}
-
-/// Starts `SERVERS` processes at once (so their migrations race too) and
-/// waits until each answers `/health`; a process that lost its port to
-/// someone else is replaced.
-async fn start_servers(client: &reqwest::Client, database_url: &str) -> Servers {
-    let mut servers = Servers {
-        children: Vec::new(),
-        logs: Vec::new(),
-        urls: Vec::new(),
-    };
-    let mut pending: Vec<usize> = (0..SERVERS)
-        .map(|_| spawn_server(&mut servers, database_url))
-        .collect();
-    let mut ready = Vec::new();
-    let mut retries = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !pending.is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "accord serve did not become healthy within 60s"
-        );
-        let mut still_pending = Vec::new();
-        for index in pending {
-            if let Some(status) = servers.children[index].try_wait().expect("poll a child") {
-                let log = std::fs::read_to_string(&servers.logs[index]).unwrap_or_default();
-                assert!(
-                    log.contains("cannot listen") && retries < 5,
-                    "accord serve exited early ({status}):\n{log}"
-                );
-                retries += 1;
-                still_pending.push(spawn_server(&mut servers, database_url));
-                continue;
-            }
-            let healthy = client
-                .get(format!("{}/health", servers.urls[index]))
-                .timeout(Duration::from_secs(2))
-                .send()
-                .await
-                .is_ok_and(|response| response.status() == StatusCode::OK);
-            if healthy {
-                ready.push(index);
-            } else {
-                still_pending.push(index);
-            }
-        }
-        pending = still_pending;
-        if !pending.is_empty() {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-    // Children that exited (port clashes) stay in the list to be reaped;
-    // only the healthy ones serve requests.
-    ready.sort_unstable();
-    servers.urls = ready.iter().map(|&i| servers.urls[i].clone()).collect();
-    servers
-}
-
-async fn send(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = client.request(method, &url);
-    if let Some(body) = body {
-        request = request
-            .header(reqwest::header::CONTENT_TYPE, SR_JSON)
-            .body(body.to_string());
-    }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|error| panic!("{url}: {error}"));
-    let status = response.status();
-    let text = response.text().await.expect("response body");
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
-}
-
 async fn get_ok(client: &reqwest::Client, url: String) -> Value {
-    let (status, body) = send(client, reqwest::Method::GET, url.clone(), None).await;
+    let (status, body) = send(client, Method::GET, &url, None).await;
     assert_eq!(status, StatusCode::OK, "GET {url}: {body}");
     body
 }
@@ -292,43 +150,37 @@ async fn three_processes_on_one_postgres_database() {
     let Some(database) = TestDatabase::create(Backend::Postgres).await else {
         return; // unavailable() has already reported why
     };
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .no_proxy()
-        .build()
-        .expect("client");
-    let servers = start_servers(&client, &database.url).await;
-    let urls = Arc::new(servers.urls.clone());
+    let servers = ServerProcess::start_many(&database.url, SERVERS).await;
+    let client = servers[0].client.clone();
+    let urls: Arc<Vec<String>> = Arc::new(servers.iter().map(|s| s.address.clone()).collect());
     let pool = Arc::new(schema_pool());
     let started = Instant::now();
 
     // Does the checker report incompatibilities at all? (`id` long -> string.)
     let put = |base: &str, subject: &str, level: &str| {
-        send(
-            &client,
-            reqwest::Method::PUT,
-            format!("{base}/config/{subject}"),
-            Some(json!({ "compatibility": level })),
-        )
+        let url = format!("{base}/config/{subject}");
+        let body = json!({ "compatibility": level });
+        let client = &client;
+        async move { send(client, Method::PUT, &url, Some(&body)).await }
     };
     let (status, body) = put(&urls[0], PROBE_SUBJECT, "BACKWARD").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = send(
         &client,
-        reqwest::Method::POST,
-        format!("{}/subjects/{PROBE_SUBJECT}/versions", urls[0]),
-        Some(json!({ "schema": pool[0] })),
+        Method::POST,
+        &format!("{}/subjects/{PROBE_SUBJECT}/versions", urls[0]),
+        Some(&json!({ "schema": pool[0] })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = send(
         &client,
-        reqwest::Method::POST,
-        format!(
+        Method::POST,
+        &format!(
             "{}/compatibility/subjects/{PROBE_SUBJECT}/versions/latest",
             urls[0]
         ),
-        Some(json!({ "schema": pool[8] })),
+        Some(&json!({ "schema": pool[8] })),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -365,9 +217,9 @@ async fn three_processes_on_one_postgres_database() {
                     let url = format!("{}/subjects/{}/versions", urls[server], SUBJECTS[subject].0);
                     let (status, body) = send(
                         &client,
-                        reqwest::Method::POST,
-                        url.clone(),
-                        Some(json!({ "schema": pool[schema] })),
+                        Method::POST,
+                        &url,
+                        Some(&json!({ "schema": pool[schema] })),
                     )
                     .await;
                     match status {
@@ -499,12 +351,12 @@ async fn three_processes_on_one_postgres_database() {
         for pair in versions.windows(2) {
             let (status, body) = send(
                 &client,
-                reqwest::Method::POST,
-                format!(
+                Method::POST,
+                &format!(
                     "{}/compatibility/subjects/{subject}/versions/{}",
                     urls[0], pair[0].version
                 ),
-                Some(json!({ "schema": pair[1].schema })),
+                Some(&json!({ "schema": pair[1].schema })),
             )
             .await;
             assert_eq!(status, StatusCode::OK, "{body}");
@@ -549,9 +401,9 @@ async fn three_processes_on_one_postgres_database() {
             for base in urls.iter() {
                 let (status, body) = send(
                     &client,
-                    reqwest::Method::POST,
-                    format!("{base}/subjects/{subject}"),
-                    Some(json!({ "schema": text })),
+                    Method::POST,
+                    &format!("{base}/subjects/{subject}"),
+                    Some(&json!({ "schema": text })),
                 )
                 .await;
                 assert_eq!(

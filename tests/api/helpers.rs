@@ -1,6 +1,8 @@
-//! Starting a real Accord server on a random port with a fresh database,
-//! and talking to it.
+//! Starting a real Accord server on a random port with a fresh database (in
+//! the test process, or as `accord serve` processes), and talking to it.
 
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -125,63 +127,15 @@ impl Drop for TestDatabase {
     }
 }
 
-/// A running server and a client for it.
-pub struct TestApp {
+/// A client for one server's API: its address and the requests tests make.
+pub struct ApiClient {
     pub address: String,
     pub client: reqwest::Client,
-    pub backend: Backend,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
-    // Declared last: dropped after the server has stopped.
-    _database: TestDatabase,
 }
 
-/// Starts Accord on `127.0.0.1:0` against a fresh database; `None` when the
-/// backend is unavailable outside CI.
-pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let database = TestDatabase::create(backend).await?;
-    let settings = ServeSettings::for_database(&database.url);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a random port");
-    let address = format!("http://{}", listener.local_addr().expect("local address"));
-    let (shutdown, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        accord::serve(listener, settings, async {
-            let _ = stopped.await;
-        })
-        .await
-        .expect("server runs");
-    });
-    let app = TestApp {
-        address,
-        client: reqwest::Client::new(),
-        backend,
-        shutdown: Some(shutdown),
-        server: Some(server),
-        _database: database,
-    };
-    app.wait_until_healthy().await;
-    Some(app)
-}
-
-impl TestApp {
+impl ApiClient {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
-    }
-
-    /// Polls `/health` until it answers 200, with a deadline.
-    async fn wait_until_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(response) = self.client.get(self.url("/health")).send().await {
-                if response.status() == StatusCode::OK {
-                    return;
-                }
-            }
-            assert!(Instant::now() < deadline, "server did not become healthy");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
     }
 
     /// Sends a request with an optional JSON body; returns status and the body
@@ -192,17 +146,7 @@ impl TestApp {
         path: &str,
         body: Option<&Value>,
     ) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(body) = body {
-            request = request
-                .header(reqwest::header::CONTENT_TYPE, SR_JSON)
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("request is sent");
-        let status = response.status();
-        let text = response.text().await.expect("response body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        send(&self.client, method, &self.url(path), body).await
     }
 
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -233,6 +177,106 @@ impl TestApp {
         body["id"].as_i64().expect("id in register response")
     }
 
+    /// Whether `/health` answers 200 now.
+    async fn is_healthy(&self) -> bool {
+        self.client
+            .get(self.url("/health"))
+            .timeout(Duration::from_secs(2))
+            .send()
+            .await
+            .is_ok_and(|response| response.status() == StatusCode::OK)
+    }
+}
+
+/// [`send`], or the error when no answer came (the server is down, or died
+/// while the request was in flight).
+pub async fn try_send(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+) -> Result<(StatusCode, Value), reqwest::Error> {
+    let mut request = client.request(method, url);
+    if let Some(body) = body {
+        request = request
+            .header(reqwest::header::CONTENT_TYPE, SR_JSON)
+            .body(body.to_string());
+    }
+    let response = request.send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    Ok((status, body))
+}
+
+/// Sends a request with an optional JSON body; returns status and the body
+/// as JSON (or as a JSON string when it is not JSON).
+pub async fn send(
+    client: &reqwest::Client,
+    method: Method,
+    url: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    try_send(client, method.clone(), url, body)
+        .await
+        .unwrap_or_else(|error| panic!("{method} {url}: {error}"))
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    api: ApiClient,
+    pub backend: Backend,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    // Declared last: dropped after the server has stopped.
+    _database: TestDatabase,
+}
+
+/// Tests talk to the app as to any server: `app.get(…)`, `app.address`.
+impl std::ops::Deref for TestApp {
+    type Target = ApiClient;
+
+    fn deref(&self) -> &ApiClient {
+        &self.api
+    }
+}
+
+/// Starts Accord on `127.0.0.1:0` against a fresh database; `None` when the
+/// backend is unavailable outside CI.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let database = TestDatabase::create(backend).await?;
+    let settings = ServeSettings::for_database(&database.url);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a random port");
+    let address = format!("http://{}", listener.local_addr().expect("local address"));
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        accord::serve(listener, settings, async {
+            let _ = stopped.await;
+        })
+        .await
+        .expect("server runs");
+    });
+    let app = TestApp {
+        api: ApiClient {
+            address,
+            client: reqwest::Client::new(),
+        },
+        backend,
+        shutdown: Some(shutdown),
+        server: Some(server),
+        _database: database,
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !app.is_healthy().await {
+        assert!(Instant::now() < deadline, "server did not become healthy");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Some(app)
+}
+
+impl TestApp {
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -252,6 +296,134 @@ impl Drop for TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
+    }
+}
+
+static NEXT_LOG: AtomicUsize = AtomicUsize::new(0);
+
+/// An `accord serve` process (the real binary) on a port of its own, its
+/// output in a log file. Dropping it kills the process, and prints the log's
+/// tail if the test is failing.
+pub struct ServerProcess {
+    api: ApiClient,
+    child: Child,
+    log: PathBuf,
+}
+
+impl std::ops::Deref for ServerProcess {
+    type Target = ApiClient;
+
+    fn deref(&self) -> &ApiClient {
+        &self.api
+    }
+}
+
+impl ServerProcess {
+    /// Starts one process on `database_url` and waits until it is healthy.
+    pub async fn start(database_url: &str) -> ServerProcess {
+        let mut started = ServerProcess::start_many(database_url, 1).await;
+        started.pop().expect("one server")
+    }
+
+    /// Starts `count` processes on one database at once (so that their
+    /// migrations race too) and waits until each answers `/health` with 200,
+    /// which it does once it is ready to serve; a process that lost its port
+    /// to someone else is replaced.
+    pub async fn start_many(database_url: &str, count: usize) -> Vec<ServerProcess> {
+        let mut pending: Vec<ServerProcess> = (0..count)
+            .map(|_| ServerProcess::spawn(database_url))
+            .collect();
+        let mut ready = Vec::new();
+        let mut retries = 0;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !pending.is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "accord serve did not become healthy within 60s"
+            );
+            let mut still_pending = Vec::new();
+            for mut server in pending {
+                if let Some(status) = server.child.try_wait().expect("poll a child") {
+                    let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+                    assert!(
+                        log.contains("cannot listen") && retries < 5,
+                        "accord serve exited early ({status}):\n{log}"
+                    );
+                    retries += 1;
+                    still_pending.push(ServerProcess::spawn(database_url));
+                } else if server.is_healthy().await {
+                    ready.push(server);
+                } else {
+                    still_pending.push(server);
+                }
+            }
+            pending = still_pending;
+            if !pending.is_empty() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        ready
+    }
+
+    /// Starts the process on a port that was free a moment ago, so that its
+    /// address is known without parsing its log; the port may have been
+    /// taken since, which `start_many` notices.
+    fn spawn(database_url: &str) -> ServerProcess {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let log = std::env::temp_dir().join(format!(
+            "accord_serve_{}_{}_{port}.log",
+            std::process::id(),
+            NEXT_LOG.fetch_add(1, Ordering::Relaxed)
+        ));
+        let out = std::fs::File::create(&log).expect("create a server log");
+        let err = out.try_clone().expect("clone the log handle");
+        let child = Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--database", database_url])
+            .env("ACCORD_LOG", "warn")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("start accord serve");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .expect("an HTTP client");
+        ServerProcess {
+            api: ApiClient {
+                address: format!("http://127.0.0.1:{port}"),
+                client,
+            },
+            child,
+            log,
+        }
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown) and reaps it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let mut start = text.len().saturating_sub(3000);
+            while !text.is_char_boundary(start) {
+                start += 1;
+            }
+            eprintln!("--- {} (tail) ---\n{}", self.log.display(), &text[start..]);
+        }
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
