@@ -250,24 +250,24 @@ impl Caches {
         before
     }
 
-    /// Applies a write's own changes, and where its view of the subject was
-    /// current (nothing invalidated since `ticket`), stores the history the
-    /// write left instead of dropping it, so the next registration in a long
+    /// Applies writes' own changes, and where a write's view of its subject
+    /// was current (nothing invalidated since its ticket), stores the history
+    /// it left instead of dropping it, so the next registration in a long
     /// subject does not read every version again.
-    pub fn apply_own_write(
+    pub fn apply_own_writes(
         &self,
         changes: &[Change],
-        ticket: Ticket,
-        subject_key: (String, String),
-        history: Arc<SubjectHistory>,
+        histories: Vec<(Ticket, (String, String), Arc<SubjectHistory>)>,
     ) {
         let _guard = self.fill_lock.write().unwrap_or_else(|e| e.into_inner());
         let before = self.epoch.fetch_add(1, Ordering::AcqRel);
         for change in changes {
             self.invalidate(change);
         }
-        if before == ticket.0 {
-            self.histories.cache.insert(subject_key, history);
+        for (ticket, key, history) in histories {
+            if before == ticket.0 {
+                self.histories.cache.insert(key, history);
+            }
         }
     }
 

@@ -15,6 +15,7 @@ mod register;
 mod settings;
 mod source;
 mod subject;
+mod writer;
 
 use std::sync::Arc;
 
@@ -49,12 +50,15 @@ pub struct Registry {
     store: Store,
     settings: RegistrySettings,
     caches: Arc<Caches>,
+    /// Registrations waiting to be committed together.
+    queue: Arc<writer::WriteQueue>,
 }
 
 impl Registry {
     pub fn new(store: Store, settings: RegistrySettings) -> Registry {
         Registry {
             caches: Arc::new(Caches::new(settings.cache_max_bytes)),
+            queue: Arc::default(),
             store,
             settings,
         }

@@ -10,15 +10,15 @@ use accord_schema::{
 };
 use serde_json::Value;
 
-use super::cache::{ParsedEntry, Prepared, PreparedKey, Ticket};
+use super::cache::{ParsedEntry, Prepared, PreparedKey};
 use super::compatibility::BLOCKING_SCHEMA_BYTES;
 use super::history::{SubjectHistory, VersionEntry};
 use super::read::SchemaView;
 use super::settings::{read_only, EffectiveConfig, Mode, Scope};
-use super::source::Source;
+use super::source::{SettingsSnapshot, Source};
 use super::subject::Subject;
 use super::{parsed_schema_weight, Registry, RegistryError};
-use crate::store::{SchemaRecord, SchemaReference, VersionRecord};
+use crate::store::{SchemaRecord, SchemaReference, VersionRecord, WriteTx};
 
 /// How often a registration plans again after the subject moved between
 /// its check and its write lock, before it checks under the lock instead.
@@ -123,7 +123,7 @@ fn invalid_schema(
 
 /// What a registration will write, worked out from what it read (the
 /// caches), so that the write lock is held only to re-validate and insert.
-struct Plan {
+pub(super) struct Plan {
     candidate: Candidate,
     content_hash: String,
     /// The id the content already has in the context.
@@ -142,6 +142,27 @@ enum Planned {
     /// request is refused.
     Done(Registered),
     Write(Box<Plan>),
+}
+
+impl Plan {
+    /// The subject's history after this plan's write, unless the write also
+    /// drops versions (an import over an existing version, or soft-deleted
+    /// versions of the same content giving way).
+    pub(super) fn history_after(&self, registered: &Registered) -> Option<SubjectHistory> {
+        let drops = self.history.find(self.version).is_some()
+            || self
+                .history
+                .all()
+                .iter()
+                .any(|v| v.deleted && v.schema_id == registered.id);
+        (!drops).then(|| {
+            self.history.with(VersionEntry {
+                version: registered.version,
+                schema_id: registered.id,
+                deleted: false,
+            })
+        })
+    }
 }
 
 impl Registry {
@@ -343,7 +364,7 @@ impl Registry {
                 Planned::Done(registered) => return Ok(registered),
                 Planned::Write(plan) => plan,
             };
-            if let Some(registered) = self.write(subject, *plan, Some(ticket)).await? {
+            if let Some(registered) = self.write_grouped(subject, *plan, ticket).await? {
                 return Ok(registered);
             }
             // The subject moved under the plan: read it again.
@@ -491,19 +512,18 @@ impl Registry {
         }
 
         let requested_id = request.id.filter(|id| *id > 0);
-        match (existing, requested_id) {
-            (Some(existing), Some(id)) if existing != id => {
+        if let (Some(existing), Some(id)) = (existing, requested_id) {
+            if existing != id {
                 // One content, one id per context: an import may not mint a second.
                 return Err(RegistryError::OperationNotPermitted(format!(
                     "Cannot import this schema with id {id}: the same schema is already registered with id {existing} in this context"
                 )));
             }
-            (None, Some(id)) => {
-                if source.schema(&subject.context, id).await?.is_some() {
-                    return Err(overwrite_refused(id, &subject.context));
-                }
+        }
+        if let (None, Some(id)) = (existing, requested_id) {
+            if source.schema(&subject.context, id).await?.is_some() {
+                return Err(overwrite_refused(id, &subject.context));
             }
-            _ => {}
         }
         Ok(Planned::Write(Box::new(Plan {
             candidate,
@@ -517,65 +537,24 @@ impl Registry {
         })))
     }
 
-    /// Takes the context's write lock, re-validates what `plan` depended
-    /// on, and inserts. `None` when the subject (or its settings) moved.
-    async fn write(
+    /// Whether what a plan read still holds, read under the context's lock.
+    /// A plain level depends on the latest live version only, read in one or
+    /// two index probes; transitive levels, compatibility groups and imports
+    /// on every version.
+    pub(super) async fn still_holds(
         &self,
-        subject: &Subject,
-        plan: Plan,
-        ticket: Option<Ticket>,
-    ) -> Result<Option<Registered>, RegistryError> {
-        let mut tx = self.store.begin_write(&subject.context).await?;
-        if !self.still_holds(&mut tx.queries(), subject, &plan).await? {
-            return Ok(None);
-        }
-        let registered = self.insert(&mut tx, subject, &plan).await?;
-        let changes = tx.commit().await?;
-        // The history the write left, unless it also dropped versions.
-        let only_added = changes.iter().all(|change| match change {
-            crate::store::Change::Subject { .. } | crate::store::Change::Contexts => true,
-            crate::store::Change::Schema { id, .. } => *id == registered.id,
-            _ => false,
-        }) && plan.history.find(plan.version).is_none()
-            && !plan
-                .history
-                .all()
-                .iter()
-                .any(|v| v.deleted && v.schema_id == registered.id);
-        match ticket {
-            Some(ticket) if only_added => {
-                let history = plan.history.with(VersionEntry {
-                    version: registered.version,
-                    schema_id: registered.id,
-                    deleted: false,
-                });
-                self.caches.apply_own_write(
-                    &changes,
-                    ticket,
-                    (subject.context.clone(), subject.name.clone()),
-                    Arc::new(history),
-                );
-            }
-            _ => {
-                self.caches.apply(&changes);
-            }
-        }
-        Ok(Some(registered))
-    }
-
-    /// Whether what a plan read still holds, read under the lock. A plain
-    /// level depends on the latest live version only, read in two index
-    /// probes; transitive levels, compatibility groups and imports on every
-    /// version.
-    async fn still_holds(
-        &self,
-        queries: &mut crate::store::Queries<'_>,
+        tx: &mut WriteTx,
         subject: &Subject,
         plan: &Plan,
     ) -> Result<bool, RegistryError> {
+        tx.lock_context(&subject.context).await?;
+        let mut queries = tx.queries();
         let scope = Scope::Subject(subject.clone());
-        if self.effective_mode_in(queries, &scope).await? != plan.mode
-            || self.config_for(queries, subject).await? != plan.config
+        let scopes = scope.settings_scopes();
+        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+        let mut settings = SettingsSnapshot::read(&mut queries, &scopes).await?;
+        if self.effective_mode_in(&mut settings, &scope).await? != plan.mode
+            || self.config_for(&mut settings, subject).await? != plan.config
         {
             return Ok(false);
         }
@@ -598,7 +577,8 @@ impl Registry {
                 return Ok(false);
             }
         }
-        if Source::id_by_hash(queries, &subject.context, &plan.content_hash).await? != plan.existing
+        if Source::id_by_hash(&mut queries, &subject.context, &plan.content_hash).await?
+            != plan.existing
         {
             return Ok(false);
         }
@@ -619,23 +599,23 @@ impl Registry {
         Ok(true)
     }
 
-    /// The inserts of a registration, inside its transaction.
-    async fn insert(
+    /// The inserts of a registration, inside its transaction (which holds
+    /// the context's lock).
+    pub(super) async fn insert(
         &self,
-        tx: &mut crate::store::WriteTx,
+        tx: &mut WriteTx,
         subject: &Subject,
         plan: &Plan,
     ) -> Result<Registered, RegistryError> {
-        let max_id = tx.max_id();
-        let mut queries = tx.queries();
+        tx.lock_context(&subject.context).await?;
         let candidate = &plan.candidate;
         let id = match (plan.existing, plan.requested_id) {
             (Some(existing), _) => existing,
             (None, Some(id)) => id,
-            (None, None) => max_id + 1,
+            (None, None) => tx.max_id(&subject.context) + 1,
         };
         if plan.existing.is_none() {
-            queries
+            tx.queries()
                 .insert_schema(&SchemaRecord {
                     context: subject.context.clone(),
                     id,
@@ -647,7 +627,7 @@ impl Registry {
                     content_hash: plan.content_hash.clone(),
                 })
                 .await?;
-            queries.raise_max_id(&subject.context, id).await?;
+            tx.raise_max_id(&subject.context, id).await?;
             let weight = parsed_schema_weight(&candidate.parsed, candidate.text.len());
             self.caches.insert_immutable(
                 &self.caches.parsed,
@@ -658,6 +638,7 @@ impl Registry {
                 },
             );
         }
+        let mut queries = tx.queries();
         if let Some(replaced) = plan.history.find(plan.version) {
             queries
                 .hard_delete_version(

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
 use serde_json::{Map, Value};
 
-use super::source::Source;
+use super::source::SettingsSource;
 use super::subject::{context_scope, Subject};
 use super::{Registry, RegistryError};
 
@@ -54,6 +54,16 @@ impl Scope {
             Scope::Context(context) => context_scope(context),
             Scope::Subject(subject) => subject.qualified(),
         }
+    }
+
+    /// Every scope a config or mode here may be read from: the chain and
+    /// the top level (whose READONLY_OVERRIDE beats the rest).
+    pub(super) fn settings_scopes(&self) -> Vec<String> {
+        let mut scopes = self.chain();
+        if !scopes.iter().any(|scope| scope == TOP_LEVEL_SCOPE) {
+            scopes.push(TOP_LEVEL_SCOPE.to_owned());
+        }
+        scopes
     }
 
     /// The scopes consulted for a value here, most specific first.
@@ -169,7 +179,7 @@ impl Registry {
     /// level filled in where it sets none.
     pub(super) async fn effective_config_in(
         &self,
-        source: &mut impl Source,
+        source: &mut impl SettingsSource,
         scope: &Scope,
     ) -> Result<Map<String, Value>, RegistryError> {
         let mut effective = Map::new();
@@ -191,7 +201,7 @@ impl Registry {
 
     pub(super) async fn config_for(
         &self,
-        source: &mut impl Source,
+        source: &mut impl SettingsSource,
         subject: &Subject,
     ) -> Result<EffectiveConfig, RegistryError> {
         let fields = self
@@ -344,14 +354,17 @@ impl Registry {
 
     /// Whether a top-level READONLY_OVERRIDE is set; it beats every
     /// narrower mode, in every context.
-    async fn global_override(&self, source: &mut impl Source) -> Result<bool, RegistryError> {
+    async fn global_override(
+        &self,
+        source: &mut impl SettingsSource,
+    ) -> Result<bool, RegistryError> {
         Ok(source.mode(TOP_LEVEL_SCOPE).await? == Some(Mode::ReadOnlyOverride))
     }
 
     /// The mode in force for a scope.
     pub(super) async fn effective_mode_in(
         &self,
-        source: &mut impl Source,
+        source: &mut impl SettingsSource,
         scope: &Scope,
     ) -> Result<Mode, RegistryError> {
         if self.global_override(source).await? {
@@ -368,7 +381,7 @@ impl Registry {
     /// Refuses writes to config, mode-guarded settings and schemas under a read-only mode.
     pub(super) async fn ensure_writable(
         &self,
-        source: &mut impl Source,
+        source: &mut impl SettingsSource,
         scope: &Scope,
     ) -> Result<(), RegistryError> {
         if scope == &Scope::TopLevel {
@@ -454,7 +467,7 @@ impl Registry {
     pub async fn delete_mode(&self, scope: &Scope) -> Result<Mode, RegistryError> {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
-        let previous = match Source::mode(&mut queries, &scope.key()).await? {
+        let previous = match SettingsSource::mode(&mut queries, &scope.key()).await? {
             _ if self.global_override(&mut queries).await? => Mode::ReadOnlyOverride,
             Some(mode) => mode,
             None if scope == &Scope::TopLevel => Mode::ReadWrite,

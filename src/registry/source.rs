@@ -13,7 +13,22 @@ use super::settings::Mode;
 use super::RegistryError;
 use crate::store::{Queries, Reader, SchemaRecord, Store};
 
-pub trait Source: Send {
+/// Where the config and mode of a scope are read from.
+pub trait SettingsSource: Send {
+    /// The config stored at exactly this scope.
+    fn config(
+        &mut self,
+        scope: &str,
+    ) -> impl Future<Output = Result<Option<Arc<Map<String, Value>>>, RegistryError>> + Send;
+
+    /// The mode stored at exactly this scope.
+    fn mode(
+        &mut self,
+        scope: &str,
+    ) -> impl Future<Output = Result<Option<Mode>, RegistryError>> + Send;
+}
+
+pub trait Source: SettingsSource {
     /// Every version of a subject (empty if it has none).
     fn history(
         &mut self,
@@ -35,18 +50,6 @@ pub trait Source: Send {
 
     /// Contexts that have been written to, in name order.
     fn contexts(&mut self) -> impl Future<Output = Result<Arc<Vec<String>>, RegistryError>> + Send;
-
-    /// The config stored at exactly this scope.
-    fn config(
-        &mut self,
-        scope: &str,
-    ) -> impl Future<Output = Result<Option<Arc<Map<String, Value>>>, RegistryError>> + Send;
-
-    /// The mode stored at exactly this scope.
-    fn mode(
-        &mut self,
-        scope: &str,
-    ) -> impl Future<Output = Result<Option<Mode>, RegistryError>> + Send;
 }
 
 fn stored_config(value: Option<Value>) -> Option<Arc<Map<String, Value>>> {
@@ -86,7 +89,9 @@ impl Source for Queries<'_> {
     async fn contexts(&mut self) -> Result<Arc<Vec<String>>, RegistryError> {
         Ok(Arc::new(Queries::contexts(self).await?))
     }
+}
 
+impl SettingsSource for Queries<'_> {
     async fn config(
         &mut self,
         scope: &str,
@@ -195,7 +200,9 @@ impl Source for Cached<'_> {
             .fill(&self.caches.contexts, ticket, (), contexts.clone());
         Ok(contexts)
     }
+}
 
+impl SettingsSource for Cached<'_> {
     async fn config(
         &mut self,
         scope: &str,
@@ -204,7 +211,7 @@ impl Source for Cached<'_> {
             return Ok(config);
         }
         let ticket = self.caches.ticket();
-        let config = Source::config(&mut self.db().await?, scope).await?;
+        let config = SettingsSource::config(&mut self.db().await?, scope).await?;
         self.caches.fill(
             &self.caches.configs,
             ticket,
@@ -219,9 +226,58 @@ impl Source for Cached<'_> {
             return Ok(mode);
         }
         let ticket = self.caches.ticket();
-        let mode = Source::mode(&mut self.db().await?, scope).await?;
+        let mode = SettingsSource::mode(&mut self.db().await?, scope).await?;
         self.caches
             .fill(&self.caches.modes, ticket, scope.to_owned(), mode);
         Ok(mode)
+    }
+}
+
+/// The config and mode of a few scopes, read at once: a scope chain,
+/// re-read under a write lock in two queries rather than one per scope.
+pub struct SettingsSnapshot {
+    configs: Vec<(String, Arc<Map<String, Value>>)>,
+    modes: Vec<(String, Mode)>,
+}
+
+impl SettingsSnapshot {
+    pub async fn read(queries: &mut Queries<'_>, scopes: &[&str]) -> Result<Self, RegistryError> {
+        let (configs, modes) = queries.settings_at(scopes).await?;
+        let configs = configs
+            .into_iter()
+            .filter_map(|(scope, text)| match serde_json::from_str::<Value>(&text) {
+                Ok(Value::Object(config)) => Some(Ok((scope, Arc::new(config)))),
+                Ok(_) => None,
+                Err(error) => Some(Err(RegistryError::Store(
+                    crate::store::StoreError::Corrupt(format!("config: {error}")),
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        let modes = modes
+            .into_iter()
+            .map(|(scope, mode)| mode.parse().map(|mode| (scope, mode)))
+            .collect::<Result<_, _>>()?;
+        Ok(SettingsSnapshot { configs, modes })
+    }
+}
+
+impl SettingsSource for SettingsSnapshot {
+    async fn config(
+        &mut self,
+        scope: &str,
+    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
+        Ok(self
+            .configs
+            .iter()
+            .find(|(stored, _)| stored == scope)
+            .map(|(_, config)| config.clone()))
+    }
+
+    async fn mode(&mut self, scope: &str) -> Result<Option<Mode>, RegistryError> {
+        Ok(self
+            .modes
+            .iter()
+            .find(|(stored, _)| stored == scope)
+            .map(|(_, mode)| *mode))
     }
 }

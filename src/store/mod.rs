@@ -136,26 +136,17 @@ impl Store {
     /// Begins a write transaction in `context`, holding that context's write
     /// lock until commit or drop. Returns with the lock taken.
     pub async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
-        let mut tx = self.begin_transaction().await?;
-        let (max_id, created) = queries::lock_context(&mut tx, context).await?;
-        let changes = if created {
-            vec![Change::Contexts]
-        } else {
-            Vec::new()
-        };
-        Ok(WriteTx {
-            tx,
-            max_id,
-            changes,
-            store: self.clone(),
-        })
+        let mut tx = self.begin().await?;
+        tx.lock_context(context).await?;
+        Ok(tx)
     }
 
-    /// Begins a write transaction that touches no context (config, modes).
+    /// Begins a write transaction that holds no context's lock yet (config,
+    /// modes; a group of registrations locks each context it writes to).
     pub async fn begin(&self) -> Result<WriteTx, StoreError> {
         Ok(WriteTx {
             tx: self.begin_transaction().await?,
-            max_id: 0,
+            locked: Vec::new(),
             changes: Vec::new(),
             store: self.clone(),
         })
@@ -190,7 +181,9 @@ impl Reader {
 /// A write transaction; rolled back if dropped without `commit`.
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    max_id: i64,
+    /// The contexts whose lock this transaction holds, with the highest id
+    /// handed out in each.
+    locked: Vec<(String, i64)>,
     /// What the writes so far changed, for the caches.
     changes: Vec<Change>,
     store: Store,
@@ -201,9 +194,35 @@ impl WriteTx {
         Queries::recording(&mut self.tx, &mut self.changes)
     }
 
-    /// The highest id ever handed out in the locked context.
-    pub fn max_id(&self) -> i64 {
-        self.max_id
+    /// Takes `context`'s write lock (once per transaction); held to commit.
+    pub async fn lock_context(&mut self, context: &str) -> Result<(), StoreError> {
+        if self.locked.iter().any(|(locked, _)| locked == context) {
+            return Ok(());
+        }
+        let (max_id, created) = queries::lock_context(&mut self.tx, context).await?;
+        if created {
+            self.changes.push(Change::Contexts);
+        }
+        self.locked.push((context.to_owned(), max_id));
+        Ok(())
+    }
+
+    /// The highest id handed out in a locked context, this transaction's
+    /// own included.
+    pub fn max_id(&self, context: &str) -> i64 {
+        self.locked
+            .iter()
+            .find(|(locked, _)| locked == context)
+            .map_or(0, |(_, max_id)| *max_id)
+    }
+
+    /// Raises a locked context's id high-water mark (imported ids count too).
+    pub async fn raise_max_id(&mut self, context: &str, id: i64) -> Result<(), StoreError> {
+        self.queries().raise_max_id(context, id).await?;
+        if let Some((_, max_id)) = self.locked.iter_mut().find(|(locked, _)| locked == context) {
+            *max_id = (*max_id).max(id);
+        }
+        Ok(())
     }
 
     /// Commits, and returns what the transaction changed. On PostgreSQL the

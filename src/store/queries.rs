@@ -606,6 +606,32 @@ impl<'c> Queries<'c> {
         Ok(())
     }
 
+    /// The configs and modes stored at up to four scopes, in two queries:
+    /// a scope chain, read under a write lock.
+    pub async fn settings_at(
+        &mut self,
+        scopes: &[&str],
+    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
+        let bound = |i: usize| scopes.get(i).or(scopes.first()).copied().unwrap_or("");
+        let configs: Vec<(String, String)> =
+            sqlx::query_as("SELECT scope, config FROM configs WHERE scope IN ($1, $2, $3, $4)")
+                .bind(bound(0))
+                .bind(bound(1))
+                .bind(bound(2))
+                .bind(bound(3))
+                .fetch_all(&mut *self.conn)
+                .await?;
+        let modes: Vec<(String, String)> =
+            sqlx::query_as("SELECT scope, mode FROM modes WHERE scope IN ($1, $2, $3, $4)")
+                .bind(bound(0))
+                .bind(bound(1))
+                .bind(bound(2))
+                .bind(bound(3))
+                .fetch_all(&mut *self.conn)
+                .await?;
+        Ok((configs, modes))
+    }
+
     // `table` and `column` below are always literals from this file.
     async fn scoped_setting(
         &mut self,
@@ -666,19 +692,27 @@ impl Queries<'_> {
 
     /// A subject's highest version number (deleted ones count) and its latest
     /// live version: what a non-transitive registration depends on, read in
-    /// two index probes however long the history.
+    /// one or two index probes however long the history.
     pub async fn subject_tip(
         &mut self,
         context: &str,
         subject: &str,
     ) -> Result<(Option<i64>, Option<(i64, i64)>), StoreError> {
-        let max_version: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(version) FROM subject_versions WHERE context = $1 AND subject = $2",
+        let top: Option<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT version, schema_id, deleted FROM subject_versions \
+             WHERE context = $1 AND subject = $2 ORDER BY version DESC LIMIT 1",
         )
         .bind(context)
         .bind(subject)
-        .fetch_one(&mut *self.conn)
+        .fetch_optional(&mut *self.conn)
         .await?;
+        let max_version = match top {
+            None => return Ok((None, None)),
+            Some((version, schema_id, 0)) => {
+                return Ok((Some(version), Some((version, schema_id))))
+            }
+            Some((version, _, _)) => Some(version),
+        };
         let latest_live: Option<(i64, i64)> = sqlx::query_as(
             "SELECT version, schema_id FROM subject_versions \
              WHERE context = $1 AND subject = $2 AND deleted = 0 \
