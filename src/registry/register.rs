@@ -18,7 +18,7 @@ use super::settings::{read_only, EffectiveConfig, Mode, Scope};
 use super::source::{SettingsSnapshot, Source};
 use super::subject::Subject;
 use super::{parsed_schema_weight, Registry, RegistryError};
-use crate::store::{SchemaRecord, SchemaReference, VersionRecord, WriteTx};
+use crate::store::{RegistrationState, SchemaRecord, SchemaReference, VersionRecord, WriteTx};
 
 /// How often a registration plans again after the subject moved between
 /// its check and its write lock, before it checks under the lock instead.
@@ -541,44 +541,42 @@ impl Registry {
     /// A plain level depends on the latest live version only, read in one or
     /// two index probes; transitive levels, compatibility groups and imports
     /// on every version.
+    /// `settings` holds the config and mode of the subject's scope chain,
+    /// read under the lock.
     pub(super) async fn still_holds(
         &self,
         tx: &mut WriteTx,
+        settings: &mut SettingsSnapshot,
         subject: &Subject,
         plan: &Plan,
     ) -> Result<bool, RegistryError> {
         tx.lock_context(&subject.context).await?;
         let mut queries = tx.queries();
         let scope = Scope::Subject(subject.clone());
-        let scopes = scope.settings_scopes();
-        let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
-        let mut settings = SettingsSnapshot::read(&mut queries, &scopes).await?;
-        if self.effective_mode_in(&mut settings, &scope).await? != plan.mode
-            || self.config_for(&mut settings, subject).await? != plan.config
+        if self.effective_mode_in(settings, &scope).await? != plan.mode
+            || self.config_for(settings, subject).await? != plan.config
         {
             return Ok(false);
         }
         let whole_history = plan.config.level.is_transitive()
             || plan.config.compatibility_group.is_some()
             || plan.mode.is_import();
-        if whole_history {
-            if *queries.history(&subject.context, &subject.name).await? != *plan.history {
-                return Ok(false);
-            }
-        } else {
-            let tip = queries.subject_tip(&subject.context, &subject.name).await?;
-            let planned = (
-                plan.history.max_version(),
-                plan.history
-                    .latest_live()
-                    .map(|latest| (latest.version, latest.schema_id)),
-            );
-            if tip != planned {
-                return Ok(false);
-            }
+        let state = queries
+            .registration_state(&subject.context, &subject.name, &plan.content_hash)
+            .await?;
+        let planned = RegistrationState {
+            max_version: plan.history.max_version(),
+            latest_live: plan
+                .history
+                .latest_live()
+                .map(|latest| (latest.version, latest.schema_id)),
+            existing: plan.existing,
+        };
+        if state != planned {
+            return Ok(false);
         }
-        if Source::id_by_hash(&mut queries, &subject.context, &plan.content_hash).await?
-            != plan.existing
+        if whole_history
+            && *queries.history(&subject.context, &subject.name).await? != *plan.history
         {
             return Ok(false);
         }
@@ -627,7 +625,7 @@ impl Registry {
                     content_hash: plan.content_hash.clone(),
                 })
                 .await?;
-            tx.raise_max_id(&subject.context, id).await?;
+            tx.raise_max_id(&subject.context, id);
             let weight = parsed_schema_weight(&candidate.parsed, candidate.text.len());
             self.caches.insert_immutable(
                 &self.caches.parsed,

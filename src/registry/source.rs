@@ -233,31 +233,36 @@ impl SettingsSource for Cached<'_> {
     }
 }
 
-/// The config and mode of a few scopes, read at once: a scope chain,
-/// re-read under a write lock in two queries rather than one per scope.
+/// The config and mode of a few scopes, read at once: the scope chains of
+/// a group of registrations, re-read under the write lock in one query
+/// rather than one per scope.
 pub struct SettingsSnapshot {
     configs: Vec<(String, Arc<Map<String, Value>>)>,
     modes: Vec<(String, Mode)>,
 }
 
 impl SettingsSnapshot {
-    pub async fn read(queries: &mut Queries<'_>, scopes: &[&str]) -> Result<Self, RegistryError> {
-        let (configs, modes) = queries.settings_at(scopes).await?;
-        let configs = configs
-            .into_iter()
-            .filter_map(|(scope, text)| match serde_json::from_str::<Value>(&text) {
-                Ok(Value::Object(config)) => Some(Ok((scope, Arc::new(config)))),
-                Ok(_) => None,
-                Err(error) => Some(Err(RegistryError::Store(
-                    crate::store::StoreError::Corrupt(format!("config: {error}")),
-                ))),
-            })
-            .collect::<Result<_, _>>()?;
-        let modes = modes
-            .into_iter()
-            .map(|(scope, mode)| mode.parse().map(|mode| (scope, mode)))
-            .collect::<Result<_, _>>()?;
-        Ok(SettingsSnapshot { configs, modes })
+    pub async fn read(queries: &mut Queries<'_>, scopes: &[String]) -> Result<Self, RegistryError> {
+        let mut snapshot = SettingsSnapshot {
+            configs: Vec::new(),
+            modes: Vec::new(),
+        };
+        for (is_config, scope, value) in queries.settings_at(scopes).await? {
+            if !is_config {
+                snapshot.modes.push((scope, value.parse()?));
+                continue;
+            }
+            match serde_json::from_str::<Value>(&value) {
+                Ok(Value::Object(config)) => snapshot.configs.push((scope, Arc::new(config))),
+                Ok(_) => {}
+                Err(error) => {
+                    return Err(
+                        crate::store::StoreError::Corrupt(format!("config: {error}")).into(),
+                    )
+                }
+            }
+        }
+        Ok(snapshot)
     }
 }
 

@@ -12,9 +12,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::cache::Ticket;
 use super::register::{Plan, Registered};
+use super::settings::Scope;
+use super::source::SettingsSnapshot;
 use super::subject::Subject;
 use super::{Registry, RegistryError};
-use crate::store::Change;
+use crate::store::{Change, WriteTx};
 
 /// The most registrations one transaction takes.
 const MAX_GROUP: usize = 128;
@@ -101,17 +103,36 @@ impl Registry {
         }
     }
 
+    /// The config and mode of every scope the jobs' rules read.
+    async fn settings_for(
+        &self,
+        tx: &mut WriteTx,
+        group: &[&Job],
+    ) -> Result<SettingsSnapshot, RegistryError> {
+        let mut scopes: Vec<String> = group
+            .iter()
+            .flat_map(|job| Scope::Subject(job.subject.clone()).settings_scopes())
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        SettingsSnapshot::read(&mut tx.queries(), &scopes).await
+    }
+
     async fn write_together(&self, group: &[Job]) -> Result<Vec<Outcome>, RegistryError> {
         let mut tx = self.store.begin().await?;
+        // Registrations change no config or mode: one read serves the group.
+        let jobs: Vec<&Job> = group.iter().collect();
+        let mut settings = self.settings_for(&mut tx, &jobs).await?;
         let mut written = Vec::with_capacity(group.len());
         for job in group {
-            written.push(
-                if self.still_holds(&mut tx, &job.subject, &job.plan).await? {
-                    Some(self.insert(&mut tx, &job.subject, &job.plan).await?)
-                } else {
-                    None
-                },
-            );
+            let holds = self
+                .still_holds(&mut tx, &mut settings, &job.subject, &job.plan)
+                .await?;
+            written.push(if holds {
+                Some(self.insert(&mut tx, &job.subject, &job.plan).await?)
+            } else {
+                None
+            });
         }
         let changes = tx.commit().await?;
         self.apply_group(group, &written, &changes);
@@ -120,7 +141,11 @@ impl Registry {
 
     async fn write_alone(&self, job: &Job) -> Outcome {
         let mut tx = self.store.begin().await?;
-        if !self.still_holds(&mut tx, &job.subject, &job.plan).await? {
+        let mut settings = self.settings_for(&mut tx, &[job]).await?;
+        if !self
+            .still_holds(&mut tx, &mut settings, &job.subject, &job.plan)
+            .await?
+        {
             return Ok(None);
         }
         let registered = self.insert(&mut tx, &job.subject, &job.plan).await?;

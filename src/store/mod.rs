@@ -23,7 +23,8 @@ use sqlx::{Any, AnyPool, Transaction};
 
 pub use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
 pub use queries::{
-    ListFilter, LiveFilter, Queries, SchemaRecord, SchemaReference, SubjectSummary, VersionRecord,
+    ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, SchemaReference,
+    SubjectSummary, VersionRecord,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -182,8 +183,8 @@ impl Reader {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     /// The contexts whose lock this transaction holds, with the highest id
-    /// handed out in each.
-    locked: Vec<(String, i64)>,
+    /// handed out in each and whether this transaction raised it.
+    locked: Vec<(String, i64, bool)>,
     /// What the writes so far changed, for the caches.
     changes: Vec<Change>,
     store: Store,
@@ -196,14 +197,14 @@ impl WriteTx {
 
     /// Takes `context`'s write lock (once per transaction); held to commit.
     pub async fn lock_context(&mut self, context: &str) -> Result<(), StoreError> {
-        if self.locked.iter().any(|(locked, _)| locked == context) {
+        if self.locked.iter().any(|(locked, _, _)| locked == context) {
             return Ok(());
         }
         let (max_id, created) = queries::lock_context(&mut self.tx, context).await?;
         if created {
             self.changes.push(Change::Contexts);
         }
-        self.locked.push((context.to_owned(), max_id));
+        self.locked.push((context.to_owned(), max_id, false));
         Ok(())
     }
 
@@ -212,23 +213,36 @@ impl WriteTx {
     pub fn max_id(&self, context: &str) -> i64 {
         self.locked
             .iter()
-            .find(|(locked, _)| locked == context)
-            .map_or(0, |(_, max_id)| *max_id)
+            .find(|(locked, _, _)| locked == context)
+            .map_or(0, |(_, max_id, _)| *max_id)
     }
 
-    /// Raises a locked context's id high-water mark (imported ids count too).
-    pub async fn raise_max_id(&mut self, context: &str, id: i64) -> Result<(), StoreError> {
-        self.queries().raise_max_id(context, id).await?;
-        if let Some((_, max_id)) = self.locked.iter_mut().find(|(locked, _)| locked == context) {
-            *max_id = (*max_id).max(id);
+    /// Raises a locked context's id high-water mark (imported ids count
+    /// too); written once, at commit.
+    pub fn raise_max_id(&mut self, context: &str, id: i64) {
+        if let Some((_, max_id, raised)) = self
+            .locked
+            .iter_mut()
+            .find(|(locked, _, _)| locked == context)
+        {
+            if id > *max_id {
+                *max_id = id;
+                *raised = true;
+            }
         }
-        Ok(())
     }
 
     /// Commits, and returns what the transaction changed. On PostgreSQL the
     /// changes are appended to the change log in the same transaction, and
     /// the other replicas are notified when it commits.
     pub async fn commit(mut self) -> Result<Vec<Change>, StoreError> {
+        for (context, max_id, raised) in &self.locked {
+            if *raised {
+                Queries::new(&mut self.tx)
+                    .raise_max_id(context, *max_id)
+                    .await?;
+            }
+        }
         if self.store.backend == Backend::Postgres && !self.changes.is_empty() {
             changes::append(&mut self.tx, &self.store.origin, &self.changes).await?;
         }

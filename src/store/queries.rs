@@ -84,6 +84,15 @@ pub enum LiveFilter {
     NoneLive,
 }
 
+/// See `Queries::registration_state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RegistrationState {
+    pub max_version: Option<i64>,
+    /// (version, schema id)
+    pub latest_live: Option<(i64, i64)>,
+    pub existing: Option<i64>,
+}
+
 /// A subject with how many of its versions are live.
 #[derive(Clone, Debug)]
 pub struct SubjectSummary {
@@ -606,30 +615,67 @@ impl<'c> Queries<'c> {
         Ok(())
     }
 
-    /// The configs and modes stored at up to four scopes, in two queries:
-    /// a scope chain, read under a write lock.
+    /// The configs and modes stored at these scopes, in one query: scope
+    /// chains, read under a write lock. Each row is (`true` for a config,
+    /// `false` for a mode, scope, value).
     pub async fn settings_at(
         &mut self,
-        scopes: &[&str],
-    ) -> Result<(Vec<(String, String)>, Vec<(String, String)>), StoreError> {
-        let bound = |i: usize| scopes.get(i).or(scopes.first()).copied().unwrap_or("");
-        let configs: Vec<(String, String)> =
-            sqlx::query_as("SELECT scope, config FROM configs WHERE scope IN ($1, $2, $3, $4)")
-                .bind(bound(0))
-                .bind(bound(1))
-                .bind(bound(2))
-                .bind(bound(3))
-                .fetch_all(&mut *self.conn)
-                .await?;
-        let modes: Vec<(String, String)> =
-            sqlx::query_as("SELECT scope, mode FROM modes WHERE scope IN ($1, $2, $3, $4)")
-                .bind(bound(0))
-                .bind(bound(1))
-                .bind(bound(2))
-                .bind(bound(3))
-                .fetch_all(&mut *self.conn)
-                .await?;
-        Ok((configs, modes))
+        scopes: &[String],
+    ) -> Result<Vec<(bool, String, String)>, StoreError> {
+        if scopes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (1..=scopes.len()).map(|n| format!("${n}")).collect();
+        let placeholders = placeholders.join(", ");
+        let sql = format!(
+            "SELECT 1 AS is_config, scope, config AS value FROM configs WHERE scope IN ({placeholders}) \
+             UNION ALL \
+             SELECT 0 AS is_config, scope, mode AS value FROM modes WHERE scope IN ({placeholders})"
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, String)>(&sql);
+        for scope in scopes {
+            query = query.bind(scope.as_str());
+        }
+        let rows = query.fetch_all(&mut *self.conn).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(is_config, scope, value)| (is_config == 1, scope, value))
+            .collect())
+    }
+
+    /// What a registration re-validates under the lock, in one query: the
+    /// subject's highest version number, its latest live version (number,
+    /// schema id), and the id the content already has in the context.
+    pub async fn registration_state(
+        &mut self,
+        context: &str,
+        subject: &str,
+        content_hash: &str,
+    ) -> Result<RegistrationState, StoreError> {
+        let (max_version, live_version, live_schema, existing): (
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        ) = sqlx::query_as(
+            "SELECT \
+             (SELECT MAX(version) FROM subject_versions WHERE context = $1 AND subject = $2), \
+             (SELECT version FROM subject_versions WHERE context = $1 AND subject = $2 AND deleted = 0 \
+              ORDER BY version DESC LIMIT 1), \
+             (SELECT schema_id FROM subject_versions WHERE context = $1 AND subject = $2 AND deleted = 0 \
+              ORDER BY version DESC LIMIT 1), \
+             (SELECT id FROM schemas WHERE context = $1 AND content_hash = $3)",
+        )
+        .bind(context)
+        .bind(subject)
+        .bind(content_hash)
+        .fetch_one(&mut *self.conn)
+        .await?;
+        Ok(RegistrationState {
+            max_version,
+            latest_live: live_version.zip(live_schema),
+            existing,
+        })
     }
 
     // `table` and `column` below are always literals from this file.
@@ -688,41 +734,6 @@ impl Queries<'_> {
                 .fetch_optional(&mut *self.conn)
                 .await?,
         )
-    }
-
-    /// A subject's highest version number (deleted ones count) and its latest
-    /// live version: what a non-transitive registration depends on, read in
-    /// one or two index probes however long the history.
-    pub async fn subject_tip(
-        &mut self,
-        context: &str,
-        subject: &str,
-    ) -> Result<(Option<i64>, Option<(i64, i64)>), StoreError> {
-        let top: Option<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT version, schema_id, deleted FROM subject_versions \
-             WHERE context = $1 AND subject = $2 ORDER BY version DESC LIMIT 1",
-        )
-        .bind(context)
-        .bind(subject)
-        .fetch_optional(&mut *self.conn)
-        .await?;
-        let max_version = match top {
-            None => return Ok((None, None)),
-            Some((version, schema_id, 0)) => {
-                return Ok((Some(version), Some((version, schema_id))))
-            }
-            Some((version, _, _)) => Some(version),
-        };
-        let latest_live: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT version, schema_id FROM subject_versions \
-             WHERE context = $1 AND subject = $2 AND deleted = 0 \
-             ORDER BY version DESC LIMIT 1",
-        )
-        .bind(context)
-        .bind(subject)
-        .fetch_optional(&mut *self.conn)
-        .await?;
-        Ok((max_version, latest_live))
     }
 
     /// The highest id handed out in a context (0 if none).
