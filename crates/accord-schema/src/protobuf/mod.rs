@@ -192,7 +192,7 @@ impl ProtobufSchema {
             name: MAIN_FILE,
             file: &file,
         });
-        let pool = compile::compile(&builtins.pool, &sources, &table)
+        let pool = compile::compile(builtins, &sources, &table)
             .map_err(|error| SchemaError::Invalid(compile_message(error)))?;
 
         Ok(ProtobufSchema {
