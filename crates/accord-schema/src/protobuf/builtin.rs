@@ -411,7 +411,10 @@ pub fn builtins() -> &'static Builtins {
         compiler
             .open_files(&names)
             .expect("the built-in Protobuf files compile");
-        let pool = compiler.descriptor_pool();
+        // Without source info (positions and comments of the declared
+        // files), which nothing reads and each schema's pool would copy.
+        let pool = DescriptorPool::from_file_descriptor_set(compiler.file_descriptor_set())
+            .expect("the built-in Protobuf files compile");
         let files: Vec<(&'static str, ProtoFile)> = names
             .iter()
             .map(|name| {
