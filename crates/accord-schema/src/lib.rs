@@ -8,6 +8,7 @@ mod compat;
 mod diff;
 mod error;
 mod fingerprint;
+mod heap;
 mod jackson;
 pub mod json_schema;
 pub mod protobuf;
@@ -127,6 +128,19 @@ impl ParsedSchema {
         }
     }
 
+    /// An estimate of the heap memory the parsed schema holds, for caches
+    /// bounded in bytes: it grows with the schema (and its references), and
+    /// a Protobuf schema's includes the descriptor pool it owns. It leaves
+    /// out the allocator's overhead; see each format's method for how it is
+    /// counted.
+    pub fn estimated_heap_bytes(&self) -> usize {
+        match self {
+            ParsedSchema::Avro(schema) => schema.estimated_heap_bytes(),
+            ParsedSchema::Protobuf(schema) => schema.estimated_heap_bytes(),
+            ParsedSchema::Json(schema) => schema.estimated_heap_bytes(),
+        }
+    }
+
     /// The normalized text (`normalize=true`): equal for schemas that differ only
     /// in attribute order and other presentation details.
     pub fn normalized(&self) -> String {
@@ -163,5 +177,131 @@ impl ParsedSchema {
                 direction,
             )],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn weight(schema_type: SchemaType, text: &str, references: &[ResolvedReference<'_>]) -> usize {
+        ParsedSchema::parse(schema_type, text, references)
+            .unwrap_or_else(|error| panic!("{error}\n{text}"))
+            .estimated_heap_bytes()
+    }
+
+    /// Weights of the same schema with 1, 10, 100 and 1,000 elements.
+    fn weights(schema_type: SchemaType, text: impl Fn(usize) -> String) -> Vec<usize> {
+        [1, 10, 100, 1_000]
+            .into_iter()
+            .map(|n| weight(schema_type, &text(n), &[]))
+            .collect()
+    }
+
+    /// Each weight is more than the one before, and at least `factor` times
+    /// it when the schema grew tenfold.
+    fn grows(weights: &[usize], factor: usize) {
+        assert!(weights[0] > 0, "{weights:?}");
+        for pair in weights.windows(2) {
+            assert!(pair[1] >= pair[0] * factor, "{weights:?}");
+        }
+    }
+
+    #[test]
+    fn avro_weights_grow_with_the_schema_and_its_references() {
+        grows(
+            &weights(SchemaType::Avro, |n| {
+                let fields: Vec<String> = (0..n)
+                    .map(|i| {
+                        format!(
+                            "{{\"name\":\"f{i}\",\"type\":[\"null\",\"string\"],\"default\":null}}"
+                        )
+                    })
+                    .collect();
+                format!(
+                    "{{\"type\":\"record\",\"name\":\"R\",\"fields\":[{}]}}",
+                    fields.join(",")
+                )
+            }),
+            5,
+        );
+        grows(
+            &weights(SchemaType::Avro, |n| {
+                let symbols: Vec<String> = (0..n).map(|i| format!("\"S{i}\"")).collect();
+                format!(
+                    "{{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[{}]}}",
+                    symbols.join(",")
+                )
+            }),
+            1,
+        );
+        let text =
+            "{\"type\":\"record\",\"name\":\"P\",\"fields\":[{\"name\":\"a\",\"type\":\"A\"}]}";
+        let reference = "{\"type\":\"record\",\"name\":\"A\",\"doc\":\"An address\",\"fields\":[{\"name\":\"street\",\"type\":\"string\"},{\"name\":\"city\",\"type\":\"string\"}]}";
+        let references = [ResolvedReference {
+            name: "A",
+            schema: reference,
+        }];
+        assert!(
+            weight(SchemaType::Avro, text, &references) > weight(SchemaType::Avro, reference, &[])
+        );
+    }
+
+    #[test]
+    fn protobuf_weights_grow_with_the_schema_and_the_pool_it_owns() {
+        grows(
+            &weights(SchemaType::Protobuf, |n| {
+                let fields: String = (0..n)
+                    .map(|i| format!("  string f{i} = {};\n", i + 1))
+                    .collect();
+                format!("syntax = \"proto3\";\npackage p;\nmessage M {{\n{fields}}}\n")
+            }),
+            2,
+        );
+        let small = weight(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nmessage M { string a = 1; }\n",
+            &[],
+        );
+        assert!(small < 20_000, "{small}");
+        // One built-in file more, for the type the schema uses.
+        let timestamp = weight(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\n\
+             message M { string a = 1; google.protobuf.Timestamp at = 2; }\n",
+            &[],
+        );
+        assert!(timestamp > small + 2_000, "{timestamp} {small}");
+        // Every built-in file, for a schema using `Any`.
+        let any = weight(
+            SchemaType::Protobuf,
+            "syntax = \"proto3\";\nimport \"google/protobuf/any.proto\";\n\
+             message M { google.protobuf.Any payload = 1; }\n",
+            &[],
+        );
+        assert!(any > 300_000, "{any}");
+    }
+
+    #[test]
+    fn json_schema_weights_grow_with_the_schema() {
+        grows(
+            &weights(SchemaType::Json, |n| {
+                let properties: Vec<String> = (0..n)
+                    .map(|i| format!("\"p{i}\":{{\"type\":\"string\",\"maxLength\":{i}}}"))
+                    .collect();
+                format!(
+                    "{{\"type\":\"object\",\"properties\":{{{}}}}}",
+                    properties.join(",")
+                )
+            }),
+            3,
+        );
+        let plain = weight(SchemaType::Json, "{\"type\":\"object\"}", &[]);
+        let patterned = weight(
+            SchemaType::Json,
+            "{\"type\":\"object\",\"patternProperties\":{\"^x-\":{}}}",
+            &[],
+        );
+        assert!(patterned > plain + 5_000, "{patterned} {plain}");
     }
 }

@@ -7,7 +7,7 @@
 //! stored text then fails to parse next to its references ("Can't redefine").
 //! Here every named type a reference defines is printed by name.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
@@ -525,13 +525,18 @@ impl<'a> NormalizedWriter<'a> {
                 ))
             }
             Value::Object(entries) => {
+                // A record's field types by name, so that a large default
+                // stays linear; the first field of a name wins, as a search
+                // in order would find it.
+                let mut field_types: HashMap<&str, TypeId> = HashMap::new();
+                if let Some(AvroType::Record(record)) = ty.map(|id| &self.types[id]) {
+                    for field in &record.fields {
+                        field_types.entry(field.name.as_str()).or_insert(field.ty);
+                    }
+                }
                 let value_type = |key: &str| match ty.map(|id| &self.types[id]) {
                     Some(AvroType::Map { values, .. }) => Some(*values),
-                    Some(AvroType::Record(record)) => record
-                        .fields
-                        .iter()
-                        .find(|field| field.name == key)
-                        .map(|field| field.ty),
+                    Some(AvroType::Record(_)) => field_types.get(key).copied(),
                     _ => None,
                 };
                 Some(Datum::Map(

@@ -8,7 +8,7 @@
 //! a union branch is checked from a fresh path, so problems found inside it are
 //! reported at `/`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use super::canonical::schema_text;
@@ -178,10 +178,11 @@ impl Checker<'_> {
             }
             (AvroType::Enum(r), AvroType::Enum(w)) => {
                 problems.add(&check_names(&r.named, &w.named, location, pair));
+                let readable: HashSet<&str> = r.symbols.iter().map(String::as_str).collect();
                 let mut missing: Vec<String> = w
                     .symbols
                     .iter()
-                    .filter(|symbol| !r.symbols.contains(symbol))
+                    .filter(|symbol| !readable.contains(symbol.as_str()))
                     .cloned()
                     .collect();
                 // A reader enum with a default reads unknown symbols as it.
@@ -255,11 +256,12 @@ impl Checker<'_> {
         location: &mut Location,
     ) -> Outcome {
         let writer_id = pair.1;
+        let writer_fields = WriterFields::of(writer);
         let mut problems = Problems::default();
         location.push("fields");
         for (position, reader_field) in reader.fields.iter().enumerate() {
             location.push(&position.to_string());
-            match writer_field(writer, reader_field) {
+            match writer_fields.for_reader(reader_field) {
                 Some(writer_field) => {
                     problems.add(&self.check("type", reader_field.ty, writer_field.ty, location));
                 }
@@ -284,13 +286,29 @@ impl Checker<'_> {
     }
 }
 
-/// The writer field a reader field is read from. Avro Java rejects a reader
-/// field that matches several writer fields; the field of the same name wins
-/// here.
-fn writer_field<'w>(writer: &'w Record, reader_field: &Field) -> Option<&'w Field> {
-    let by_name = |name: &str| writer.fields.iter().find(|field| field.name == name);
-    by_name(&reader_field.name)
-        .or_else(|| reader_field.aliases.iter().find_map(|alias| by_name(alias)))
+/// A writer record's fields by name, so that matching every reader field
+/// stays linear in the number of fields.
+struct WriterFields<'w>(HashMap<&'w str, &'w Field>);
+
+impl<'w> WriterFields<'w> {
+    fn of(writer: &'w Record) -> WriterFields<'w> {
+        let mut by_name = HashMap::with_capacity(writer.fields.len());
+        // Field names are unique (the parser refuses duplicates); should one
+        // repeat, the first keeps it, as a search in order would find.
+        for field in &writer.fields {
+            by_name.entry(field.name.as_str()).or_insert(field);
+        }
+        WriterFields(by_name)
+    }
+
+    /// The writer field a reader field is read from. Avro Java rejects a
+    /// reader field that matches several writer fields; the field of the
+    /// same name wins here.
+    fn for_reader(&self, reader_field: &Field) -> Option<&'w Field> {
+        let by_name = |name: &str| self.0.get(name).copied();
+        by_name(&reader_field.name)
+            .or_else(|| reader_field.aliases.iter().find_map(|alias| by_name(alias)))
+    }
 }
 
 fn has_enum_default(ty: &AvroType) -> bool {

@@ -205,9 +205,10 @@ impl Parser {
             .named()
             .and_then(|named| named.name.space.clone());
         let mut aliases: Vec<Name> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for alias in parse_aliases(json)? {
             let alias = Name::new(&alias, space.as_deref())?;
-            if !aliases.contains(&alias) {
+            if seen.insert(alias.full.clone()) {
                 aliases.push(alias);
             }
         }
@@ -315,8 +316,9 @@ impl Parser {
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         let mut aliases: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         for alias in parse_aliases(json)? {
-            if !aliases.contains(&alias) {
+            if seen.insert(alias.clone()) {
                 aliases.push(alias);
             }
         }
@@ -342,10 +344,11 @@ impl Parser {
         };
         check_not_primitive(&named.name)?;
         let mut symbols: Vec<String> = Vec::with_capacity(symbol_nodes.len());
+        let mut seen: HashSet<&str> = HashSet::with_capacity(symbol_nodes.len());
         for symbol in symbol_nodes {
             let symbol = symbol.as_str().ok_or("Null name")?;
             validate_name(symbol)?;
-            if symbols.iter().any(|known| known == symbol) {
+            if !seen.insert(symbol) {
                 return Err(format!("Duplicate enum symbol: {symbol}"));
             }
             symbols.push(symbol.to_owned());

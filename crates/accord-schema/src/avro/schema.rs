@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use serde_json::{Map, Value};
 
 use super::{canonical, parse::Parser};
-use crate::{ResolvedReference, SchemaError};
+use crate::{heap, ResolvedReference, SchemaError};
 
 /// Index of a type in [`AvroSchema::types`].
 pub(crate) type TypeId = usize;
@@ -106,6 +106,12 @@ impl AvroSchema {
         self.types[self.first_own_type..]
             .iter()
             .filter_map(|ty| ty.named().map(|named| named.name.full.as_str()))
+    }
+
+    /// The heap memory the schema holds, its references' types included
+    /// (see `crate::heap`).
+    pub fn estimated_heap_bytes(&self) -> usize {
+        heap::vec(&self.types) + self.types.iter().map(AvroType::heap_bytes).sum::<usize>()
     }
 
     /// Whether `id` is a named type defined by one of the references.
@@ -255,6 +261,28 @@ impl AvroType {
         }
     }
 
+    /// What the type owns beyond itself.
+    fn heap_bytes(&self) -> usize {
+        match self {
+            AvroType::Primitive { props, .. }
+            | AvroType::Array { props, .. }
+            | AvroType::Map { props, .. } => heap::map(props),
+            AvroType::Union { branches } => heap::vec(branches),
+            AvroType::Record(record) => {
+                record.named.heap_bytes()
+                    + heap::vec(&record.fields)
+                    + record.fields.iter().map(Field::heap_bytes).sum::<usize>()
+            }
+            AvroType::Enum(enumeration) => {
+                enumeration.named.heap_bytes()
+                    + heap::vec(&enumeration.symbols)
+                    + enumeration.symbols.iter().map(heap::string).sum::<usize>()
+                    + heap::optional_string(&enumeration.default)
+            }
+            AvroType::Fixed(fixed) => fixed.named.heap_bytes(),
+        }
+    }
+
     /// The name a union tells its branches apart by: the full name of a named
     /// type, the type name otherwise.
     pub(crate) fn union_key(&self) -> &str {
@@ -274,6 +302,10 @@ pub(crate) struct Name {
 }
 
 impl Name {
+    fn heap_bytes(&self) -> usize {
+        heap::string(&self.name) + heap::optional_string(&self.space) + heap::string(&self.full)
+    }
+
     /// Splits `name` at its last dot; a name without one takes `space`.
     /// Only the last segment is validated, as Avro Java does.
     pub(crate) fn new(name: &str, space: Option<&str>) -> Result<Name, String> {
@@ -335,6 +367,16 @@ pub(crate) struct Named {
     pub(crate) props: Props,
 }
 
+impl Named {
+    fn heap_bytes(&self) -> usize {
+        self.name.heap_bytes()
+            + heap::optional_string(&self.doc)
+            + heap::vec(&self.aliases)
+            + self.aliases.iter().map(Name::heap_bytes).sum::<usize>()
+            + heap::map(&self.props)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Record {
     pub(crate) named: Named,
@@ -355,6 +397,17 @@ pub(crate) struct Field {
     pub(crate) order: Order,
     pub(crate) aliases: Vec<String>,
     pub(crate) props: Props,
+}
+
+impl Field {
+    fn heap_bytes(&self) -> usize {
+        heap::string(&self.name)
+            + heap::optional_string(&self.doc)
+            + self.default.as_ref().map_or(0, heap::json)
+            + heap::vec(&self.aliases)
+            + self.aliases.iter().map(heap::string).sum::<usize>()
+            + heap::map(&self.props)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -227,6 +227,17 @@ impl JsonSchema {
         self.normalized.clone()
     }
 
+    /// The heap memory the schema holds: its texts, its documents (the
+    /// references' included) and the typed model read from them (see
+    /// `crate::heap`).
+    pub fn estimated_heap_bytes(&self) -> usize {
+        // The model is one allocation of its own, shared by clones.
+        self.canonical.capacity()
+            + self.normalized.capacity()
+            + std::mem::size_of::<Model>()
+            + self.model.heap_bytes()
+    }
+
     /// The draft the schema is read as.
     pub fn draft(&self) -> Draft {
         self.draft

@@ -6,6 +6,8 @@
 //! `1e3` → `1000.0`, big integers lose digits), so the document is read a
 //! second time into a small tree that keeps each number's literal.
 
+use std::collections::HashMap;
+
 use crate::jackson::{java_string_order, write_string};
 
 /// A JSON value whose numbers are kept as Confluent prints them.
@@ -69,6 +71,8 @@ impl Reader<'_> {
             b'{' => {
                 self.position += 1;
                 let mut members: Vec<(String, Node)> = Vec::new();
+                // Where each key is in `members`, so that large objects stay linear.
+                let mut positions: HashMap<String, usize> = HashMap::new();
                 if self.peek()? == b'}' {
                     self.position += 1;
                     return Some(Node::Object(members));
@@ -78,9 +82,12 @@ impl Reader<'_> {
                     self.expect(b':')?;
                     let value = self.value(depth + 1)?;
                     // Jackson keeps a repeated key where it first appeared, with the last value.
-                    match members.iter_mut().find(|(existing, _)| *existing == key) {
-                        Some(member) => member.1 = value,
-                        None => members.push((key, value)),
+                    match positions.get(&key) {
+                        Some(&position) => members[position].1 = value,
+                        None => {
+                            positions.insert(key.clone(), members.len());
+                            members.push((key, value));
+                        }
                     }
                     match self.peek()? {
                         b',' => self.position += 1,

@@ -11,7 +11,8 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use prost_reflect::DescriptorPool;
+use prost_reflect::prost_types::FileDescriptorProto;
+use prost_reflect::{DescriptorPool, FileDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use super::ast::ProtoFile;
@@ -293,18 +294,95 @@ message TimeOfDay {
 
 /// The built-in files: compiled, and in parsed form for name resolution.
 pub struct Builtins {
+    /// Every built-in file. A schema's own pool holds only those it uses
+    /// (`pool_for`).
     pub pool: DescriptorPool,
     pub files: Vec<(&'static str, ProtoFile)>,
     /// The names every built-in file declares.
     pub table: TypeTable,
     names: HashSet<&'static str>,
+    /// The first segment of every built-in package (`google`, `confluent`):
+    /// every name a built-in file defines starts with one of them.
+    roots: HashSet<String>,
 }
 
 impl Builtins {
     pub fn contains(&self, name: &str) -> bool {
         self.names.contains(name)
     }
+
+    /// A pool holding the built-in files `files` depend on, and theirs in
+    /// turn, ready for `files` to be added. Each schema owns its pool, and
+    /// prost-reflect copies a shared pool whole before adding to it, so
+    /// starting every schema from all the built-in files cost each one
+    /// about 700 KB; a schema that uses none of them now starts empty.
+    ///
+    /// Two cases keep every built-in file, so that nothing a schema could
+    /// observe changes: a file that may define a name clashing with one of
+    /// a built-in file it does not use (its package, or a package-less
+    /// top-level name, starts with `google` or `confluent`), which the full
+    /// pool refuses; and a schema using `google.protobuf.Any`, whose content
+    /// is resolved by type name in the pool when a message is read or
+    /// written, whichever built-in type it holds.
+    pub fn pool_for(&self, files: &[FileDescriptorProto]) -> DescriptorPool {
+        if files.iter().any(|file| self.may_clash(file)) {
+            return self.pool.clone();
+        }
+        let own: HashSet<&str> = files.iter().map(FileDescriptorProto::name).collect();
+        // A dependency that is neither given nor built in fails when `files`
+        // are added, as it did against the full pool.
+        let mut pending: Vec<FileDescriptor> = files
+            .iter()
+            .flat_map(|file| &file.dependency)
+            .filter(|name| !own.contains(name.as_str()))
+            .filter_map(|name| self.pool.get_file_by_name(name))
+            .collect();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut closure: Vec<FileDescriptor> = Vec::new();
+        while let Some(file) = pending.pop() {
+            if seen.insert(file.name().to_owned()) {
+                pending.extend(file.dependencies());
+                closure.push(file);
+            }
+        }
+        if closure.iter().any(|file| file.name() == ANY) {
+            return self.pool.clone();
+        }
+        let mut pool = DescriptorPool::new();
+        match pool.add_file_descriptor_protos(
+            closure
+                .iter()
+                .map(|file| file.file_descriptor_proto().clone()),
+        ) {
+            Ok(()) => pool,
+            // The built-in files compile together, so any subset closed
+            // under imports does too; should it not, use them all.
+            Err(_) => self.pool.clone(),
+        }
+    }
+
+    /// Whether `file` may define a name some built-in file defines too.
+    fn may_clash(&self, file: &FileDescriptorProto) -> bool {
+        let root = |name: &str| self.roots.contains(name.split('.').next().unwrap_or(name));
+        if !file.package().is_empty() {
+            return root(file.package());
+        }
+        file.message_type
+            .iter()
+            .map(|message| message.name())
+            .chain(file.enum_type.iter().map(|enumeration| enumeration.name()))
+            .chain(
+                file.enum_type
+                    .iter()
+                    .flat_map(|enumeration| enumeration.value.iter().map(|value| value.name())),
+            )
+            .chain(file.service.iter().map(|service| service.name()))
+            .chain(file.extension.iter().map(|extension| extension.name()))
+            .any(root)
+    }
 }
+
+const ANY: &str = "google/protobuf/any.proto";
 
 struct DeclaredResolver;
 
@@ -333,7 +411,10 @@ pub fn builtins() -> &'static Builtins {
         compiler
             .open_files(&names)
             .expect("the built-in Protobuf files compile");
-        let pool = compiler.descriptor_pool();
+        // Without source info (positions and comments of the declared
+        // files), which nothing reads and each schema's pool would copy.
+        let pool = DescriptorPool::from_file_descriptor_set(compiler.file_descriptor_set())
+            .expect("the built-in Protobuf files compile");
         let files: Vec<(&'static str, ProtoFile)> = names
             .iter()
             .map(|name| {
@@ -347,11 +428,17 @@ pub fn builtins() -> &'static Builtins {
         for (name, file) in &files {
             table.add_file(name, file);
         }
+        let roots = pool
+            .files()
+            .filter_map(|file| file.package_name().split('.').next().map(str::to_owned))
+            .filter(|root| !root.is_empty())
+            .collect();
         Builtins {
             pool,
             table,
             names: files.iter().map(|(name, _)| *name).collect(),
             files,
+            roots,
         }
     })
 }

@@ -9,9 +9,11 @@
 //! name, a reserved or extension range that collides with a field, custom
 //! options. Types are resolved as Confluent resolves them (any referenced or
 //! built-in file, imported or not) and each file depends on the files that
-//! define the types it uses. If the pool still refuses the files, a second,
-//! plainer attempt leaves out defaults, JSON names, reserved ranges,
-//! extensions and explicit map entries.
+//! define the types it uses; the pool holds the given files and only the
+//! built-in files they depend on (`Builtins::pool_for`), so that a parsed
+//! schema's memory grows with what it uses. If the pool still refuses the
+//! files, a second, plainer attempt leaves out defaults, JSON names, reserved
+//! ranges, extensions and explicit map entries.
 
 use std::collections::{HashMap, HashSet};
 
@@ -26,6 +28,7 @@ use prost_reflect::prost_types::{
 use prost_reflect::DescriptorPool;
 
 use super::ast::*;
+use super::builtin::Builtins;
 use super::parse::MAX_TAG_VALUE;
 use super::types::{self, TypeKind, TypeTable};
 
@@ -47,9 +50,9 @@ pub enum CompileError {
     Invalid(String),
 }
 
-/// Adds `sources` to a copy of `base`.
+/// A pool of `sources` and the built-in files they use.
 pub fn compile(
-    base: &DescriptorPool,
+    builtins: &Builtins,
     sources: &[Source<'_>],
     table: &TypeTable,
 ) -> Result<DescriptorPool, CompileError> {
@@ -59,17 +62,14 @@ pub fn compile(
             return Err(CompileError::EmptyEnum(name, source.name.to_owned()));
         }
     }
-    let faithful = descriptors(sources, table, false)?;
-    let mut pool = base.clone();
-    match pool.add_file_descriptor_protos(faithful) {
-        Ok(()) => Ok(pool),
-        Err(first) => {
-            let plain = descriptors(sources, table, true)?;
-            let mut pool = base.clone();
-            pool.add_file_descriptor_protos(plain)
-                .map(|()| pool)
-                .map_err(|_| CompileError::Invalid(first.to_string()))
-        }
+    let with_builtins = |files: Vec<FileDescriptorProto>| {
+        let mut pool = builtins.pool_for(&files);
+        pool.add_file_descriptor_protos(files).map(|()| pool)
+    };
+    match with_builtins(descriptors(sources, table, false)?) {
+        Ok(pool) => Ok(pool),
+        Err(first) => with_builtins(descriptors(sources, table, true)?)
+            .map_err(|_| CompileError::Invalid(first.to_string())),
     }
 }
 

@@ -192,7 +192,7 @@ impl ProtobufSchema {
             name: MAIN_FILE,
             file: &file,
         });
-        let pool = compile::compile(&builtins.pool, &sources, &table)
+        let pool = compile::compile(builtins, &sources, &table)
             .map_err(|error| SchemaError::Invalid(compile_message(error)))?;
 
         Ok(ProtobufSchema {
@@ -213,6 +213,85 @@ impl ProtobufSchema {
             .pool
             .get_file_by_name(MAIN_FILE)
             .expect("the main file is compiled into the pool")
+    }
+
+    /// The heap memory the schema holds: its four texts exactly, and for
+    /// its parsed file and descriptor pool a cost per descriptor in the pool
+    /// plus three copies of each full name. prost-reflect keeps several
+    /// forms of each descriptor (the raw one, its own, indexes by name,
+    /// number and JSON name), so the costs were measured: the live heap a
+    /// counting allocator saw after parsing (release build) schemas of 1 to
+    /// 20,000 fields, messages or enum constants, with and without built-in
+    /// types, and the 38 Protobuf schemas of the Confluent corpus in
+    /// `tests/data`. The estimate came within 0.83 to 1.16 times the
+    /// measured heap on each of them.
+    pub fn estimated_heap_bytes(&self) -> usize {
+        // The schema's own file, which is also held parsed.
+        const MAIN_FILE_COST: usize = 3_800;
+        const OTHER_FILE: usize = 1_500;
+        const MESSAGE: usize = 1_400;
+        const FIELD: usize = 1_000;
+        const ONEOF: usize = 300;
+        const ENUM: usize = 500;
+        const ENUM_VALUE: usize = 480;
+        const SERVICE: usize = 1_400;
+        const METHOD: usize = 1_000;
+        let name = |full_name: &str| 3 * full_name.len();
+        let inner = &self.inner;
+        let texts = inner.canonical.capacity()
+            + inner.normalized.capacity()
+            + inner.without_extensions.capacity()
+            + inner.serialized.capacity();
+        let pool = &inner.pool;
+        let files: usize = pool
+            .files()
+            .map(|file| {
+                let cost = if file.name() == MAIN_FILE {
+                    MAIN_FILE_COST
+                } else {
+                    OTHER_FILE
+                };
+                cost + file.name().len()
+            })
+            .sum();
+        let messages: usize = pool
+            .all_messages()
+            .map(|message| {
+                MESSAGE
+                    + name(message.full_name())
+                    + message
+                        .fields()
+                        .map(|field| FIELD + name(field.full_name()))
+                        .sum::<usize>()
+                    + message.oneofs().len() * ONEOF
+            })
+            .sum();
+        let enums: usize = pool
+            .all_enums()
+            .map(|enumeration| {
+                ENUM + name(enumeration.full_name())
+                    + enumeration
+                        .values()
+                        .map(|value| ENUM_VALUE + name(value.full_name()))
+                        .sum::<usize>()
+            })
+            .sum();
+        let extensions: usize = pool
+            .all_extensions()
+            .map(|extension| FIELD + name(extension.full_name()))
+            .sum();
+        let services: usize = pool
+            .services()
+            .map(|service| {
+                SERVICE
+                    + name(service.full_name())
+                    + service
+                        .methods()
+                        .map(|method| METHOD + name(method.full_name()))
+                        .sum::<usize>()
+            })
+            .sum();
+        texts + files + messages + enums + extensions + services
     }
 
     /// The parsed file: declarations in written order, type names as written.

@@ -14,7 +14,7 @@
 //! is compared only by its package-less name (the message itself is compared
 //! where it is declared), one from a referenced file is compared recursively.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use prost_reflect::prost_types::FileDescriptorProto;
 use prost_reflect::{
@@ -299,7 +299,7 @@ impl Types {
     /// Nested types, without map entries and groups (Wire has neither as
     /// nested types).
     fn of_message(message: &MessageDescriptor) -> Types {
-        let groups: Vec<String> = message
+        let groups: HashSet<String> = message
             .fields()
             .filter(FieldDescriptor::is_group)
             .filter_map(|field| field.kind().as_message().map(|m| m.full_name().to_owned()))
@@ -307,9 +307,7 @@ impl Types {
         Types::new(
             message
                 .child_messages()
-                .filter(|child| {
-                    !child.is_map_entry() && !groups.iter().any(|group| group == child.full_name())
-                })
+                .filter(|child| !child.is_map_entry() && !groups.contains(child.full_name()))
                 .collect(),
             message.child_enums().collect(),
         )
@@ -505,12 +503,21 @@ impl Differ {
             }
             set
         };
+        // Aliases share a number; Wire's map keeps the last one.
+        let values_by_number = |enumeration: &EnumDescriptor| {
+            let mut values = HashMap::new();
+            for value in enumeration.values() {
+                values.insert(value.number(), value);
+            }
+            values
+        };
+        let (original_values, update_values) =
+            (values_by_number(original), values_by_number(update));
         for number in union(&numbers_of(original), &numbers_of(update)) {
             self.enter(number.to_string());
-            // Aliases share a number; Wire's map keeps the last one.
-            let original_value = original.values().filter(|v| v.number() == number).last();
-            let update_value = update.values().filter(|v| v.number() == number).last();
-            let kind = match (&original_value, &update_value) {
+            let original_value = original_values.get(&number);
+            let update_value = update_values.get(&number);
+            let kind = match (original_value, update_value) {
                 (Some(_), None) => Some(DifferenceType::EnumConstRemoved),
                 (None, Some(_)) => Some(DifferenceType::EnumConstAdded),
                 (Some(original), Some(update)) if original.name() != update.name() => {
