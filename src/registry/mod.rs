@@ -19,7 +19,7 @@ mod writer;
 
 use std::sync::Arc;
 
-use accord_schema::{CompatibilityLevel, ParsedSchema, SchemaType};
+use accord_schema::{CompatibilityLevel, ParsedSchema};
 
 pub use cache::{CacheStats, Caches, Rendered, DEFAULT_CACHE_MAX_BYTES};
 pub use compatibility::{CompatibilityReport, Finding};
@@ -86,13 +86,7 @@ impl Registry {
 }
 
 /// An estimate of the memory a parsed schema holds: what the caches weigh
-/// it by. Parsed forms hold their text several times over (names, canonical
-/// pieces, descriptors), hence the multiplier.
+/// it by. The text it was parsed from is held beside it by the caller.
 pub(crate) fn parsed_schema_weight(schema: &ParsedSchema, text_len: usize) -> usize {
-    let per_byte = match schema.schema_type() {
-        SchemaType::Avro => 8,
-        SchemaType::Json => 12,
-        SchemaType::Protobuf => 16,
-    };
-    4096 + text_len.saturating_mul(per_byte)
+    schema.estimated_heap_bytes() + text_len
 }
