@@ -45,6 +45,19 @@ pub fn json_response<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Res
         .into_response()
 }
 
+/// A JSON body rendered earlier (and cached by the registry).
+pub fn json_bytes(body: bytes::Bytes) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCHEMA_REGISTRY_JSON),
+        )],
+        body,
+    )
+        .into_response()
+}
+
 pub fn ok_json<T: Serialize + ?Sized>(body: &T) -> Response {
     json_response(StatusCode::OK, body)
 }

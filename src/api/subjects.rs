@@ -2,7 +2,7 @@
 
 use super::body::register_request;
 use super::views::{RegisteredBody, SchemaBody};
-use super::{ok_json, raw_schema, AppState, JsonBody, Params, PathParams};
+use super::{json_bytes, ok_json, raw_schema, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
 use axum::extract::State;
@@ -59,16 +59,17 @@ async fn lookup(
         .resolve_alias(Subject::parse(&subject))
         .await?;
     let request = register_request(body)?;
-    let view = state
+    let body = state
         .registry
         .lookup(
             &subject,
             request,
             params.flag("normalize"),
             params.flag("deleted"),
+            render_version,
         )
         .await?;
-    Ok(ok_json(&SchemaBody::of_version(&view)))
+    Ok(json_bytes(body))
 }
 
 async fn delete_subject(
@@ -156,13 +157,31 @@ async fn find_version(
         .await?)
 }
 
+fn render_version(view: &SchemaView) -> Vec<u8> {
+    serde_json::to_vec(&SchemaBody::of_version(view)).expect("response bodies serialize")
+}
+
 async fn get_version(
     State(state): State<AppState>,
     PathParams((subject, version)): PathParams<(String, String)>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let view = find_version(&state, &subject, &version, &params).await?;
-    Ok(ok_json(&SchemaBody::of_version(&view)))
+    let version = VersionSpec::parse(&version)?;
+    let subject = state
+        .registry
+        .resolve_alias(Subject::parse(&subject))
+        .await?;
+    let body = state
+        .registry
+        .version_response(
+            &subject,
+            version,
+            params.flag("deleted"),
+            SchemaFormat::from_param(params.get("format")),
+            render_version,
+        )
+        .await?;
+    Ok(json_bytes(body))
 }
 
 async fn get_version_schema(

@@ -49,6 +49,9 @@ pub struct Prepared {
     pub text: String,
     /// The parsed schema's estimated size.
     pub weight: usize,
+    /// The identity hash of the schema alone (no references, metadata or
+    /// rule set), the common case, computed once.
+    pub plain_hash: String,
 }
 
 /// A parsed schema with its estimated size, for the budget.
@@ -71,6 +74,31 @@ pub struct ResponseKey {
     pub context: String,
     pub id: i64,
     pub format: SchemaFormat,
+}
+
+/// A version's response (`GET /subjects/{s}/versions/{v}`, and a lookup's
+/// answer). The id is part of the key, so an entry never goes stale: a
+/// version number that comes to name another schema is another key.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VersionResponseKey {
+    pub context: String,
+    pub subject: String,
+    pub version: i64,
+    pub id: i64,
+    /// An id reused for other content (an import after a permanent
+    /// delete) is another key too.
+    pub content_hash: String,
+    pub format: SchemaFormat,
+}
+
+/// A compatibility verdict between two schemas (by content hash) in one
+/// direction under one policy: what the engine answers never changes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct VerdictKey {
+    pub new: String,
+    pub old: String,
+    pub direction: accord_schema::Direction,
+    pub policy: accord_schema::CompatibilityPolicy,
 }
 
 /// Hits and misses of one cache, kept for metrics.
@@ -178,6 +206,8 @@ pub struct Caches {
     pub parsed: Tier<String, ParsedEntry>,
     pub prepared: Tier<Arc<PreparedKey>, Arc<Prepared>>,
     pub responses: Tier<ResponseKey, Rendered>,
+    pub version_responses: Tier<VersionResponseKey, Bytes>,
+    pub verdicts: Tier<VerdictKey, Arc<Vec<accord_schema::Incompatibility>>>,
 }
 
 impl Caches {
@@ -204,8 +234,14 @@ impl Caches {
             prepared: Tier::new("prepared", share(15), |key, prepared| {
                 key.text.len() + prepared.text.len() + prepared.weight
             }),
-            responses: Tier::new("responses", share(19), |key, rendered| {
+            responses: Tier::new("responses", share(10), |key, rendered| {
                 key.context.len() + rendered.body.len() + rendered.etag.len()
+            }),
+            version_responses: Tier::new("version_responses", share(6), |key, body| {
+                key.context.len() + key.subject.len() + body.len()
+            }),
+            verdicts: Tier::new("verdicts", share(3), |key, found| {
+                key.new.len() + key.old.len() + found.len() * 512
             }),
         }
     }
@@ -285,6 +321,7 @@ impl Caches {
         self.contexts.cache.invalidate_all();
         self.prepared.cache.invalidate_all();
         self.responses.cache.invalidate_all();
+        self.version_responses.cache.invalidate_all();
     }
 
     fn invalidate(&self, change: &Change) {
@@ -330,6 +367,8 @@ impl Caches {
             self.parsed.stats(),
             self.prepared.stats(),
             self.responses.stats(),
+            self.version_responses.stats(),
+            self.verdicts.stats(),
         ]
     }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use accord_schema::{CheckOptions, CompatibilityLevel, Direction, Incompatibility, ParsedSchema};
 use serde_json::Value;
 
+use super::cache::{Caches, VerdictKey};
 use super::history::{SubjectHistory, VersionEntry};
 use super::register::{Candidate, RegisterRequest};
 use super::settings::{EffectiveConfig, Scope};
@@ -108,6 +109,8 @@ impl Registry {
         let heavy =
             against.len() > BLOCKING_CHECK_VERSIONS || candidate.text.len() > BLOCKING_SCHEMA_BYTES;
         let check = Check {
+            caches: self.caches.clone(),
+            candidate_hash: candidate.content_hash(),
             candidate: candidate.parsed.clone(),
             candidate_type: candidate.schema_type,
             level,
@@ -190,6 +193,10 @@ struct Compared {
 /// A check with everything it needs, so that it can move to the blocking
 /// pool.
 struct Check {
+    /// Verdicts between two schemas are remembered: clients repeat checks,
+    /// and a transitive level checks the same pairs again and again.
+    caches: Arc<Caches>,
+    candidate_hash: String,
     candidate: Arc<ParsedSchema>,
     candidate_type: accord_schema::SchemaType,
     level: CompatibilityLevel,
@@ -222,7 +229,20 @@ impl Check {
                 break;
             };
             let check = |direction| {
-                ParsedSchema::incompatibilities(&self.candidate, old, direction, &self.options)
+                let key = VerdictKey {
+                    new: self.candidate_hash.clone(),
+                    old: compared.schema.content_hash.clone(),
+                    direction,
+                    policy: self.options.policy,
+                };
+                if let Some(found) = self.caches.verdicts.get(&key) {
+                    return found.as_ref().clone();
+                }
+                let found =
+                    ParsedSchema::incompatibilities(&self.candidate, old, direction, &self.options);
+                self.caches
+                    .insert_immutable(&self.caches.verdicts, key, Arc::new(found.clone()));
+                found
             };
             let (forward, backward) = match level.directions() {
                 [Direction::Backward] => (Vec::new(), check(Direction::Backward)),

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use accord_schema::{guid_from_hex, ParsedSchema, SchemaType};
 
-use super::cache::{Rendered, ResponseKey};
+use bytes::Bytes;
+
+use super::cache::{Rendered, ResponseKey, VersionResponseKey};
 use super::history::{SubjectHistory, VersionEntry};
 use super::source::Source;
 use super::subject::{qualify, split_context, Subject, VersionSpec, DEFAULT_CONTEXT};
@@ -254,6 +256,56 @@ impl Registry {
         Ok(view)
     }
 
+    /// `get_version`'s answer rendered by `render`, once per version and
+    /// format, then served from the cache.
+    pub async fn version_response(
+        &self,
+        subject: &Subject,
+        spec: VersionSpec,
+        deleted: bool,
+        format: SchemaFormat,
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<Bytes, RegistryError> {
+        let mut source = self.cached();
+        let (subject, history) = self
+            .versions_resolving_context(&mut source, subject, deleted)
+            .await?;
+        let version = history.pick(&subject, spec, deleted)?;
+        let schema = stored_schema(&mut source, &subject.context, version.schema_id).await?;
+        self.cached_version_response(&mut source, &subject, version, &schema, format, render)
+            .await
+    }
+
+    pub(super) async fn cached_version_response(
+        &self,
+        source: &mut impl Source,
+        subject: &Subject,
+        version: VersionEntry,
+        schema: &SchemaRecord,
+        format: SchemaFormat,
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<Bytes, RegistryError> {
+        let key = VersionResponseKey {
+            context: subject.context.clone(),
+            subject: subject.name.clone(),
+            version: version.version,
+            id: schema.id,
+            content_hash: schema.content_hash.clone(),
+            format,
+        };
+        if let Some(body) = self.caches.version_responses.get(&key) {
+            return Ok(body);
+        }
+        let mut view = SchemaView::of(schema, Some((subject, version)));
+        if let Some(text) = self.render(source, schema, format).await? {
+            view.schema = text;
+        }
+        let body = Bytes::from(render(&view));
+        self.caches
+            .insert_immutable(&self.caches.version_responses, key, body.clone());
+        Ok(body)
+    }
+
     /// The schema's text in the requested format, where it differs from the
     /// stored text.
     async fn render(
@@ -421,7 +473,7 @@ impl Registry {
             .filter(|c| *c != '-')
             .collect::<String>()
             .to_ascii_lowercase();
-        if let Some((context, id)) = self.caches.guids.get(&hash) {
+        if let Some((context, id)) = self.caches.guids.get(hash.as_str()) {
             if let Some(schema) = source.schema(&context, id).await? {
                 return Ok(schema);
             }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::cache::{ParsedEntry, Prepared, PreparedKey};
 use super::compatibility::BLOCKING_SCHEMA_BYTES;
 use super::history::{SubjectHistory, VersionEntry};
-use super::read::SchemaView;
+use super::read::{SchemaFormat, SchemaView};
 use super::settings::{read_only, EffectiveConfig, Mode, Scope};
 use super::source::{SettingsSnapshot, Source};
 use super::subject::Subject;
@@ -52,6 +52,9 @@ pub struct Registered {
 
 /// A submitted schema, parsed and in the form it would be stored.
 pub(super) struct Candidate {
+    /// The identity hash when it is the schema's alone (computed once, with
+    /// the parse).
+    plain_hash: Option<String>,
     pub schema_type: SchemaType,
     pub parsed: Arc<ParsedSchema>,
     /// The stored text: canonical, or normalized.
@@ -68,7 +71,10 @@ impl Candidate {
         references: Vec<SchemaReference>,
         request: &RegisterRequest,
     ) -> Candidate {
+        let plain =
+            references.is_empty() && request.metadata.is_none() && request.rule_set.is_none();
         Candidate {
+            plain_hash: plain.then(|| prepared.plain_hash.clone()),
             schema_type: prepared.schema_type,
             parsed: prepared.parsed.clone(),
             text: prepared.text.clone(),
@@ -79,6 +85,9 @@ impl Candidate {
     }
 
     pub fn content_hash(&self) -> String {
+        if let Some(hash) = &self.plain_hash {
+            return hash.clone();
+        }
         let references: Vec<(&str, &str, i64)> = self
             .references
             .iter()
@@ -683,14 +692,17 @@ impl Registry {
         })
     }
 
-    /// `POST /subjects/{s}`: is this schema already registered under the subject?
+    /// `POST /subjects/{s}`: is this schema already registered under the
+    /// subject? The answer is the version's, rendered by `render` (and
+    /// cached as `GET /subjects/{s}/versions/{v}` caches it).
     pub async fn lookup(
         &self,
         subject: &Subject,
         request: RegisterRequest,
         normalize: bool,
         deleted: bool,
-    ) -> Result<SchemaView, RegistryError> {
+        render: impl FnOnce(&SchemaView) -> Vec<u8>,
+    ) -> Result<bytes::Bytes, RegistryError> {
         let mut source = self.cached();
         let config = self.config_for(&mut source, subject).await?;
         let mode = self
@@ -723,7 +735,16 @@ impl Registry {
             if let Some(id) = source.id_by_hash(&place.context, &hash).await? {
                 if let Some(version) = visible.iter().rev().find(|v| v.schema_id == id) {
                     if let Some(schema) = source.schema(&place.context, id).await? {
-                        return Ok(SchemaView::of(&schema, Some((place, *version))));
+                        return self
+                            .cached_version_response(
+                                &mut source,
+                                place,
+                                *version,
+                                &schema,
+                                SchemaFormat::Stored,
+                                render,
+                            )
+                            .await;
                     }
                 }
             }
@@ -763,11 +784,19 @@ async fn parse_submitted(
             parsed.canonical()
         };
         let weight = parsed_schema_weight(&parsed, text.len());
+        let plain_hash = hash_hex(&identity_hash(&IdentityInput {
+            schema_type,
+            schema: &stored,
+            references: &[],
+            metadata: None,
+            rule_set: None,
+        }));
         Ok(Prepared {
             schema_type,
             parsed: Arc::new(parsed),
             text: stored,
             weight,
+            plain_hash,
         })
     })
     .await

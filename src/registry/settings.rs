@@ -204,9 +204,17 @@ impl Registry {
         source: &mut impl SettingsSource,
         subject: &Subject,
     ) -> Result<EffectiveConfig, RegistryError> {
-        let fields = self
-            .effective_config_in(source, &Scope::Subject(subject.clone()))
-            .await?;
+        // The most specific stored config, read in place: this runs on every
+        // registration, lookup and check.
+        let mut stored = None;
+        for key in Scope::Subject(subject.clone()).chain() {
+            if let Some(config) = source.config(&key).await? {
+                stored = Some(config);
+                break;
+            }
+        }
+        let empty = Map::new();
+        let fields = stored.as_deref().unwrap_or(&empty);
         let level = fields
             .get("compatibilityLevel")
             .and_then(Value::as_str)

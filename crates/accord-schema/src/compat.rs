@@ -4,7 +4,7 @@ use std::str::FromStr;
 use crate::SchemaType;
 
 /// Which schema reads the other's data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     /// The new schema reads data written with the old one (reader = new).
     Backward,
