@@ -468,11 +468,7 @@ impl Registry {
         source: &mut super::source::Cached<'_>,
         guid: &str,
     ) -> Result<Arc<SchemaRecord>, RegistryError> {
-        let hash: String = guid
-            .chars()
-            .filter(|c| *c != '-')
-            .collect::<String>()
-            .to_ascii_lowercase();
+        let hash = guid_hash(guid);
         if let Some((context, id)) = self.caches.guids.get(hash.as_str()) {
             if let Some(schema) = source.schema(&context, id).await? {
                 return Ok(schema);
@@ -517,6 +513,15 @@ impl Registry {
         format: SchemaFormat,
         render: impl FnOnce(&SchemaView) -> Vec<u8>,
     ) -> Result<Rendered, RegistryError> {
+        if let Some((context, id)) = self.caches.guids.get(guid_hash(guid).as_str()) {
+            if let Some(rendered) = self.caches.responses.get(&ResponseKey {
+                context,
+                id,
+                format,
+            }) {
+                return Ok(rendered);
+            }
+        }
         let mut source = self.cached();
         let ticket = self.caches.ticket();
         let schema = self.find_schema_by_guid(&mut source, guid).await?;
@@ -621,6 +626,14 @@ impl Registry {
         self.caches.apply(&tx.commit().await?);
         Ok(())
     }
+}
+
+/// The content hash a GUID spells: case and dashes do not matter.
+fn guid_hash(guid: &str) -> String {
+    guid.chars()
+        .filter(|c| *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// The schema a version carries; a version without one is corrupt data.
