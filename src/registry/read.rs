@@ -244,16 +244,31 @@ impl Registry {
         format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
         let mut source = self.cached();
-        let (subject, history) = self
-            .versions_resolving_context(&mut source, subject, deleted)
+        let (subject, version, schema) = self
+            .find_version(&mut source, subject, spec, deleted)
             .await?;
-        let version = history.pick(&subject, spec, deleted)?;
-        let schema = stored_schema(&mut source, &subject.context, version.schema_id).await?;
         let mut view = SchemaView::of(&schema, Some((&subject, version)));
         if let Some(text) = self.render(&mut source, &schema, format).await? {
             view.schema = text;
         }
         Ok(view)
+    }
+
+    /// The version a request names, with the subject it was found under
+    /// (another context's, for an unqualified name) and its schema.
+    async fn find_version(
+        &self,
+        source: &mut impl Source,
+        subject: &Subject,
+        spec: VersionSpec,
+        deleted: bool,
+    ) -> Result<(Subject, VersionEntry, Arc<SchemaRecord>), RegistryError> {
+        let (subject, history) = self
+            .versions_resolving_context(source, subject, deleted)
+            .await?;
+        let version = history.pick(&subject, spec, deleted)?;
+        let schema = stored_schema(source, &subject.context, version.schema_id).await?;
+        Ok((subject, version, schema))
     }
 
     /// `get_version`'s answer rendered by `render`, once per version and
@@ -267,11 +282,9 @@ impl Registry {
         render: impl FnOnce(&SchemaView) -> Vec<u8>,
     ) -> Result<Bytes, RegistryError> {
         let mut source = self.cached();
-        let (subject, history) = self
-            .versions_resolving_context(&mut source, subject, deleted)
+        let (subject, version, schema) = self
+            .find_version(&mut source, subject, spec, deleted)
             .await?;
-        let version = history.pick(&subject, spec, deleted)?;
-        let schema = stored_schema(&mut source, &subject.context, version.schema_id).await?;
         self.cached_version_response(&mut source, &subject, version, &schema, format, render)
             .await
     }

@@ -302,12 +302,7 @@ impl<'c> Queries<'c> {
              LIMIT $4 OFFSET $5",
             filter.condition("context", "subject")
         );
-        let rows = filter
-            .bind(sqlx::query(&sql))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *self.conn)
-            .await?;
+        let rows = self.page(&sql, filter, offset, limit).await?;
         rows.iter()
             .map(|row| {
                 Ok(SubjectSummary {
@@ -347,15 +342,27 @@ impl<'c> Queries<'c> {
              ORDER BY v.context, v.subject, v.version LIMIT $4 OFFSET $5",
             filter.condition("v.context", "v.subject")
         );
-        let rows = filter
-            .bind(sqlx::query(&sql))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(&mut *self.conn)
-            .await?;
+        let rows = self.page(&sql, filter, offset, limit).await?;
         rows.iter()
             .map(|row| Ok((version_from_row(row)?, schema_from_row(row)?)))
             .collect()
+    }
+
+    /// Runs a list query whose filter binds $1–$3, and $4 / $5 the limit and
+    /// offset.
+    async fn page(
+        &mut self,
+        sql: &str,
+        filter: &ListFilter,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<AnyRow>, StoreError> {
+        Ok(filter
+            .bind(sqlx::query(sql))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&mut *self.conn)
+            .await?)
     }
 
     /// The schemas of a subject's versions (deleted ones too), by schema id:
