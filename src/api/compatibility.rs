@@ -8,7 +8,7 @@ use axum::Router;
 use serde_json::{json, Map, Value};
 
 use super::body::register_request;
-use super::{ok_json, AppState, JsonBody, Params, PathParams};
+use super::{ok_json, AliasedSubject, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{Finding, Subject, VersionSpec};
 
@@ -26,34 +26,32 @@ pub fn router() -> Router<AppState> {
 
 async fn check_all(
     State(state): State<AppState>,
-    PathParams(subject): PathParams<String>,
+    AliasedSubject(subject): AliasedSubject,
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    check(state, &subject, None, params, body).await
+    check(state, subject, None, params, body).await
 }
 
+/// The version is checked after the body, as Confluent checks them.
 async fn check_version(
     State(state): State<AppState>,
-    PathParams((subject, version)): PathParams<(String, String)>,
+    AliasedSubject(subject): AliasedSubject,
+    PathParams((_, version)): PathParams<(String, String)>,
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let version = VersionSpec::parse(&version)?;
-    check(state, &subject, Some(version), params, body).await
+    check(state, subject, Some(version), params, body).await
 }
 
 async fn check(
     state: AppState,
-    subject: &str,
+    subject: Subject,
     version: Option<VersionSpec>,
     params: Params,
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(subject))
-        .await?;
     let request = register_request(body)?;
     let verbose = params.flag("verbose");
     let report = state

@@ -6,7 +6,9 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 
+use super::AppState;
 use crate::error::ApiError;
+use crate::registry::{Subject, VersionSpec};
 
 /// Media types a request body may carry; all are read as JSON.
 const ACCEPTED_BODY_TYPES: &[&str] = &[
@@ -132,5 +134,48 @@ where
             .await
             .map(|axum::extract::Path(value)| PathParams(value))
             .map_err(|_| ApiError::RouteNotFound)
+    }
+}
+
+/// One path parameter, percent-decoded; an undecodable path matches no route.
+async fn path_param<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+    name: &str,
+) -> Result<String, ApiError> {
+    let params = axum::extract::RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::RouteNotFound)?;
+    params
+        .iter()
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_owned())
+        .ok_or(ApiError::RouteNotFound)
+}
+
+/// The subject a `/subjects/{subject}…` or `/compatibility/subjects/{subject}…`
+/// request acts on: the one named, or the subject its config makes it an
+/// alias of (one level, as in Confluent).
+pub struct AliasedSubject(pub Subject);
+
+impl FromRequestParts<AppState> for AliasedSubject {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "subject").await?;
+        let subject = state.registry.resolve_alias(Subject::parse(&raw)).await?;
+        Ok(AliasedSubject(subject))
+    }
+}
+
+/// The `{version}` of a path: a number or `latest` (42202 otherwise).
+pub struct VersionParam(pub VersionSpec);
+
+impl<S: Send + Sync> FromRequestParts<S> for VersionParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let raw = path_param(parts, state, "version").await?;
+        Ok(VersionParam(VersionSpec::parse(&raw)?))
     }
 }

@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-pub use extract::{JsonBody, Params, PathParams};
+pub use extract::{AliasedSubject, JsonBody, Params, PathParams, VersionParam};
 
 use crate::registry::{ChangeFollower, Registry, Rendered};
 
@@ -78,14 +78,13 @@ pub fn raw_schema(text: String) -> Response {
 /// A cached rendering of an immutable resource, with its `ETag`; `304 Not
 /// Modified` when the client's `If-None-Match` names it.
 pub fn cached_json(rendered: Rendered, request_headers: &HeaderMap) -> Response {
-    let etag = HeaderValue::from_str(&rendered.etag).ok();
+    let etag = rendered.etag.as_bytes();
     let not_modified = request_headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == &*rendered.etag);
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+        .map(|tag| tag.trim_ascii())
+        .any(|tag| tag == b"*" || tag.strip_prefix(b"W/").unwrap_or(tag) == etag);
     let mut response = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -99,8 +98,6 @@ pub fn cached_json(rendered: Rendered, request_headers: &HeaderMap) -> Response 
         )
             .into_response()
     };
-    if let Some(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
+    response.headers_mut().insert(header::ETAG, rendered.etag);
     response
 }

@@ -2,9 +2,12 @@
 
 use super::body::register_request;
 use super::views::{RegisteredBody, SchemaBody};
-use super::{json_bytes, ok_json, raw_schema, AppState, JsonBody, Params, PathParams};
+use super::{
+    json_bytes, ok_json, raw_schema, AliasedSubject, AppState, JsonBody, Params, PathParams,
+    VersionParam,
+};
 use crate::error::ApiError;
-use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter, VersionSpec};
+use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -50,14 +53,10 @@ async fn list_subjects(
 
 async fn lookup(
     State(state): State<AppState>,
-    PathParams(subject): PathParams<String>,
+    AliasedSubject(subject): AliasedSubject,
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let request = register_request(body)?;
     let body = state
         .registry
@@ -74,13 +73,9 @@ async fn lookup(
 
 async fn delete_subject(
     State(state): State<AppState>,
-    PathParams(subject): PathParams<String>,
+    AliasedSubject(subject): AliasedSubject,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let versions = state
         .registry
         .delete_subject(&subject, params.flag("permanent"))
@@ -90,13 +85,9 @@ async fn delete_subject(
 
 async fn list_versions(
     State(state): State<AppState>,
-    PathParams(subject): PathParams<String>,
+    AliasedSubject(subject): AliasedSubject,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let versions = state
         .registry
         .list_versions(&subject, params.flag("deleted"), params.flag("deletedOnly"))
@@ -104,6 +95,7 @@ async fn list_versions(
     Ok(ok_json(&page(versions, params.offset()?, params.limit()?)))
 }
 
+/// The subject is checked after the body, as Confluent checks them.
 async fn register(
     State(state): State<AppState>,
     PathParams(subject): PathParams<String>,
@@ -134,19 +126,13 @@ async fn register(
     }))
 }
 
-/// The version a `/subjects/{s}/versions/{v}…` request names.
-async fn find_version(
-    state: &AppState,
-    subject: &str,
-    version: &str,
-    params: &Params,
-) -> Result<SchemaView, ApiError> {
-    let version = VersionSpec::parse(version)?;
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(subject))
-        .await?;
-    Ok(state
+async fn get_version_schema(
+    State(state): State<AppState>,
+    AliasedSubject(subject): AliasedSubject,
+    VersionParam(version): VersionParam,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let view = state
         .registry
         .get_version(
             &subject,
@@ -154,7 +140,8 @@ async fn find_version(
             params.flag("deleted"),
             SchemaFormat::from_param(params.get("format")),
         )
-        .await?)
+        .await?;
+    Ok(raw_schema(view.schema))
 }
 
 fn render_version(view: &SchemaView) -> Vec<u8> {
@@ -163,14 +150,10 @@ fn render_version(view: &SchemaView) -> Vec<u8> {
 
 async fn get_version(
     State(state): State<AppState>,
-    PathParams((subject, version)): PathParams<(String, String)>,
+    AliasedSubject(subject): AliasedSubject,
+    VersionParam(version): VersionParam,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let version = VersionSpec::parse(&version)?;
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let body = state
         .registry
         .version_response(
@@ -184,42 +167,22 @@ async fn get_version(
     Ok(json_bytes(body))
 }
 
-async fn get_version_schema(
-    State(state): State<AppState>,
-    PathParams((subject, version)): PathParams<(String, String)>,
-    params: Params,
-) -> Result<Response, ApiError> {
-    Ok(raw_schema(
-        find_version(&state, &subject, &version, &params)
-            .await?
-            .schema,
-    ))
-}
-
 async fn referenced_by(
     State(state): State<AppState>,
-    PathParams((subject, version)): PathParams<(String, String)>,
+    AliasedSubject(subject): AliasedSubject,
+    VersionParam(version): VersionParam,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let version = VersionSpec::parse(&version)?;
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let ids = state.registry.referenced_by(&subject, version).await?;
     Ok(ok_json(&page(ids, params.offset()?, params.limit()?)))
 }
 
 async fn delete_version(
     State(state): State<AppState>,
-    PathParams((subject, raw_version)): PathParams<(String, String)>,
+    AliasedSubject(subject): AliasedSubject,
+    VersionParam(version): VersionParam,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let version = VersionSpec::parse(&raw_version)?;
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse(&subject))
-        .await?;
     let deleted = state
         .registry
         .delete_version(&subject, version, params.flag("permanent"))

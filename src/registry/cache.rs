@@ -66,7 +66,8 @@ pub struct ParsedEntry {
 #[derive(Clone, Debug)]
 pub struct Rendered {
     pub body: Bytes,
-    pub etag: Arc<str>,
+    /// A quoted entity tag (ASCII hex, dashes and letters).
+    pub etag: http::HeaderValue,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -461,7 +461,11 @@ impl Registry {
         let rendered = Rendered {
             body: render(&view).into(),
             // The content hash fixes the schema; the id is part of the body.
-            etag: format!("\"{}-{}{suffix}\"", schema.content_hash, schema.id).into(),
+            etag: http::HeaderValue::from_str(&format!(
+                "\"{}-{}{suffix}\"",
+                schema.content_hash, schema.id
+            ))
+            .map_err(|_| RegistryError::Internal("an entity tag that is not ASCII".to_owned()))?,
         };
         self.caches
             .fill(&self.caches.responses, ticket, key, rendered.clone());
