@@ -3,11 +3,20 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use accord_schema::SchemaType;
+
 use crate::registry::SchemaView;
 use crate::store::SchemaReference;
 
-fn is_avro(schema_type: &&str) -> bool {
-    *schema_type == "AVRO"
+fn is_avro(schema_type: &SchemaType) -> bool {
+    *schema_type == SchemaType::Avro
+}
+
+fn schema_type_name<S: serde::Serializer>(
+    schema_type: &SchemaType,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(schema_type.as_str())
 }
 
 /// The schema object of Confluent's API. `schemaType` is left out for Avro
@@ -23,8 +32,12 @@ pub struct SchemaBody<'a> {
     pub version: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<i64>,
-    #[serde(rename = "schemaType", skip_serializing_if = "is_avro")]
-    pub schema_type: &'a str,
+    #[serde(
+        rename = "schemaType",
+        skip_serializing_if = "is_avro",
+        serialize_with = "schema_type_name"
+    )]
+    pub schema_type: SchemaType,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub references: &'a [SchemaReference],
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -46,7 +59,7 @@ impl<'a> SchemaBody<'a> {
             subject: None,
             version: None,
             id: None,
-            schema_type: &view.schema_type,
+            schema_type: view.schema_type,
             references: &view.references,
             metadata: view.metadata.as_ref(),
             rule_set: view.rule_set.as_ref(),

@@ -92,7 +92,7 @@ impl Registry {
                     continue;
                 }
             }
-            let parsed = if schema.schema_type == candidate.schema_type.as_str() {
+            let parsed = if schema.schema_type == candidate.schema_type {
                 Some(self.parse_stored(source, subject, &schema).await?)
             } else {
                 None
@@ -217,8 +217,7 @@ impl Check {
                 incompatibility,
             };
             let Some(old) = &compared.parsed else {
-                let old_type = accord_schema::SchemaType::from_wire(&compared.schema.schema_type)
-                    .unwrap_or(self.candidate_type);
+                let old_type = compared.schema.schema_type;
                 let mismatch = Incompatibility::different_schema_type(
                     self.candidate_type,
                     old_type,

@@ -20,7 +20,7 @@ pub struct SchemaView {
     pub subject: Option<String>,
     pub version: Option<i64>,
     pub id: i64,
-    pub schema_type: String,
+    pub schema_type: SchemaType,
     pub schema: String,
     pub references: Vec<SchemaReference>,
     pub metadata: Option<serde_json::Value>,
@@ -38,7 +38,7 @@ impl SchemaView {
             subject: version.map(|(subject, _)| subject.qualified()),
             version: version.map(|(_, entry)| entry.version),
             id: schema.id,
-            schema_type: schema.schema_type.clone(),
+            schema_type: schema.schema_type,
             schema: schema.schema.clone(),
             references: schema.references.clone(),
             metadata: schema.metadata.clone(),
@@ -327,7 +327,7 @@ impl Registry {
         schema: &SchemaRecord,
         format: SchemaFormat,
     ) -> Result<Option<String>, RegistryError> {
-        if format == SchemaFormat::Stored || schema.schema_type != SchemaType::Protobuf.as_str() {
+        if format == SchemaFormat::Stored || schema.schema_type != SchemaType::Protobuf {
             return Ok(None);
         }
         let subject = Subject {

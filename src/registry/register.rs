@@ -304,9 +304,7 @@ impl Registry {
         if let Some(entry) = self.caches.parsed.get(&schema.content_hash) {
             return Ok(entry.schema);
         }
-        let schema_type = SchemaType::from_wire(&schema.schema_type).ok_or_else(|| {
-            RegistryError::Internal(format!("stored schema type {}", schema.schema_type))
-        })?;
+        let schema_type = schema.schema_type;
         let (_, dependencies) = self
             .resolve_references(source, subject, &schema.references)
             .await?;
@@ -455,7 +453,7 @@ impl Registry {
                 request.schema = Some(latest.schema.clone());
                 request
                     .schema_type
-                    .get_or_insert_with(|| latest.schema_type.clone());
+                    .get_or_insert_with(|| latest.schema_type.as_str().to_owned());
                 if request.references.is_empty() {
                     request.references = latest.references.clone();
                 }
@@ -626,7 +624,7 @@ impl Registry {
                 .insert_schema(&SchemaRecord {
                     context: subject.context.clone(),
                     id,
-                    schema_type: candidate.schema_type.as_str().to_owned(),
+                    schema_type: candidate.schema_type,
                     schema: candidate.text.clone(),
                     references: candidate.references.clone(),
                     metadata: candidate.metadata.clone(),

@@ -1,5 +1,6 @@
 //! The SQL, shared by both backends (`$n` placeholders work in both).
 
+use accord_schema::SchemaType;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -26,7 +27,7 @@ pub struct SchemaReference {
 pub struct SchemaRecord {
     pub context: String,
     pub id: i64,
-    pub schema_type: String,
+    pub schema_type: SchemaType,
     pub schema: String,
     pub references: Vec<SchemaReference>,
     pub metadata: Option<serde_json::Value>,
@@ -116,7 +117,11 @@ fn schema_from_row(row: &AnyRow) -> Result<SchemaRecord, StoreError> {
     Ok(SchemaRecord {
         context: row.try_get("context")?,
         id: row.try_get("id")?,
-        schema_type: row.try_get("schema_type")?,
+        schema_type: {
+            let name: String = row.try_get("schema_type")?;
+            SchemaType::from_wire(&name)
+                .ok_or_else(|| StoreError::Corrupt(format!("schema type {name:?}")))?
+        },
         schema: row.try_get("schema_text")?,
         references: serde_json::from_str(&references)
             .map_err(|e| StoreError::Corrupt(format!("references_json: {e}")))?,
@@ -418,7 +423,7 @@ impl<'c> Queries<'c> {
         )
         .bind(&schema.context)
         .bind(schema.id)
-        .bind(&schema.schema_type)
+        .bind(schema.schema_type.as_str())
         .bind(&schema.schema)
         .bind(serde_json::to_string(&schema.references).expect("references serialize"))
         .bind(to_text(&schema.metadata))
