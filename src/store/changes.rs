@@ -80,21 +80,43 @@ pub(super) async fn append(
     .await?;
     let first = last - changes.len() as i64 + 1;
     let now = now_millis();
-    for (offset, change) in changes.iter().enumerate() {
-        let (kind, context, name, schema_id) = change.columns();
-        sqlx::query(
-            "INSERT INTO changes (position, origin, kind, context, name, schema_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(first + offset as i64)
-        .bind(origin)
-        .bind(kind)
-        .bind(context)
-        .bind(name)
-        .bind(schema_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    // One statement per chunk of rows: the rows are written while the head's
+    // lock (and the contexts') is held, so round trips count.
+    const ROWS_PER_STATEMENT: usize = 256;
+    for (chunk_index, chunk) in changes.chunks(ROWS_PER_STATEMENT).enumerate() {
+        let rows: Vec<String> = (0..chunk.len())
+            .map(|row| {
+                let n = row * 7;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO changes (position, origin, kind, context, name, schema_id, created_at) VALUES {}",
+            rows.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (offset, change) in chunk.iter().enumerate() {
+            let (kind, context, name, schema_id) = change.columns();
+            let position = first + (chunk_index * ROWS_PER_STATEMENT + offset) as i64;
+            query = query
+                .bind(position)
+                .bind(origin)
+                .bind(kind)
+                .bind(context)
+                .bind(name)
+                .bind(schema_id)
+                .bind(now);
+        }
+        query.execute(&mut *conn).await?;
     }
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
