@@ -23,7 +23,7 @@ use serde_json::{Map, Value};
 
 use super::history::SubjectHistory;
 use super::read::SchemaFormat;
-use super::settings::Mode;
+use super::settings::{EffectiveConfig, Mode};
 use crate::store::{Change, SchemaRecord};
 
 /// The default byte budget of all caches together.
@@ -208,6 +208,9 @@ pub struct Caches {
     pub prepared: Tier<Arc<PreparedKey>, Arc<Prepared>>,
     pub responses: Tier<ResponseKey, Rendered>,
     pub version_responses: Tier<VersionResponseKey, Bytes>,
+    /// The mode and config in force for (context, subject), resolved along
+    /// the scope chain; dropped whole when any config or mode changes.
+    pub subject_settings: Tier<(String, String), Arc<(Mode, EffectiveConfig)>>,
     pub verdicts: Tier<VerdictKey, Arc<Vec<accord_schema::Incompatibility>>>,
 }
 
@@ -240,6 +243,9 @@ impl Caches {
             }),
             version_responses: Tier::new("version_responses", share(6), |key, body| {
                 key.context.len() + key.subject.len() + body.len()
+            }),
+            subject_settings: Tier::new("subject_settings", share(1), |(c, s), _| {
+                c.len() + s.len() + 128
             }),
             verdicts: Tier::new("verdicts", share(3), |key, found| {
                 key.new.len() + key.old.len() + found.len() * 512
@@ -323,6 +329,7 @@ impl Caches {
         self.prepared.cache.invalidate_all();
         self.responses.cache.invalidate_all();
         self.version_responses.cache.invalidate_all();
+        self.subject_settings.cache.invalidate_all();
     }
 
     fn invalidate(&self, change: &Change) {
@@ -350,8 +357,14 @@ impl Caches {
                     });
                 }
             }
-            Change::Config { scope } => self.configs.cache.invalidate(scope),
-            Change::Mode { scope } => self.modes.cache.invalidate(scope),
+            Change::Config { scope } => {
+                self.configs.cache.invalidate(scope);
+                self.subject_settings.cache.invalidate_all();
+            }
+            Change::Mode { scope } => {
+                self.modes.cache.invalidate(scope);
+                self.subject_settings.cache.invalidate_all();
+            }
             Change::Contexts => self.contexts.cache.invalidate_all(),
         }
     }
@@ -369,6 +382,7 @@ impl Caches {
             self.prepared.stats(),
             self.responses.stats(),
             self.version_responses.stats(),
+            self.subject_settings.stats(),
             self.verdicts.stats(),
         ]
     }

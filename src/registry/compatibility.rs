@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::cache::{Caches, VerdictKey};
 use super::history::{SubjectHistory, VersionEntry};
 use super::register::{Candidate, RegisterRequest};
-use super::settings::{EffectiveConfig, Scope};
+use super::settings::EffectiveConfig;
 use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
@@ -156,11 +156,9 @@ impl Registry {
                     .ok_or_else(|| RegistryError::VersionNotFound(n.to_string()))?,
             ),
         };
-        let config = self.config_for(&mut source, &subject).await?;
-        let mode = self
-            .effective_mode_in(&mut source, &Scope::Subject(subject.clone()))
-            .await?;
-        let normalize = mode.normalizes(normalize, &config);
+        let settings = self.subject_settings(&mut source, &subject).await?;
+        let (mode, config) = settings.as_ref();
+        let normalize = mode.normalizes(normalize, config);
         // The schema is checked as given: without metadata it belongs to the
         // compatibility group of versions without one (as in Confluent).
         let candidate = match self
@@ -177,7 +175,7 @@ impl Registry {
             }
             Err(error) => return Err(error),
         };
-        self.check_history(&mut source, &subject, &candidate, &config, &history, only)
+        self.check_history(&mut source, &subject, &candidate, config, &history, only)
             .await
     }
 }

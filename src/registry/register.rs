@@ -358,16 +358,22 @@ impl Registry {
     ) -> Result<Registered, RegistryError> {
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let ticket = self.caches.ticket();
-            let plan = match self
-                .plan(
-                    &mut self.cached(),
+            // The plan's reads end (and give back any pooled connection)
+            // before the write waits for the writer, which needs one.
+            let planned = {
+                let mut source = self.cached();
+                let settings = self.subject_settings(&mut source, subject).await?;
+                self.plan(
+                    &mut source,
                     subject,
+                    settings.as_ref().clone(),
                     request.clone(),
                     normalize,
                     force,
                 )
                 .await?
-            {
+            };
+            let plan = match planned {
                 Planned::Done(registered) => return Ok(registered),
                 Planned::Write(plan) => plan,
             };
@@ -394,8 +400,20 @@ impl Registry {
         force: bool,
     ) -> Result<Registered, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
+        let mut queries = tx.queries();
+        let mode = self
+            .effective_mode_in(&mut queries, &Scope::Subject(subject.clone()))
+            .await?;
+        let config = self.config_for(&mut queries, subject).await?;
         let plan = match self
-            .plan(&mut tx.queries(), subject, request, normalize, force)
+            .plan(
+                &mut queries,
+                subject,
+                (mode, config),
+                request,
+                normalize,
+                force,
+            )
             .await?
         {
             Planned::Done(registered) => return Ok(registered),
@@ -412,12 +430,11 @@ impl Registry {
         &self,
         source: &mut impl Source,
         subject: &Subject,
+        (mode, config): (Mode, EffectiveConfig),
         mut request: RegisterRequest,
         normalize: bool,
         force: bool,
     ) -> Result<Planned, RegistryError> {
-        let scope = Scope::Subject(subject.clone());
-        let mode = self.effective_mode_in(source, &scope).await?;
         if mode.is_read_only() {
             return Err(read_only(&subject.qualified()));
         }
@@ -441,7 +458,6 @@ impl Registry {
             }
             _ => {}
         }
-        let config = self.config_for(source, subject).await?;
         let history = source.history(&subject.context, &subject.name).await?;
         let latest_schema = match history.latest_live() {
             Some(version) => source.schema(&subject.context, version.schema_id).await?,
@@ -702,11 +718,9 @@ impl Registry {
         render: impl FnOnce(&SchemaView) -> Vec<u8>,
     ) -> Result<bytes::Bytes, RegistryError> {
         let mut source = self.cached();
-        let config = self.config_for(&mut source, subject).await?;
-        let mode = self
-            .effective_mode_in(&mut source, &Scope::Subject(subject.clone()))
-            .await?;
-        let normalize = mode.normalizes(normalize, &config);
+        let settings = self.subject_settings(&mut source, subject).await?;
+        let (mode, config) = settings.as_ref();
+        let normalize = mode.normalizes(normalize, config);
         let candidate = self
             .prepare(&mut source, subject, &request, normalize)
             .await?;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
 use serde_json::{Map, Value};
@@ -234,6 +235,28 @@ impl Registry {
                 .and_then(|policy| CompatibilityPolicy::from_str(policy).ok())
                 .unwrap_or_default(),
         })
+    }
+
+    /// The mode and config in force for a subject, read through the caches
+    /// and kept resolved: every registration, lookup and check needs both.
+    pub(super) async fn subject_settings(
+        &self,
+        source: &mut super::source::Cached<'_>,
+        subject: &Subject,
+    ) -> Result<Arc<(Mode, EffectiveConfig)>, RegistryError> {
+        let key = (subject.context.clone(), subject.name.clone());
+        if let Some(settings) = self.caches.subject_settings.get(&key) {
+            return Ok(settings);
+        }
+        let ticket = self.caches.ticket();
+        let mode = self
+            .effective_mode_in(source, &Scope::Subject(subject.clone()))
+            .await?;
+        let config = self.config_for(source, subject).await?;
+        let settings = Arc::new((mode, config));
+        self.caches
+            .fill(&self.caches.subject_settings, ticket, key, settings.clone());
+        Ok(settings)
     }
 
     /// The subject a request on `subject` acts on: the `alias` of the
