@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use accord::registry::{RegisterRequest, Registry, RegistrySettings, Scope, Subject};
+use accord::registry::{RegisterRequest, Registry, RegistryOptions, Scope, Subject};
 use accord::store::Store;
 use accord_schema::{
     CheckOptions, CompatibilityLevel, Direction, ParsedSchema, ResolvedReference, SchemaType,
@@ -127,8 +127,8 @@ fn set_level(level: &str) -> Map<String, Value> {
     config
 }
 
-fn settings() -> RegistrySettings {
-    RegistrySettings {
+fn settings() -> RegistryOptions {
+    RegistryOptions {
         max_schema_bytes: 1 << 20,
         default_compatibility: CompatibilityLevel::Backward,
         cache_max_bytes: accord::registry::DEFAULT_CACHE_MAX_BYTES,

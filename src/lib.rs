@@ -13,7 +13,7 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
-use crate::registry::{ChangeFollower, Registry, RegistrySettings};
+use crate::registry::{ChangeFollower, Registry, RegistryOptions};
 use crate::settings::ServeSettings;
 use crate::store::{Store, StoreError};
 
@@ -47,7 +47,7 @@ pub async fn serve(
         .map_err(store_error)?;
     let registry = Registry::new(
         store.clone(),
-        RegistrySettings {
+        RegistryOptions {
             max_schema_bytes: settings.max_schema_bytes,
             default_compatibility: settings.default_compatibility,
             cache_max_bytes: settings.cache_max_bytes,

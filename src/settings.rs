@@ -1,6 +1,6 @@
 //! `accord serve` settings (process flags, with `ACCORD_…` environment
-//! fallbacks). The registry's own limits are `registry::RegistrySettings`;
-//! Confluent's per-subject config and mode live in `registry::settings`.
+//! fallbacks). The registry's own limits are `registry::RegistryOptions`;
+//! Confluent's per-subject config and mode live in `registry::config`.
 
 use std::fmt;
 use std::net::SocketAddr;

@@ -21,9 +21,9 @@ use bytes::Bytes;
 use moka::sync::Cache;
 use serde_json::{Map, Value};
 
+use super::config::{EffectiveConfig, Mode};
 use super::history::SubjectHistory;
 use super::read::SchemaFormat;
-use super::settings::{EffectiveConfig, Mode};
 use crate::store::{Change, SchemaRecord};
 
 /// The default byte budget of all caches together.

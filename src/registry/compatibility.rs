@@ -6,9 +6,9 @@ use accord_schema::{CheckOptions, CompatibilityLevel, Direction, Incompatibility
 use serde_json::Value;
 
 use super::cache::{Caches, VerdictKey};
+use super::config::EffectiveConfig;
 use super::history::{SubjectHistory, VersionEntry};
 use super::register::{Candidate, RegisterRequest};
-use super::settings::EffectiveConfig;
 use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};

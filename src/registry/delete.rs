@@ -1,6 +1,6 @@
 //! Soft and permanent deletes of versions and subjects.
 
-use super::settings::{read_only, Scope};
+use super::config::{read_only, Scope};
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
 use crate::store::{Queries, VersionRecord};

@@ -6,13 +6,13 @@
 
 pub mod cache;
 mod compatibility;
+mod config;
 mod delete;
 mod error;
 mod follow;
 mod history;
 mod read;
 mod register;
-mod settings;
 mod source;
 mod subject;
 mod writer;
@@ -23,20 +23,22 @@ use accord_schema::{CompatibilityLevel, ParsedSchema};
 
 pub use cache::{CacheStats, Caches, Rendered, DEFAULT_CACHE_MAX_BYTES};
 pub use compatibility::{CompatibilityReport, Finding};
+pub use config::{Mode, Scope};
 pub use error::RegistryError;
 pub use follow::{ChangeFollower, STALENESS_BOUND};
 pub use history::{SubjectHistory, VersionEntry};
 pub use read::{page, SchemaFormat, SchemaView, SubjectListFilter};
 pub use register::{RegisterRequest, Registered};
-pub use settings::{Mode, Scope};
 pub use subject::{qualify, Subject, VersionSpec, DEFAULT_CONTEXT};
 
 use crate::store::{Change, Store};
 use source::Cached;
 
-/// Limits and defaults the registry enforces.
+/// The registry's own limits and defaults, set when the process starts (as
+/// opposed to `ServeSettings`, the process's flags, and to the config and
+/// mode Confluent's API sets per scope, in `config.rs`).
 #[derive(Clone, Debug)]
-pub struct RegistrySettings {
+pub struct RegistryOptions {
     /// Largest schema text accepted, in bytes.
     pub max_schema_bytes: usize,
     /// The level in force where no config sets one.
@@ -48,19 +50,19 @@ pub struct RegistrySettings {
 #[derive(Clone)]
 pub struct Registry {
     store: Store,
-    settings: RegistrySettings,
+    options: RegistryOptions,
     caches: Arc<Caches>,
     /// Registrations waiting to be committed together.
     queue: Arc<writer::WriteQueue>,
 }
 
 impl Registry {
-    pub fn new(store: Store, settings: RegistrySettings) -> Registry {
+    pub fn new(store: Store, options: RegistryOptions) -> Registry {
         Registry {
-            caches: Arc::new(Caches::new(settings.cache_max_bytes)),
+            caches: Arc::new(Caches::new(options.cache_max_bytes)),
             queue: Arc::default(),
             store,
-            settings,
+            options,
         }
     }
 

@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::cache::{ParsedEntry, Prepared, PreparedKey};
 use super::compatibility::BLOCKING_SCHEMA_BYTES;
+use super::config::{read_only, EffectiveConfig, Mode, Scope};
 use super::history::{SubjectHistory, VersionEntry};
 use super::read::{SchemaFormat, SchemaView};
-use super::settings::{read_only, EffectiveConfig, Mode, Scope};
 use super::source::{SettingsSnapshot, Source};
 use super::subject::Subject;
 use super::{parsed_schema_weight, Registry, RegistryError};
@@ -192,10 +192,10 @@ impl Registry {
             Some(text) if !text.trim().is_empty() => text,
             _ => return Err(RegistryError::EmptySchema),
         };
-        if text.len() > self.settings.max_schema_bytes {
+        if text.len() > self.options.max_schema_bytes {
             return Err(RegistryError::SchemaTooLarge {
                 size: text.len(),
-                limit: self.settings.max_schema_bytes,
+                limit: self.options.max_schema_bytes,
             });
         }
         let invalid = |details: &str| {

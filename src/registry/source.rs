@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::cache::Caches;
+use super::config::Mode;
 use super::history::SubjectHistory;
-use super::settings::Mode;
 use super::RegistryError;
 use crate::store::{Queries, Reader, SchemaRecord, Store};
 

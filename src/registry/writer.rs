@@ -11,8 +11,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
 use super::cache::Ticket;
+use super::config::Scope;
 use super::register::{Plan, Registered};
-use super::settings::Scope;
 use super::source::SettingsSnapshot;
 use super::subject::Subject;
 use super::{Registry, RegistryError};

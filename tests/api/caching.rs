@@ -3,7 +3,7 @@
 //! they must not change (the one normalization rule).
 
 use accord::registry::{
-    RegisterRequest, Registry, RegistrySettings, SchemaFormat, Subject, DEFAULT_CONTEXT,
+    RegisterRequest, Registry, RegistryOptions, SchemaFormat, Subject, DEFAULT_CONTEXT,
 };
 use accord::store::Store;
 use accord_schema::CompatibilityLevel;
@@ -178,7 +178,7 @@ async fn parsed_schemas_stay_within_their_budget(backend: Backend) {
     let store = Store::connect(&database.url).await.expect("store");
     let registry = Registry::new(
         store.clone(),
-        RegistrySettings {
+        RegistryOptions {
             max_schema_bytes: 1 << 20,
             default_compatibility: CompatibilityLevel::Backward,
             cache_max_bytes: 4 * 1024 * 1024,

@@ -1,5 +1,7 @@
-//! Config (compatibility level and friends) and mode, per scope, and how the
-//! effective value for a subject is resolved.
+//! Confluent's config (compatibility level and friends) and mode, set per
+//! scope through the API, and how the effective value for a subject is
+//! resolved. (The process's own flags are `crate::settings`; the registry's
+//! limits `RegistryOptions`.)
 
 use std::collections::HashMap;
 use std::str::FromStr;
@@ -195,7 +197,7 @@ impl Registry {
 
     fn with_default_level(&self, mut config: Map<String, Value>) -> Map<String, Value> {
         config.entry("compatibilityLevel").or_insert_with(|| {
-            Value::String(self.settings.default_compatibility.as_str().to_owned())
+            Value::String(self.options.default_compatibility.as_str().to_owned())
         });
         config
     }
@@ -220,7 +222,7 @@ impl Registry {
             .get("compatibilityLevel")
             .and_then(Value::as_str)
             .and_then(|level| CompatibilityLevel::from_str(level).ok())
-            .unwrap_or(self.settings.default_compatibility);
+            .unwrap_or(self.options.default_compatibility);
         Ok(EffectiveConfig {
             level,
             normalize: fields.get("normalize").and_then(Value::as_bool) == Some(true),
