@@ -45,8 +45,9 @@ pub struct PreparedKey {
 pub struct Prepared {
     pub schema_type: SchemaType,
     pub parsed: Arc<ParsedSchema>,
-    /// The stored text: canonical, or normalized.
-    pub text: String,
+    /// The stored text: canonical, or normalized; shared with the
+    /// candidates made from it.
+    pub text: Arc<str>,
     /// The parsed schema's estimated size.
     pub weight: usize,
     /// The identity hash of the schema alone (no references, metadata or
@@ -281,16 +282,9 @@ impl Caches {
         tier.cache.insert(key, value);
     }
 
-    /// Makes what `changes` changed stale. Returns the epoch before, so a
-    /// writer can tell whether anything else was invalidated since its own
-    /// ticket.
-    pub fn apply(&self, changes: &[Change]) -> u64 {
-        let _guard = self.fill_lock.write().unwrap_or_else(|e| e.into_inner());
-        let before = self.epoch.fetch_add(1, Ordering::AcqRel);
-        for change in changes {
-            self.invalidate(change);
-        }
-        before
+    /// Makes what `changes` changed stale.
+    pub fn apply(&self, changes: &[Change]) {
+        self.apply_own_writes(changes, Vec::new());
     }
 
     /// Applies writes' own changes, and where a write's view of its subject

@@ -110,7 +110,7 @@ impl Registry {
             against.len() > BLOCKING_CHECK_VERSIONS || candidate.text.len() > BLOCKING_SCHEMA_BYTES;
         let check = Check {
             caches: self.caches.clone(),
-            candidate_hash: candidate.content_hash(),
+            candidate_hash: candidate.content_hash().to_owned(),
             candidate: candidate.parsed.clone(),
             candidate_type: candidate.schema_type,
             level,

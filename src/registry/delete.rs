@@ -1,9 +1,12 @@
 //! Soft and permanent deletes of versions and subjects.
 
 use super::config::{read_only, Scope};
+use super::history::{SubjectHistory, VersionEntry};
+use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
-use crate::store::{Queries, VersionRecord};
+use crate::store::Queries;
+use std::sync::Arc;
 
 impl Registry {
     /// Refuses to delete a version that live schemas still reference. As in
@@ -11,16 +14,17 @@ impl Registry {
     /// for soft and permanent deletes alike.
     async fn ensure_unreferenced(
         queries: &mut Queries<'_>,
-        version: &VersionRecord,
+        subject: &Subject,
+        version: &VersionEntry,
     ) -> Result<(), RegistryError> {
         let referrers = queries
-            .referencing_schema_ids(&version.context, &version.subject, version.version, true)
+            .referencing_schema_ids(&subject.context, &subject.name, version.version, true)
             .await?;
         if referrers.is_empty() {
             Ok(())
         } else {
             Err(RegistryError::ReferenceExists((
-                super::subject::qualify(&version.context, &version.subject),
+                subject.qualified(),
                 version.version,
             )))
         }
@@ -31,20 +35,18 @@ impl Registry {
         &self,
         queries: &mut Queries<'_>,
         subject: &Subject,
-    ) -> Result<Vec<VersionRecord>, RegistryError> {
+    ) -> Result<Arc<SubjectHistory>, RegistryError> {
         let mode = self
             .effective_mode_in(queries, &Scope::Subject(subject.clone()))
             .await?;
         if mode.is_read_only() {
             return Err(read_only(&subject.qualified()));
         }
-        let versions = queries
-            .subject_versions(&subject.context, &subject.name)
-            .await?;
-        if versions.is_empty() {
+        let history = queries.history(&subject.context, &subject.name).await?;
+        if history.is_empty() {
             return Err(RegistryError::SubjectNotFound(subject.qualified()));
         }
-        Ok(versions)
+        Ok(history)
     }
 
     /// `DELETE /subjects/{s}/versions/{v}`: returns the deleted version.
@@ -56,18 +58,8 @@ impl Registry {
     ) -> Result<i64, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        let versions = self.versions_to_delete(&mut queries, subject).await?;
-        let version = match spec {
-            VersionSpec::Latest => versions.iter().rev().find(|v| !v.deleted),
-            VersionSpec::Number(n) => versions.iter().find(|v| v.version == n),
-        }
-        .cloned()
-        .ok_or_else(|| {
-            RegistryError::VersionNotFound(match spec {
-                VersionSpec::Latest => "-1".to_owned(),
-                VersionSpec::Number(n) => n.to_string(),
-            })
-        })?;
+        let history = self.versions_to_delete(&mut queries, subject).await?;
+        let version = history.pick_for_delete(spec)?;
         if permanent {
             if !version.deleted {
                 return Err(RegistryError::VersionNotSoftDeleted(
@@ -75,7 +67,7 @@ impl Registry {
                     version.version,
                 ));
             }
-            Self::ensure_unreferenced(&mut queries, &version).await?;
+            Self::ensure_unreferenced(&mut queries, subject, &version).await?;
             queries
                 .hard_delete_version(
                     &subject.context,
@@ -84,7 +76,7 @@ impl Registry {
                     version.schema_id,
                 )
                 .await?;
-            if versions.len() == 1 {
+            if history.len() == 1 {
                 Self::forget_subject_settings(&mut queries, subject).await?;
             }
         } else {
@@ -94,7 +86,7 @@ impl Registry {
                     version.version,
                 ));
             }
-            Self::ensure_unreferenced(&mut queries, &version).await?;
+            Self::ensure_unreferenced(&mut queries, subject, &version).await?;
             queries
                 .soft_delete_version(&subject.context, &subject.name, version.version)
                 .await?;
@@ -111,17 +103,17 @@ impl Registry {
     ) -> Result<Vec<i64>, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
-        let versions = self.versions_to_delete(&mut queries, subject).await?;
-        let any_live = versions.iter().any(|v| !v.deleted);
+        let history = self.versions_to_delete(&mut queries, subject).await?;
+        let any_live = history.latest_live().is_some();
         let deleted: Vec<i64> = if permanent {
             // Confluent reports live referrers before a missing soft delete.
-            for version in &versions {
-                Self::ensure_unreferenced(&mut queries, version).await?;
+            for version in history.all() {
+                Self::ensure_unreferenced(&mut queries, subject, version).await?;
             }
             if any_live {
                 return Err(RegistryError::SubjectNotSoftDeleted(subject.qualified()));
             }
-            for version in &versions {
+            for version in history.all() {
                 queries
                     .hard_delete_version(
                         &subject.context,
@@ -132,15 +124,15 @@ impl Registry {
                     .await?;
             }
             Self::forget_subject_settings(&mut queries, subject).await?;
-            versions.iter().map(|v| v.version).collect()
+            history.all().iter().map(|v| v.version).collect()
         } else {
             if !any_live {
                 return Err(RegistryError::SubjectSoftDeleted(subject.qualified()));
             }
-            let live: Vec<&VersionRecord> = versions.iter().filter(|v| !v.deleted).collect();
-            for version in &live {
-                Self::ensure_unreferenced(&mut queries, version).await?;
+            for version in history.live() {
+                Self::ensure_unreferenced(&mut queries, subject, version).await?;
             }
+            let live: Vec<VersionEntry> = history.live().copied().collect();
             for version in &live {
                 queries
                     .soft_delete_version(&subject.context, &subject.name, version.version)

@@ -83,11 +83,6 @@ impl ChangeFollower {
             .unwrap_or_else(|e| e.into_inner());
         caught_up_at.is_some_and(|at| at.elapsed() < STALENESS_BOUND)
     }
-
-    /// The last change-log position applied.
-    pub fn position(&self) -> i64 {
-        self.state.position.load(Ordering::Acquire)
-    }
 }
 
 async fn follow(registry: Registry, options: PgConnectOptions, state: Arc<FollowerState>) {

@@ -52,17 +52,16 @@ pub struct Registered {
 
 /// A submitted schema, parsed and in the form it would be stored.
 pub(super) struct Candidate {
-    /// The identity hash when it is the schema's alone (computed once, with
-    /// the parse).
-    plain_hash: Option<String>,
     pub schema_type: SchemaType,
     pub parsed: Arc<ParsedSchema>,
     /// The stored text: canonical, or normalized.
-    pub text: String,
+    pub text: Arc<str>,
     /// References with `-1` versions made concrete.
     pub references: Vec<SchemaReference>,
     pub metadata: Option<Value>,
     pub rule_set: Option<Value>,
+    /// The identity hash of all of the above (and so the GUID).
+    content_hash: String,
 }
 
 impl Candidate {
@@ -73,37 +72,56 @@ impl Candidate {
     ) -> Candidate {
         let plain =
             references.is_empty() && request.metadata.is_none() && request.rule_set.is_none();
+        let content_hash = if plain {
+            // Computed once, with the parse.
+            prepared.plain_hash.clone()
+        } else {
+            identity(
+                prepared.schema_type,
+                &prepared.text,
+                &references,
+                request.metadata.as_ref(),
+                request.rule_set.as_ref(),
+            )
+        };
         Candidate {
-            plain_hash: plain.then(|| prepared.plain_hash.clone()),
             schema_type: prepared.schema_type,
             parsed: prepared.parsed.clone(),
             text: prepared.text.clone(),
             references,
             metadata: request.metadata.clone(),
             rule_set: request.rule_set.clone(),
+            content_hash,
         }
     }
 
-    pub fn content_hash(&self) -> String {
-        if let Some(hash) = &self.plain_hash {
-            return hash.clone();
-        }
-        let references: Vec<(&str, &str, i64)> = self
-            .references
-            .iter()
-            .map(|r| (r.name.as_str(), r.subject.as_str(), r.version))
-            .collect();
-        let metadata = self.metadata.as_ref().map(Value::to_string);
-        let rule_set = self.rule_set.as_ref().map(Value::to_string);
-        let hash = identity_hash(&IdentityInput {
-            schema_type: self.schema_type,
-            schema: &self.text,
-            references: &references,
-            metadata: metadata.as_deref(),
-            rule_set: rule_set.as_deref(),
-        });
-        hash_hex(&hash)
+    pub fn content_hash(&self) -> &str {
+        &self.content_hash
     }
+}
+
+/// The hex identity hash of a schema as it is stored (Confluent's: text,
+/// references, metadata and rule set).
+fn identity(
+    schema_type: SchemaType,
+    text: &str,
+    references: &[SchemaReference],
+    metadata: Option<&Value>,
+    rule_set: Option<&Value>,
+) -> String {
+    let references: Vec<(&str, &str, i64)> = references
+        .iter()
+        .map(|r| (r.name.as_str(), r.subject.as_str(), r.version))
+        .collect();
+    let metadata = metadata.map(Value::to_string);
+    let rule_set = rule_set.map(Value::to_string);
+    hash_hex(&identity_hash(&IdentityInput {
+        schema_type,
+        schema: text,
+        references: &references,
+        metadata: metadata.as_deref(),
+        rule_set: rule_set.as_deref(),
+    }))
 }
 
 /// How a submitted schema failed to parse, in Confluent's words.
@@ -490,7 +508,7 @@ impl Registry {
         }
         let normalize = mode.normalizes(normalize, &config);
         let candidate = self.prepare(source, subject, &request, normalize).await?;
-        let content_hash = candidate.content_hash();
+        let content_hash = candidate.content_hash().to_owned();
         let existing = source.id_by_hash(&subject.context, &content_hash).await?;
 
         let explicit_version = request.version.is_some_and(|v| v > 0);
@@ -505,7 +523,7 @@ impl Registry {
                     id: existing,
                     version: live.version,
                     guid: guid_from_hex(&content_hash),
-                    stored: echo.then(|| (candidate.text.clone(), candidate.metadata.clone())),
+                    stored: echo.then(|| (candidate.text.to_string(), candidate.metadata.clone())),
                 }));
             }
         }
@@ -641,7 +659,7 @@ impl Registry {
                     context: subject.context.clone(),
                     id,
                     schema_type: candidate.schema_type,
-                    schema: candidate.text.clone(),
+                    schema: candidate.text.to_string(),
                     references: candidate.references.clone(),
                     metadata: candidate.metadata.clone(),
                     rule_set: candidate.rule_set.clone(),
@@ -702,7 +720,7 @@ impl Registry {
             stored: candidate
                 .metadata
                 .clone()
-                .map(|metadata| (candidate.text.clone(), Some(metadata))),
+                .map(|metadata| (candidate.text.to_string(), Some(metadata))),
         })
     }
 
@@ -737,15 +755,20 @@ impl Registry {
         let mut subject_exists = false;
         for place in &places {
             let history = source.history(&place.context, &place.name).await?;
-            let visible = history.filtered(deleted, false);
+            let any_visible = !history.is_empty() && history.any_visible(deleted);
             if place == subject {
-                subject_exists = !visible.is_empty();
+                subject_exists = any_visible;
             }
-            if visible.is_empty() {
+            if !any_visible {
                 continue;
             }
-            if let Some(id) = source.id_by_hash(&place.context, &hash).await? {
-                if let Some(version) = visible.iter().rev().find(|v| v.schema_id == id) {
+            if let Some(id) = source.id_by_hash(&place.context, hash).await? {
+                let carrying = history
+                    .all()
+                    .iter()
+                    .rev()
+                    .find(|v| (deleted || !v.deleted) && v.schema_id == id);
+                if let Some(version) = carrying {
                     if let Some(schema) = source.schema(&place.context, id).await? {
                         return self
                             .cached_version_response(
@@ -796,17 +819,11 @@ async fn parse_submitted(
             parsed.canonical()
         };
         let weight = parsed_schema_weight(&parsed, text.len());
-        let plain_hash = hash_hex(&identity_hash(&IdentityInput {
-            schema_type,
-            schema: &stored,
-            references: &[],
-            metadata: None,
-            rule_set: None,
-        }));
+        let plain_hash = identity(schema_type, &stored, &[], None, None);
         Ok(Prepared {
             schema_type,
             parsed: Arc::new(parsed),
-            text: stored,
+            text: stored.into(),
             weight,
             plain_hash,
         })

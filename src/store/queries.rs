@@ -247,23 +247,6 @@ impl<'c> Queries<'c> {
         .transpose()
     }
 
-    pub async fn schema_by_hash(
-        &mut self,
-        context: &str,
-        content_hash: &str,
-    ) -> Result<Option<SchemaRecord>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.content_hash = $2"
-        ))
-        .bind(context)
-        .bind(content_hash)
-        .fetch_optional(&mut *self.conn)
-        .await?
-        .as_ref()
-        .map(schema_from_row)
-        .transpose()
-    }
-
     /// Schemas with this GUID in any context, default context first.
     pub async fn schemas_by_hash_in_all_contexts(
         &mut self,
@@ -368,26 +351,6 @@ impl<'c> Queries<'c> {
             .bind(offset)
             .fetch_all(&mut *self.conn)
             .await?)
-    }
-
-    /// The schemas of a subject's versions (deleted ones too), by schema id:
-    /// one query for a transitive check instead of one per version.
-    pub async fn schemas_of_subject(
-        &mut self,
-        context: &str,
-        subject: &str,
-    ) -> Result<Vec<SchemaRecord>, StoreError> {
-        sqlx::query(&format!(
-            "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.id IN \
-             (SELECT v.schema_id FROM subject_versions v WHERE v.context = $1 AND v.subject = $2)"
-        ))
-        .bind(context)
-        .bind(subject)
-        .fetch_all(&mut *self.conn)
-        .await?
-        .iter()
-        .map(schema_from_row)
-        .collect()
     }
 
     /// Ids of the schemas that reference (subject, version), ascending;
