@@ -15,7 +15,7 @@
 
 use std::time::Duration;
 
-use accord::registry::{RegisterRequest, Registry, RegistryOptions, Scope, Subject};
+use accord::registry::{ConfigUpdate, RegisterRequest, Registry, RegistryOptions, Scope, Subject};
 use accord::store::Store;
 use accord_schema::{
     CheckOptions, CompatibilityLevel, Direction, ParsedSchema, ResolvedReference, SchemaType,
@@ -121,10 +121,11 @@ fn request(schema_type: SchemaType, text: String) -> RegisterRequest {
     }
 }
 
-fn set_level(level: &str) -> Map<String, Value> {
-    let mut config = Map::new();
-    config.insert("compatibility".into(), Value::String(level.to_owned()));
-    config
+fn set_level(level: &str) -> ConfigUpdate {
+    ConfigUpdate {
+        compatibility: Some(level.to_owned()),
+        ..ConfigUpdate::default()
+    }
 }
 
 fn settings() -> RegistryOptions {
@@ -141,7 +142,7 @@ async fn subject_with_history(store: &Store, schema_type: SchemaType) -> Subject
     let registry = Registry::new(store.clone(), settings());
     let subject = Subject::parse(&format!("bench-{}", schema_type.as_str().to_lowercase()));
     registry
-        .put_config(&Scope::Subject(subject.clone()), set_level("NONE"))
+        .put_config(&Scope::Subject(subject.clone()), &set_level("NONE"))
         .await
         .expect("config");
     for version in 0..VERSIONS {
@@ -154,7 +155,7 @@ async fn subject_with_history(store: &Store, schema_type: SchemaType) -> Subject
     registry
         .put_config(
             &Scope::Subject(subject.clone()),
-            set_level("FULL_TRANSITIVE"),
+            &set_level("FULL_TRANSITIVE"),
         )
         .await
         .expect("config");

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod cli;
+pub mod domain;
 pub mod error;
 pub mod registry;
 pub mod router;

@@ -4,9 +4,11 @@
 
 use serde_json::{Map, Value};
 
+use crate::domain::Version;
 use crate::error::ApiError;
-use crate::registry::{RegisterRequest, RegistryError};
-use crate::store::SchemaReference;
+use crate::registry::{
+    RegisterRequest, RegistryError, RequestedId, RequestedReference, VersionSpec,
+};
 
 fn kind(value: &Value) -> &'static str {
     match value {
@@ -143,7 +145,7 @@ pub fn metadata(field: &str, value: Option<&Value>) -> Result<Option<Value>, Api
     Ok(Some(Value::Object(typed)))
 }
 
-fn references(value: Option<&Value>) -> Result<Vec<SchemaReference>, ApiError> {
+fn references(value: Option<&Value>) -> Result<Vec<RequestedReference>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(items)) => items
@@ -163,15 +165,17 @@ fn references(value: Option<&Value>) -> Result<Vec<SchemaReference>, ApiError> {
                 let name = string_field(reference, "name")?;
                 let subject = string_field(reference, "subject")?;
                 let version = int_field(reference, "version")?;
-                match (name, subject, version) {
-                    (Some(name), Some(subject), Some(version)) if version != 0 => {
-                        Ok(SchemaReference {
-                            name,
-                            subject,
-                            version,
-                        })
-                    }
-                    (name, subject, version) => {
+                let spec = version.and_then(|version| match version {
+                    -1 => Some(VersionSpec::Latest),
+                    number => Version::new(number).map(VersionSpec::Number),
+                });
+                match (name, subject, spec) {
+                    (Some(name), Some(subject), Some(version)) => Ok(RequestedReference {
+                        name,
+                        subject,
+                        version,
+                    }),
+                    (name, subject, _) => {
                         let show = |text: Option<String>| text.unwrap_or_else(|| "null".to_owned());
                         Err(RegistryError::InvalidSchema(format!(
                             "Invalid reference: {{name='{}', subject='{}', version={}}}",
@@ -201,7 +205,8 @@ pub fn register_request(value: Value) -> Result<RegisterRequest, ApiError> {
             Some(rule_set @ Value::Object(_)) => Some(rule_set.clone()),
             Some(other) => return Err(wrong_shape("ruleSet", "an object", other)),
         },
-        id: int_field(&object, "id")?,
-        version: int_field(&object, "version")?,
+        id: int_field(&object, "id")?.and_then(RequestedId::from_wire),
+        // `-1` and `0` ask for no particular version.
+        version: int_field(&object, "version")?.and_then(Version::new),
     })
 }

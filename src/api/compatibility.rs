@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use serde_json::{json, Map, Value};
 
 use super::body::register_request;
+use super::views::{CompatibilityBody, Explanation};
 use super::{ok_json, AliasedSubject, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{Finding, Subject, VersionSpec};
@@ -64,21 +64,17 @@ async fn check(
             verbose,
         )
         .await?;
-    let mut answer = Map::new();
-    answer.insert("is_compatible".into(), report.is_compatible.into());
-    if verbose {
-        answer.insert("messages".into(), json!(report.messages));
-    }
-    if params.flag("explain") {
-        let explained: Vec<Value> = report.findings.iter().map(explanation).collect();
-        answer.insert("incompatibilities".into(), Value::Array(explained));
-    }
-    Ok(ok_json(&Value::Object(answer)))
+    let explain = params.flag("explain");
+    Ok(ok_json(&CompatibilityBody {
+        is_compatible: report.is_compatible,
+        incompatibilities: explain.then(|| report.findings.iter().map(explanation).collect()),
+        messages: verbose.then_some(report.messages),
+    }))
 }
 
 /// One finding as `explain=true` returns it: what breaks, where, for whom,
 /// and how to fix it.
-fn explanation(finding: &Finding) -> Value {
+fn explanation(finding: &Finding) -> Explanation {
     let incompatibility = &finding.incompatibility;
     let version = finding.version;
     let (direction, breaks) = match incompatibility.direction {
@@ -93,16 +89,16 @@ fn explanation(finding: &Finding) -> Value {
             ),
         ),
     };
-    json!({
-        "version": version,
-        "rule": incompatibility.rule,
-        "path": incompatibility.path,
-        "direction": direction,
-        "breaks": breaks,
-        "description": incompatibility.description,
-        "detail": incompatibility.detail,
-        "old": incompatibility.old_fragment,
-        "new": incompatibility.new_fragment,
-        "fix": incompatibility.fix,
-    })
+    Explanation {
+        version,
+        rule: incompatibility.rule,
+        path: incompatibility.path.clone(),
+        direction,
+        breaks,
+        description: incompatibility.description.clone(),
+        detail: incompatibility.detail.clone(),
+        old: incompatibility.old_fragment.clone(),
+        new: incompatibility.new_fragment.clone(),
+        fix: incompatibility.fix.clone(),
+    }
 }

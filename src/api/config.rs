@@ -8,7 +8,7 @@ use axum::Router;
 use super::body::{bool_field, metadata, object, string_field};
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::Scope;
+use crate::registry::{ConfigUpdate, Scope};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -59,30 +59,25 @@ async fn update(
     scope: Scope,
     body: serde_json::Value,
 ) -> Result<Response, ApiError> {
-    let mut request = object(body, "a config update")?;
-    // Check the shapes Jackson would reject before anything is stored.
-    for field in ["defaultMetadata", "overrideMetadata"] {
-        if let Some(typed) = metadata(field, request.get(field))? {
-            request.insert(field.to_owned(), typed);
-        }
-    }
-    for field in ["normalize", "validateFields", "validateRules"] {
-        if let Some(flag) = bool_field(&request, field)? {
-            request.insert(field.to_owned(), serde_json::Value::Bool(flag));
-        }
-    }
-    for field in [
-        "compatibility",
-        "compatibilityGroup",
-        "compatibilityPolicy",
-        "alias",
-    ] {
-        if let Some(text) = string_field(&request, field)? {
-            request.insert(field.to_owned(), serde_json::Value::String(text));
-        }
-    }
-    let echo = state.registry.put_config(&scope, request).await?;
-    Ok(ok_json(&echo))
+    let request = object(body, "a config update")?;
+    // Shapes Jackson would reject are refused before anything is stored.
+    let json = |field: &str| request.get(field).filter(|value| !value.is_null()).cloned();
+    let update = ConfigUpdate {
+        compatibility: string_field(&request, "compatibility")?,
+        normalize: bool_field(&request, "normalize")?,
+        validate_fields: bool_field(&request, "validateFields")?,
+        validate_rules: bool_field(&request, "validateRules")?,
+        compatibility_group: string_field(&request, "compatibilityGroup")?,
+        compatibility_policy: string_field(&request, "compatibilityPolicy")?,
+        default_metadata: metadata("defaultMetadata", request.get("defaultMetadata"))?,
+        override_metadata: metadata("overrideMetadata", request.get("overrideMetadata"))?,
+        default_rule_set: json("defaultRuleSet"),
+        override_rule_set: json("overrideRuleSet"),
+        alias: string_field(&request, "alias")?,
+    };
+    state.registry.put_config(&scope, &update).await?;
+    // Confluent answers with the update as it was understood.
+    Ok(ok_json(&update))
 }
 
 async fn delete_top(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -8,7 +8,7 @@ use axum::Router;
 
 use super::{ok_json, AppState, Params, PathParams};
 use crate::error::ApiError;
-use crate::registry::{page, RegistryError};
+use crate::registry::RegistryError;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -28,7 +28,7 @@ async fn list_contexts(
     if let Some(prefix) = params.get("contextPrefix") {
         contexts.retain(|c| c.starts_with(prefix));
     }
-    Ok(ok_json(&page(contexts, params.offset()?, params.limit()?)))
+    Ok(ok_json(&params.page()?.of(contexts)))
 }
 
 /// `{context}` may be given as `.ctx` or `:.ctx:`.

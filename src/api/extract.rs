@@ -7,6 +7,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 
 use super::AppState;
+use crate::domain::Page;
 use crate::error::ApiError;
 use crate::registry::{Subject, VersionSpec};
 
@@ -108,14 +109,13 @@ impl Params {
         }
     }
 
-    /// `offset` (default 0, negatives count as 0).
-    pub fn offset(&self) -> Result<usize, ApiError> {
-        Ok(self.int("offset", 0)?.max(0) as usize)
-    }
-
-    /// `limit` (default -1 = no limit).
-    pub fn limit(&self) -> Result<i64, ApiError> {
-        self.int("limit", -1)
+    /// `offset` and `limit`, as Confluent reads them: negative offsets
+    /// count as 0, and a limit of 0 or less (or none) is no limit.
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Ok(Page::from_params(
+            self.int("offset", 0)?,
+            self.int("limit", -1)?,
+        ))
     }
 }
 

@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde_json::json;
 
 use super::body::{object, string_field};
+use super::views::ModeBody;
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::error::ApiError;
 use crate::registry::{Mode, RegistryError, Scope};
@@ -37,7 +37,9 @@ async fn read(state: AppState, scope: Scope, params: Params) -> Result<Response,
         .registry
         .get_mode(&scope, params.flag("defaultToGlobal"))
         .await?;
-    Ok(ok_json(&json!({ "mode": mode.as_str() })))
+    Ok(ok_json(&ModeBody {
+        mode: mode.as_str(),
+    }))
 }
 
 async fn put_top(
@@ -71,7 +73,7 @@ async fn update(
         .put_mode(&scope, mode, params.flag("force"))
         .await?;
     // Confluent echoes the request as given.
-    Ok(ok_json(&json!({ "mode": requested })))
+    Ok(ok_json(&ModeBody { mode: &requested }))
 }
 
 async fn delete_scoped(
@@ -80,5 +82,7 @@ async fn delete_scoped(
 ) -> Result<Response, ApiError> {
     let scope = Scope::parse_for_write(&subject)?;
     let previous = state.registry.delete_mode(&scope).await?;
-    Ok(ok_json(&json!({ "mode": previous.as_str() })))
+    Ok(ok_json(&ModeBody {
+        mode: previous.as_str(),
+    }))
 }

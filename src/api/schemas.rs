@@ -9,11 +9,10 @@ use serde_json::Value;
 
 use super::views::{SchemaBody, SubjectVersion};
 use super::{cached_json, ok_json, raw_schema, AppState, Params, PathParams};
+use crate::domain::{Page, SchemaId, Version};
 use crate::error::ApiError;
-use crate::registry::{
-    page, qualify, SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT,
-};
-use crate::store::VersionRecord;
+use crate::registry::{RegistryError, Subject};
+use crate::registry::{SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -27,7 +26,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `/schemas` returns at most this many schemas per page, as Confluent does.
-const SCHEMA_LIST_LIMIT: i64 = 1000;
+const SCHEMA_LIST_LIMIT: usize = 1000;
 
 async fn schema_types() -> Response {
     let types: Vec<&str> = accord_schema::SchemaType::supported()
@@ -37,12 +36,15 @@ async fn schema_types() -> Response {
     ok_json(&types)
 }
 
-/// Ids are int32 in Confluent; a segment that is not one matches no route.
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
-    raw.trim()
+/// Ids are int32 in Confluent: a segment that is not one matches no route,
+/// and one that can never be an id (0 or negative) is not found.
+fn parse_id(raw: &str) -> Result<SchemaId, ApiError> {
+    let id = raw
+        .trim()
         .parse::<i32>()
-        .map(i64::from)
-        .map_err(|_| ApiError::RouteNotFound)
+        .map_err(|_| ApiError::RouteNotFound)?;
+    SchemaId::new(i64::from(id))
+        .ok_or_else(|| RegistryError::SchemaIdNotFound(id.to_string()).into())
 }
 
 /// The schema an `/schemas/ids/{id}…` request names.
@@ -78,7 +80,7 @@ async fn schema_by_id(
         let view = find_by_id(&state, &id, &params).await?;
         let max_id = state.registry.max_id(DEFAULT_CONTEXT).await?;
         return Ok(ok_json(&SchemaBody {
-            max_id: Some(max_id),
+            max_id: Some(max_id.map_or(0, SchemaId::get)),
             ..SchemaBody::by_id(&view)
         }));
     }
@@ -107,8 +109,14 @@ async fn versions_carrying(
     state: &AppState,
     raw_id: &str,
     params: &Params,
-) -> Result<Vec<VersionRecord>, ApiError> {
-    let id = parse_id(raw_id)?;
+) -> Result<Vec<(Subject, Version)>, ApiError> {
+    let id = parse_id(raw_id).map_err(|error| match error {
+        // As Confluent answers for these two lists.
+        ApiError::Registry(RegistryError::SchemaIdNotFound(_)) => {
+            RegistryError::SchemaNotFound.into()
+        }
+        other => other,
+    })?;
     Ok(state
         .registry
         .versions_of_id(id, params.get("subject"), params.flag("deleted"))
@@ -123,10 +131,10 @@ async fn subjects_of_id(
     let versions = versions_carrying(&state, &id, &params).await?;
     let mut subjects: Vec<String> = versions
         .iter()
-        .map(|v| qualify(&v.context, &v.subject))
+        .map(|(subject, _)| subject.qualified())
         .collect();
     subjects.dedup();
-    Ok(ok_json(&page(subjects, params.offset()?, params.limit()?)))
+    Ok(ok_json(&params.page()?.of(subjects)))
 }
 
 async fn versions_of_id(
@@ -137,17 +145,17 @@ async fn versions_of_id(
     let versions = versions_carrying(&state, &id, &params).await?;
     let subjects: Vec<String> = versions
         .iter()
-        .map(|v| qualify(&v.context, &v.subject))
+        .map(|(subject, _)| subject.qualified())
         .collect();
     let pairs: Vec<SubjectVersion<'_>> = versions
         .iter()
         .zip(&subjects)
-        .map(|(v, subject)| SubjectVersion {
+        .map(|((_, version), subject)| SubjectVersion {
             subject,
-            version: v.version,
+            version: *version,
         })
         .collect();
-    Ok(ok_json(&page(pairs, params.offset()?, params.limit()?)))
+    Ok(ok_json(&params.page()?.of(pairs)))
 }
 
 async fn schema_by_guid(
@@ -170,10 +178,7 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
         deleted: params.flag("deleted"),
         deleted_only: false,
     };
-    let limit = match params.limit()? {
-        limit if limit <= 0 || limit > SCHEMA_LIST_LIMIT => SCHEMA_LIST_LIMIT,
-        limit => limit,
-    };
+    let page = params.page()?.capped(SCHEMA_LIST_LIMIT);
     let latest_only = params.flag("latestOnly");
     let views = match params.get("ruleType") {
         // Rule sets are stored as JSON the database does not look into:
@@ -181,15 +186,15 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
         Some(rule_type) => {
             let mut views = state
                 .registry
-                .list_schemas(&filter, latest_only, 0, -1)
+                .list_schemas(&filter, latest_only, Page::ALL)
                 .await?;
             views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
-            page(views, params.offset()?, limit)
+            page.of(views)
         }
         None => {
             state
                 .registry
-                .list_schemas(&filter, latest_only, params.offset()?, limit)
+                .list_schemas(&filter, latest_only, page)
                 .await?
         }
     };

@@ -7,7 +7,7 @@ use super::{
     VersionParam,
 };
 use crate::error::ApiError;
-use crate::registry::{page, SchemaFormat, SchemaView, Subject, SubjectListFilter};
+use crate::registry::{SchemaFormat, SchemaView, Subject, SubjectListFilter};
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -46,7 +46,7 @@ async fn list_subjects(
     };
     let subjects = state
         .registry
-        .list_subjects(&filter, params.offset()?, params.limit()?)
+        .list_subjects(&filter, params.page()?)
         .await?;
     Ok(ok_json(&subjects))
 }
@@ -92,7 +92,7 @@ async fn list_versions(
         .registry
         .list_versions(&subject, params.flag("deleted"), params.flag("deletedOnly"))
         .await?;
-    Ok(ok_json(&page(versions, params.offset()?, params.limit()?)))
+    Ok(ok_json(&params.page()?.of(versions)))
 }
 
 /// The subject is checked after the body, as Confluent checks them.
@@ -174,7 +174,7 @@ async fn referenced_by(
     params: Params,
 ) -> Result<Response, ApiError> {
     let ids = state.registry.referenced_by(&subject, version).await?;
-    Ok(ok_json(&page(ids, params.offset()?, params.limit()?)))
+    Ok(ok_json(&params.page()?.of(ids)))
 }
 
 async fn delete_version(

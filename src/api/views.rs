@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use accord_schema::SchemaType;
 
+use crate::domain::{SchemaId, SchemaReference, Version};
 use crate::registry::SchemaView;
-use crate::store::SchemaReference;
 
 fn is_avro(schema_type: &SchemaType) -> bool {
     *schema_type == SchemaType::Avro
@@ -29,9 +29,9 @@ pub struct SchemaBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
+    pub version: Option<Version>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
+    pub id: Option<SchemaId>,
     #[serde(
         rename = "schemaType",
         skip_serializing_if = "is_avro",
@@ -106,10 +106,10 @@ impl<'a> SchemaBody<'a> {
 /// Confluent 7.9 echoes it.
 #[derive(Serialize)]
 pub struct RegisteredBody<'a> {
-    pub id: i64,
+    pub id: SchemaId,
     pub guid: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
+    pub version: Option<Version>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub schema: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,5 +120,38 @@ pub struct RegisteredBody<'a> {
 #[derive(Serialize)]
 pub struct SubjectVersion<'a> {
     pub subject: &'a str,
-    pub version: i64,
+    pub version: Version,
+}
+
+/// `POST /compatibility/…`: the verdict, Confluent's messages when
+/// `verbose`, and Accord's explanations when `explain`.
+#[derive(Serialize)]
+pub struct CompatibilityBody {
+    pub is_compatible: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incompatibilities: Option<Vec<Explanation>>,
+}
+
+/// One incompatibility as `explain=true` shows it: what breaks, where, for
+/// whom, and how to fix it. Absent fragments are `null`.
+#[derive(Serialize)]
+pub struct Explanation {
+    pub version: Version,
+    pub rule: &'static str,
+    pub path: String,
+    pub direction: &'static str,
+    pub breaks: String,
+    pub description: String,
+    pub detail: String,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub fix: String,
+}
+
+/// `/mode` answers.
+#[derive(Serialize)]
+pub struct ModeBody<'a> {
+    pub mode: &'a str,
 }

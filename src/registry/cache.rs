@@ -19,11 +19,13 @@ use accord_schema::{ParsedSchema, SchemaType};
 
 use bytes::Bytes;
 use moka::sync::Cache;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::config::Config;
 use super::config::{EffectiveConfig, Mode};
 use super::history::SubjectHistory;
 use super::read::SchemaFormat;
+use crate::domain::{SchemaId, Version};
 use crate::store::{Change, SchemaRecord};
 
 /// The default byte budget of all caches together.
@@ -74,7 +76,7 @@ pub struct Rendered {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ResponseKey {
     pub context: String,
-    pub id: i64,
+    pub id: SchemaId,
     pub format: SchemaFormat,
 }
 
@@ -85,8 +87,8 @@ pub struct ResponseKey {
 pub struct VersionResponseKey {
     pub context: String,
     pub subject: String,
-    pub version: i64,
-    pub id: i64,
+    pub version: Version,
+    pub id: SchemaId,
     /// An id reused for other content (an import after a permanent
     /// delete) is another key too.
     pub content_hash: String,
@@ -193,13 +195,13 @@ pub struct Caches {
     /// Versions of (context, subject).
     pub histories: Tier<(String, String), Arc<SubjectHistory>>,
     /// Schemas by (context, id).
-    pub schemas: Tier<(String, i64), Arc<SchemaRecord>>,
+    pub schemas: Tier<(String, SchemaId), Arc<SchemaRecord>>,
     /// Ids by (context, content hash).
-    pub ids_by_hash: Tier<(String, String), i64>,
+    pub ids_by_hash: Tier<(String, String), SchemaId>,
     /// The (context, id) a GUID (content hash) is served from.
-    pub guids: Tier<String, (String, i64)>,
+    pub guids: Tier<String, (String, SchemaId)>,
     /// Stored config by scope (`None`: none stored there).
-    pub configs: Tier<String, Option<Arc<Map<String, Value>>>>,
+    pub configs: Tier<String, Option<Arc<Config>>>,
     /// Stored mode by scope.
     pub modes: Tier<String, Option<Mode>>,
     pub contexts: Tier<(), Arc<Vec<String>>>,
@@ -229,7 +231,7 @@ impl Caches {
             ids_by_hash: Tier::new("ids_by_hash", share(2), |(c, h), _| c.len() + h.len()),
             guids: Tier::new("guids", share(1), |h, (c, _)| h.len() + c.len()),
             configs: Tier::new("configs", share(1), |scope, config| {
-                scope.len() + config.as_ref().map_or(0, |c| 64 * (c.len() + 1))
+                scope.len() + config.as_ref().map_or(0, |c| c.weight())
             }),
             modes: Tier::new("modes", share(1), |scope, _| scope.len()),
             contexts: Tier::new("contexts", 64 * 1024, |(), contexts| {

@@ -12,6 +12,7 @@ use super::register::{Candidate, RegisterRequest};
 use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
+use crate::domain::Version;
 use crate::store::SchemaRecord;
 
 /// Above this many versions to compare, a check runs on the blocking pool
@@ -35,7 +36,7 @@ pub struct CompatibilityReport {
 /// One incompatibility with the version of the subject it breaks against.
 #[derive(Clone, Debug)]
 pub struct Finding {
-    pub version: i64,
+    pub version: Version,
     pub incompatibility: Incompatibility,
 }
 
@@ -182,7 +183,7 @@ impl Registry {
 
 /// A stored version a candidate is checked against.
 struct Compared {
-    version: i64,
+    version: Version,
     schema: Arc<SchemaRecord>,
     /// `None` when its format differs from the candidate's.
     parsed: Option<Arc<ParsedSchema>>,

@@ -8,7 +8,8 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
-use serde_json::{Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use super::source::SettingsSource;
 use super::subject::{context_scope, Subject};
@@ -150,21 +151,154 @@ impl FromStr for Mode {
     }
 }
 
-/// The config fields a client may set, as they are named in a PUT body
-/// (`compatibility` is stored and read back as `compatibilityLevel`).
-const CONFIG_FIELDS: &[&str] = &[
-    "compatibility",
-    "normalize",
-    "validateFields",
-    "validateRules",
-    "compatibilityGroup",
-    "compatibilityPolicy",
-    "defaultMetadata",
-    "overrideMetadata",
-    "defaultRuleSet",
-    "overrideRuleSet",
-    "alias",
-];
+/// The config stored at one scope, in the shape Confluent stores and
+/// shows it (`GET /config`): every field optional, absent ones left out.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_fields: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validate_rules: Option<bool>,
+    #[serde(default, with = "level_name", skip_serializing_if = "Option::is_none")]
+    pub compatibility_level: Option<CompatibilityLevel>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compatibility_group: Option<String>,
+    /// Kept as the client spelled it (validated), as Confluent shows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compatibility_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_metadata: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_metadata: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_rule_set: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_rule_set: Option<Value>,
+}
+
+/// `compatibilityLevel` as its upper-case name.
+mod level_name {
+    use std::str::FromStr;
+
+    use accord_schema::CompatibilityLevel;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        level: &Option<CompatibilityLevel>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match level {
+            Some(level) => serializer.serialize_str(level.as_str()),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<CompatibilityLevel>, D::Error> {
+        Option::<String>::deserialize(deserializer)?
+            .map(|name| {
+                CompatibilityLevel::from_str(&name).map_err(|()| {
+                    serde::de::Error::custom(format!("unknown compatibility level {name:?}"))
+                })
+            })
+            .transpose()
+    }
+}
+
+impl Config {
+    /// A config as the store holds it (JSON written by `put_config`).
+    pub(super) fn from_stored(stored: Value) -> Result<Config, RegistryError> {
+        serde_json::from_value(stored)
+            .map_err(|error| crate::store::StoreError::Corrupt(format!("config: {error}")).into())
+    }
+
+    /// The config with the server's default level where it sets none, as
+    /// `GET /config` shows it.
+    fn with_level_or(mut self, default: CompatibilityLevel) -> Config {
+        self.compatibility_level.get_or_insert(default);
+        self
+    }
+
+    /// Merges an update: fields it sets replace, the rest stay.
+    fn merge(&mut self, update: &ConfigUpdate) -> Result<(), RegistryError> {
+        fn set<T: Clone>(field: &mut Option<T>, value: &Option<T>) {
+            if let Some(value) = value {
+                *field = Some(value.clone());
+            }
+        }
+        if let Some(level) = &update.compatibility {
+            self.compatibility_level = Some(
+                CompatibilityLevel::from_str(level)
+                    .map_err(|()| RegistryError::InvalidCompatibilityLevel)?,
+            );
+        }
+        if let Some(policy) = &update.compatibility_policy {
+            CompatibilityPolicy::from_str(policy)
+                .map_err(|()| RegistryError::InvalidCompatibilityPolicy)?;
+        }
+        set(&mut self.alias, &update.alias);
+        set(&mut self.normalize, &update.normalize);
+        set(&mut self.validate_fields, &update.validate_fields);
+        set(&mut self.validate_rules, &update.validate_rules);
+        set(&mut self.compatibility_group, &update.compatibility_group);
+        set(&mut self.compatibility_policy, &update.compatibility_policy);
+        set(&mut self.default_metadata, &update.default_metadata);
+        set(&mut self.override_metadata, &update.override_metadata);
+        set(&mut self.default_rule_set, &update.default_rule_set);
+        set(&mut self.override_rule_set, &update.override_rule_set);
+        Ok(())
+    }
+
+    /// An estimate of the memory the config holds, for the cache's budget.
+    pub(super) fn weight(&self) -> usize {
+        let json = |value: &Option<Value>| value.as_ref().map_or(0, |v| v.to_string().len());
+        let text = |value: &Option<String>| value.as_ref().map_or(0, String::len);
+        std::mem::size_of::<Config>()
+            + text(&self.alias)
+            + text(&self.compatibility_group)
+            + text(&self.compatibility_policy)
+            + json(&self.default_metadata)
+            + json(&self.override_metadata)
+            + json(&self.default_rule_set)
+            + json(&self.override_rule_set)
+    }
+}
+
+/// A `PUT /config` body, as decoded: the fields it sets (an explicit
+/// `null` sets nothing, as in Confluent). Echoed back as the response.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfigUpdate {
+    /// The level as the client spelled it; stored in upper case.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalize: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validate_fields: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub validate_rules: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility_group: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compatibility_policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_metadata: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_rule_set: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub override_rule_set: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alias: Option<String>,
+}
 
 /// The effective settings a registration or check runs under.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -184,22 +318,15 @@ impl Registry {
         &self,
         source: &mut impl SettingsSource,
         scope: &Scope,
-    ) -> Result<Map<String, Value>, RegistryError> {
-        let mut effective = Map::new();
+    ) -> Result<Config, RegistryError> {
+        let mut effective = Config::default();
         for key in scope.chain() {
             if let Some(stored) = source.config(&key).await? {
                 effective = stored.as_ref().clone();
                 break;
             }
         }
-        Ok(self.with_default_level(effective))
-    }
-
-    fn with_default_level(&self, mut config: Map<String, Value>) -> Map<String, Value> {
-        config.entry("compatibilityLevel").or_insert_with(|| {
-            Value::String(self.options.default_compatibility.as_str().to_owned())
-        });
-        config
+        Ok(effective.with_level_or(self.options.default_compatibility))
     }
 
     pub(super) async fn config_for(
@@ -216,24 +343,18 @@ impl Registry {
                 break;
             }
         }
-        let empty = Map::new();
-        let fields = stored.as_deref().unwrap_or(&empty);
-        let level = fields
-            .get("compatibilityLevel")
-            .and_then(Value::as_str)
-            .and_then(|level| CompatibilityLevel::from_str(level).ok())
-            .unwrap_or(self.options.default_compatibility);
+        let empty = Config::default();
+        let config = stored.as_deref().unwrap_or(&empty);
         Ok(EffectiveConfig {
-            level,
-            normalize: fields.get("normalize").and_then(Value::as_bool) == Some(true),
-            validate_fields: fields.get("validateFields").and_then(Value::as_bool) == Some(true),
-            compatibility_group: fields
-                .get("compatibilityGroup")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            policy: fields
-                .get("compatibilityPolicy")
-                .and_then(Value::as_str)
+            level: config
+                .compatibility_level
+                .unwrap_or(self.options.default_compatibility),
+            normalize: config.normalize == Some(true),
+            validate_fields: config.validate_fields == Some(true),
+            compatibility_group: config.compatibility_group.clone(),
+            policy: config
+                .compatibility_policy
+                .as_deref()
                 .and_then(|policy| CompatibilityPolicy::from_str(policy).ok())
                 .unwrap_or_default(),
         })
@@ -267,8 +388,8 @@ impl Registry {
     pub async fn resolve_alias(&self, subject: Subject) -> Result<Subject, RegistryError> {
         let alias = match self.cached().config(&subject.qualified()).await? {
             Some(config) => config
-                .get("alias")
-                .and_then(Value::as_str)
+                .alias
+                .as_deref()
                 .filter(|alias| !alias.is_empty())
                 .map(Subject::parse),
             None => None,
@@ -281,10 +402,10 @@ impl Registry {
     pub async fn aliases(&self) -> Result<HashMap<String, Vec<String>>, RegistryError> {
         let mut reader = self.store.reader().await?;
         let mut aliases: HashMap<String, Vec<String>> = HashMap::new();
-        for (scope, config) in reader.queries().configs().await? {
-            if let Some(target) = config.get("alias").and_then(Value::as_str) {
+        for (scope, stored) in reader.queries().configs().await? {
+            if let Some(target) = Config::from_stored(stored)?.alias {
                 aliases
-                    .entry(Subject::parse(target).qualified())
+                    .entry(Subject::parse(&target).qualified())
                     .or_default()
                     .push(scope);
             }
@@ -300,74 +421,45 @@ impl Registry {
         &self,
         scope: &Scope,
         default_to_global: bool,
-    ) -> Result<Map<String, Value>, RegistryError> {
+    ) -> Result<Config, RegistryError> {
         let mut source = self.cached();
         if default_to_global || scope == &Scope::TopLevel {
             return self.effective_config_in(&mut source, scope).await;
         }
         match source.config(&scope.key()).await? {
-            Some(stored) => Ok(self.with_default_level(stored.as_ref().clone())),
+            Some(stored) => Ok(stored
+                .as_ref()
+                .clone()
+                .with_level_or(self.options.default_compatibility)),
             None => Err(RegistryError::SubjectConfigNotFound(scope.display_name())),
         }
     }
 
-    /// `PUT /config[/{s}]`: merges the request into the stored config (absent
-    /// and `null` keys keep their value) and echoes the request.
+    /// `PUT /config[/{s}]`: merges the update into the stored config
+    /// (fields it does not set keep their value); the caller echoes it.
     pub async fn put_config(
         &self,
         scope: &Scope,
-        request: Map<String, Value>,
-    ) -> Result<Map<String, Value>, RegistryError> {
-        if let Some(Value::String(level)) = request.get("compatibility") {
-            CompatibilityLevel::from_str(level)
-                .map_err(|()| RegistryError::InvalidCompatibilityLevel)?;
-        }
-        if let Some(Value::String(policy)) = request.get("compatibilityPolicy") {
-            CompatibilityPolicy::from_str(policy)
-                .map_err(|()| RegistryError::InvalidCompatibilityPolicy)?;
-        }
+        update: &ConfigUpdate,
+    ) -> Result<(), RegistryError> {
+        // Validated before anything is read or written.
+        Config::default().merge(update)?;
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
         self.ensure_writable(&mut queries, scope).await?;
         let mut stored = match queries.config(&scope.key()).await? {
-            Some(Value::Object(stored)) => stored,
-            _ => Map::new(),
+            Some(stored) => Config::from_stored(stored)?,
+            None => Config::default(),
         };
-        let mut echo = Map::new();
-        for field in CONFIG_FIELDS {
-            let Some(value) = request.get(*field) else {
-                continue;
-            };
-            let stored_name = if *field == "compatibility" {
-                "compatibilityLevel"
-            } else {
-                field
-            };
-            match value {
-                // Confluent treats an explicit null like an absent key.
-                Value::Null => {}
-                Value::String(level) if *field == "compatibility" => {
-                    stored.insert(
-                        stored_name.to_owned(),
-                        Value::String(level.to_ascii_uppercase()),
-                    );
-                    echo.insert((*field).to_owned(), value.clone());
-                }
-                _ => {
-                    stored.insert(stored_name.to_owned(), value.clone());
-                    echo.insert((*field).to_owned(), value.clone());
-                }
-            }
-        }
-        queries
-            .put_config(&scope.key(), &Value::Object(stored))
-            .await?;
+        stored.merge(update)?;
+        let stored = serde_json::to_value(&stored).expect("configs serialize");
+        queries.put_config(&scope.key(), &stored).await?;
         self.caches.apply(&tx.commit().await?);
-        Ok(echo)
+        Ok(())
     }
 
     /// `DELETE /config[/{s}]`: returns what was in force before.
-    pub async fn delete_config(&self, scope: &Scope) -> Result<Map<String, Value>, RegistryError> {
+    pub async fn delete_config(&self, scope: &Scope) -> Result<Config, RegistryError> {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
         // Nothing to delete is reported before a read-only mode is.
@@ -375,8 +467,10 @@ impl Registry {
             self.effective_config_in(&mut queries, scope).await?
         } else {
             match queries.config(&scope.key()).await? {
-                Some(Value::Object(stored)) => self.with_default_level(stored),
-                _ => return Err(RegistryError::SubjectNotFound(scope.display_name())),
+                Some(stored) => {
+                    Config::from_stored(stored)?.with_level_or(self.options.default_compatibility)
+                }
+                None => return Err(RegistryError::SubjectNotFound(scope.display_name())),
             }
         };
         self.ensure_writable(&mut queries, scope).await?;

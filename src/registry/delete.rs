@@ -5,6 +5,7 @@ use super::history::{SubjectHistory, VersionEntry};
 use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
+use crate::domain::Version;
 use crate::store::Queries;
 use std::sync::Arc;
 
@@ -55,7 +56,7 @@ impl Registry {
         subject: &Subject,
         spec: VersionSpec,
         permanent: bool,
-    ) -> Result<i64, RegistryError> {
+    ) -> Result<Version, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
         let history = self.versions_to_delete(&mut queries, subject).await?;
@@ -100,12 +101,12 @@ impl Registry {
         &self,
         subject: &Subject,
         permanent: bool,
-    ) -> Result<Vec<i64>, RegistryError> {
+    ) -> Result<Vec<Version>, RegistryError> {
         let mut tx = self.store.begin_write(&subject.context).await?;
         let mut queries = tx.queries();
         let history = self.versions_to_delete(&mut queries, subject).await?;
         let any_live = history.latest_live().is_some();
-        let deleted: Vec<i64> = if permanent {
+        let deleted: Vec<Version> = if permanent {
             // Confluent reports live referrers before a missing soft delete.
             for version in history.all() {
                 Self::ensure_unreferenced(&mut queries, subject, version).await?;

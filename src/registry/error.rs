@@ -1,3 +1,5 @@
+use super::VersionSpec;
+use crate::domain::Version;
 use crate::store::StoreError;
 
 /// Everything the registry's rules can refuse, with Confluent's messages.
@@ -16,9 +18,9 @@ pub enum RegistryError {
     #[error("Subject '{0}' was not deleted first before being permanently deleted")]
     SubjectNotSoftDeleted(String),
     #[error("Subject '{0}' Version {1} was soft deleted.Set permanent=true to delete permanently")]
-    VersionSoftDeleted(String, i64),
+    VersionSoftDeleted(String, Version),
     #[error("Subject '{0}' Version {1} was not deleted first before being permanently deleted")]
-    VersionNotSoftDeleted(String, i64),
+    VersionNotSoftDeleted(String, Version),
     #[error("Subject '{0}' does not have subject-level compatibility configured")]
     SubjectConfigNotFound(String),
     #[error("Subject '{0}' does not have subject-level mode configured")]
@@ -36,7 +38,10 @@ pub enum RegistryError {
     #[error("Empty schema")]
     EmptySchema,
     #[error("No schema reference found for subject \"{subject}\" and version {version}")]
-    ReferenceNotFound { subject: String, version: i64 },
+    ReferenceNotFound {
+        subject: String,
+        version: VersionSpec,
+    },
     #[error("{0}")]
     InvalidVersionInBody(String),
     #[error("The specified version '{0}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"")]
@@ -50,7 +55,7 @@ pub enum RegistryError {
     #[error("{0}")]
     OperationNotPermitted(String),
     #[error("One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.", subject = .0.0, version = .0.1)]
-    ReferenceExists((String, i64)),
+    ReferenceExists((String, Version)),
     #[error("The specified subject '{0}' is not a valid.")]
     InvalidSubject(String),
     #[error("Schema is {size} bytes, over this registry's limit of {limit} bytes")]

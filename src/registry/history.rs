@@ -3,13 +3,14 @@
 
 use super::subject::{Subject, VersionSpec};
 use super::RegistryError;
+use crate::domain::{SchemaId, Version};
 use crate::store::VersionRecord;
 
 /// One version of a subject.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct VersionEntry {
-    pub version: i64,
-    pub schema_id: i64,
+    pub version: Version,
+    pub schema_id: SchemaId,
     pub deleted: bool,
 }
 
@@ -55,16 +56,17 @@ impl SubjectHistory {
     }
 
     /// The highest version number handed out, deleted versions included.
-    pub fn max_version(&self) -> Option<i64> {
+    pub fn max_version(&self) -> Option<Version> {
         self.versions.last().map(|entry| entry.version)
     }
 
-    /// The number the next registration gets.
-    pub fn next_version(&self) -> i64 {
-        self.max_version().map_or(1, |version| version + 1)
+    /// The number the next registration gets (`None`: the subject has used
+    /// every version there is).
+    pub fn next_version(&self) -> Option<Version> {
+        Version::after(self.max_version())
     }
 
-    pub fn find(&self, version: i64) -> Option<VersionEntry> {
+    pub fn find(&self, version: Version) -> Option<VersionEntry> {
         self.versions
             .binary_search_by_key(&version, |entry| entry.version)
             .ok()
@@ -135,11 +137,7 @@ impl SubjectHistory {
 }
 
 fn version_not_found(spec: VersionSpec) -> RegistryError {
-    RegistryError::VersionNotFound(match spec {
-        // Confluent resolves `latest` to -1 before it reports.
-        VersionSpec::Latest => "-1".to_owned(),
-        VersionSpec::Number(n) => n.to_string(),
-    })
+    RegistryError::VersionNotFound(spec.to_string())
 }
 
 #[cfg(test)]
@@ -150,33 +148,42 @@ mod tests {
         SubjectHistory {
             versions: versions
                 .iter()
-                .map(|&(version, schema_id, deleted)| VersionEntry {
-                    version,
-                    schema_id,
-                    deleted,
-                })
+                .map(|&(version, schema_id, deleted)| entry(version, schema_id, deleted))
                 .collect(),
         }
+    }
+
+    fn entry(version: i64, schema_id: i64, deleted: bool) -> VersionEntry {
+        VersionEntry {
+            version: Version::new(version).unwrap(),
+            schema_id: SchemaId::new(schema_id).unwrap(),
+            deleted,
+        }
+    }
+
+    fn number(version: i64) -> VersionSpec {
+        VersionSpec::Number(Version::new(version).unwrap())
     }
 
     #[test]
     fn latest_is_the_highest_live_version() {
         let subject = Subject::parse("s");
         let h = history(&[(1, 10, false), (2, 11, false), (3, 12, true)]);
-        assert_eq!(h.latest_live().unwrap().version, 2);
-        assert_eq!(h.next_version(), 4);
+        assert_eq!(h.latest_live().unwrap().version.get(), 2);
+        assert_eq!(h.next_version().map(Version::get), Some(4));
         assert_eq!(
-            h.pick(&subject, VersionSpec::Latest, true).unwrap().version,
+            h.pick(&subject, VersionSpec::Latest, true)
+                .unwrap()
+                .version
+                .get(),
             2
         );
         assert!(matches!(
-            h.pick(&subject, VersionSpec::Number(3), false),
+            h.pick(&subject, number(3), false),
             Err(RegistryError::VersionNotFound(v)) if v == "3"
         ));
         assert_eq!(
-            h.pick(&subject, VersionSpec::Number(3), true)
-                .unwrap()
-                .schema_id,
+            h.pick(&subject, number(3), true).unwrap().schema_id.get(),
             12
         );
     }
@@ -186,7 +193,7 @@ mod tests {
         let subject = Subject::parse("s");
         let h = history(&[(1, 10, true)]);
         assert!(matches!(
-            h.pick(&subject, VersionSpec::Number(1), false),
+            h.pick(&subject, number(1), false),
             Err(RegistryError::SubjectNotFound(_))
         ));
         assert!(matches!(
@@ -200,21 +207,18 @@ mod tests {
     #[test]
     fn adding_a_version_keeps_the_order_and_replaces_an_import_target() {
         let h = history(&[(1, 10, false), (3, 12, true)]);
-        let added = h.with(VersionEntry {
-            version: 2,
-            schema_id: 11,
-            deleted: false,
-        });
+        let added = h.with(entry(2, 11, false));
         assert_eq!(
-            added.all().iter().map(|e| e.version).collect::<Vec<_>>(),
+            added
+                .all()
+                .iter()
+                .map(|e| e.version.get())
+                .collect::<Vec<_>>(),
             [1, 2, 3]
         );
-        let replaced = added.with(VersionEntry {
-            version: 3,
-            schema_id: 13,
-            deleted: false,
-        });
-        assert_eq!(replaced.find(3).unwrap().schema_id, 13);
+        let replaced = added.with(entry(3, 13, false));
+        let third = Version::new(3).unwrap();
+        assert_eq!(replaced.find(third).unwrap().schema_id.get(), 13);
         assert_eq!(replaced.len(), 3);
     }
 }

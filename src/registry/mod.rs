@@ -23,12 +23,12 @@ use accord_schema::{CompatibilityLevel, ParsedSchema};
 
 pub use cache::{CacheStats, Caches, Rendered, DEFAULT_CACHE_MAX_BYTES};
 pub use compatibility::{CompatibilityReport, Finding};
-pub use config::{Mode, Scope};
+pub use config::{Config, ConfigUpdate, Mode, Scope};
 pub use error::RegistryError;
 pub use follow::{ChangeFollower, STALENESS_BOUND};
 pub use history::{SubjectHistory, VersionEntry};
-pub use read::{page, SchemaFormat, SchemaView, SubjectListFilter};
-pub use register::{RegisterRequest, Registered};
+pub use read::{SchemaFormat, SchemaView, SubjectListFilter};
+pub use register::{RegisterRequest, Registered, RequestedId, RequestedReference};
 pub use subject::{qualify, Subject, VersionSpec, DEFAULT_CONTEXT};
 
 use crate::store::{Change, Store};

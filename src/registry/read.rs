@@ -11,15 +11,16 @@ use super::history::{SubjectHistory, VersionEntry};
 use super::source::Source;
 use super::subject::{qualify, split_context, Subject, VersionSpec, DEFAULT_CONTEXT};
 use super::{Registry, RegistryError};
-use crate::store::{ListFilter, LiveFilter, SchemaRecord, SchemaReference, VersionRecord};
+use crate::domain::{Page, SchemaId, SchemaReference, Version};
+use crate::store::{ListFilter, LiveFilter, SchemaRecord, VersionRecord};
 
 /// A schema as the API shows it, with its subject and version when it was
 /// reached through one.
 #[derive(Clone, Debug)]
 pub struct SchemaView {
     pub subject: Option<String>,
-    pub version: Option<i64>,
-    pub id: i64,
+    pub version: Option<Version>,
+    pub id: SchemaId,
     pub schema_type: SchemaType,
     pub schema: String,
     pub references: Vec<SchemaReference>,
@@ -131,22 +132,6 @@ impl SubjectListFilter {
     }
 }
 
-/// `offset` and `limit` as the store takes them (a limit ≤ 0 is no limit).
-fn store_page(offset: usize, limit: i64) -> (i64, i64) {
-    let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-    (offset, if limit > 0 { limit } else { i64::MAX })
-}
-
-/// Applies `offset` and `limit` (≤ 0 = no limit) to a list.
-pub fn page<T>(items: Vec<T>, offset: usize, limit: i64) -> Vec<T> {
-    let limited = items.into_iter().skip(offset);
-    if limit > 0 {
-        limited.take(limit as usize).collect()
-    } else {
-        limited.collect()
-    }
-}
-
 impl Registry {
     /// The versions of a subject, falling back for an unqualified subject
     /// that is absent from the default context to the same name in another
@@ -199,14 +184,12 @@ impl Registry {
     pub async fn list_subjects(
         &self,
         filter: &SubjectListFilter,
-        offset: usize,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<String>, RegistryError> {
-        let (offset, limit) = store_page(offset, limit);
         let mut reader = self.store.reader().await?;
         Ok(reader
             .queries()
-            .subjects_page(&filter.store_filter(), filter.live_filter(), offset, limit)
+            .subjects_page(&filter.store_filter(), filter.live_filter(), page)
             .await?
             .into_iter()
             .map(|s| qualify(&s.context, &s.subject))
@@ -220,7 +203,7 @@ impl Registry {
         subject: &Subject,
         deleted: bool,
         deleted_only: bool,
-    ) -> Result<Vec<i64>, RegistryError> {
+    ) -> Result<Vec<Version>, RegistryError> {
         let mut source = self.cached();
         let history = source.history(&subject.context, &subject.name).await?;
         let wanted = history.filtered(deleted, deleted_only);
@@ -373,7 +356,7 @@ impl Registry {
     async fn find_schema_by_id(
         &self,
         source: &mut impl Source,
-        id: i64,
+        id: SchemaId,
         subject: Option<&str>,
     ) -> Result<Arc<SchemaRecord>, RegistryError> {
         for context in self.contexts_for_id_lookup(source, subject).await? {
@@ -386,7 +369,7 @@ impl Registry {
 
     pub async fn schema_by_id(
         &self,
-        id: i64,
+        id: SchemaId,
         subject: Option<&str>,
         format: SchemaFormat,
     ) -> Result<SchemaView, RegistryError> {
@@ -413,7 +396,7 @@ impl Registry {
     /// names the same bytes until it is deleted for good.
     pub async fn schema_response_by_id(
         &self,
-        id: i64,
+        id: SchemaId,
         subject: Option<&str>,
         format: SchemaFormat,
         render: impl FnOnce(&SchemaView) -> Vec<u8>,
@@ -473,7 +456,7 @@ impl Registry {
     }
 
     /// The highest id handed out in the default context (`fetchMaxId`).
-    pub async fn max_id(&self, context: &str) -> Result<i64, RegistryError> {
+    pub async fn max_id(&self, context: &str) -> Result<Option<SchemaId>, RegistryError> {
         let mut reader = self.store.reader().await?;
         Ok(reader.queries().max_id(context).await?)
     }
@@ -549,10 +532,10 @@ impl Registry {
     /// The versions that carry an id (`/schemas/ids/{id}/versions` and `/subjects`).
     pub async fn versions_of_id(
         &self,
-        id: i64,
+        id: SchemaId,
         subject: Option<&str>,
         deleted: bool,
-    ) -> Result<Vec<VersionRecord>, RegistryError> {
+    ) -> Result<Vec<(Subject, Version)>, RegistryError> {
         let mut source = self.cached();
         let schema = match self.find_schema_by_id(&mut source, id, subject).await {
             Err(RegistryError::SchemaIdNotFound(_)) => return Err(RegistryError::SchemaNotFound),
@@ -566,6 +549,13 @@ impl Registry {
         Ok(versions
             .into_iter()
             .filter(|v| deleted || !v.deleted)
+            .map(|v| {
+                let subject = Subject {
+                    context: v.context,
+                    name: v.subject,
+                };
+                (subject, v.version)
+            })
             .collect())
     }
 
@@ -575,20 +565,12 @@ impl Registry {
         &self,
         filter: &SubjectListFilter,
         latest_only: bool,
-        offset: usize,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<SchemaView>, RegistryError> {
-        let (offset, limit) = store_page(offset, limit);
         let mut reader = self.store.reader().await?;
         Ok(reader
             .queries()
-            .versions_with_schemas_page(
-                &filter.store_filter(),
-                filter.deleted,
-                latest_only,
-                offset,
-                limit,
-            )
+            .versions_with_schemas_page(&filter.store_filter(), filter.deleted, latest_only, page)
             .await?
             .into_iter()
             .map(|(version, schema)| SchemaView::of_record(schema, &version))
@@ -599,7 +581,7 @@ impl Registry {
         &self,
         subject: &Subject,
         spec: VersionSpec,
-    ) -> Result<Vec<i64>, RegistryError> {
+    ) -> Result<Vec<SchemaId>, RegistryError> {
         let mut source = self.cached();
         let (subject, history) = self
             .versions_resolving_context(&mut source, subject, true)
@@ -657,7 +639,7 @@ fn guid_hash(guid: &str) -> String {
 pub(super) async fn stored_schema(
     source: &mut impl Source,
     context: &str,
-    id: i64,
+    id: SchemaId,
 ) -> Result<Arc<SchemaRecord>, RegistryError> {
     source
         .schema(context, id)

@@ -16,9 +16,10 @@ use super::config::{read_only, EffectiveConfig, Mode, Scope};
 use super::history::{SubjectHistory, VersionEntry};
 use super::read::{SchemaFormat, SchemaView};
 use super::source::{SettingsSnapshot, Source};
-use super::subject::Subject;
+use super::subject::{Subject, VersionSpec};
 use super::{parsed_schema_weight, Registry, RegistryError};
-use crate::store::{RegistrationState, SchemaRecord, SchemaReference, VersionRecord, WriteTx};
+use crate::domain::{SchemaId, SchemaReference, Version};
+use crate::store::{RegistrationState, SchemaRecord, VersionRecord, WriteTx};
 
 /// How often a registration plans again after the subject moved between
 /// its check and its write lock, before it checks under the lock instead.
@@ -29,20 +30,63 @@ const OPTIMISTIC_ATTEMPTS: usize = 3;
 pub struct RegisterRequest {
     pub schema: Option<String>,
     pub schema_type: Option<String>,
-    pub references: Vec<SchemaReference>,
+    pub references: Vec<RequestedReference>,
     pub metadata: Option<Value>,
     pub rule_set: Option<Value>,
-    /// Explicit id (IMPORT mode only).
-    pub id: Option<i64>,
+    /// The id asked for (IMPORT mode only).
+    pub id: Option<RequestedId>,
     /// Explicit version.
-    pub version: Option<i64>,
+    pub version: Option<Version>,
+}
+
+/// The id a registration asks for: Confluent's `id` field, where a negative
+/// value (`-1`) means none and `0` asks an import for a fresh one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RequestedId {
+    Fresh,
+    Exactly(SchemaId),
+}
+
+impl RequestedId {
+    /// The `id` field of a body; `None` for "no id".
+    pub fn from_wire(id: i64) -> Option<RequestedId> {
+        match id {
+            0 => Some(RequestedId::Fresh),
+            id => SchemaId::new(id).map(RequestedId::Exactly),
+        }
+    }
+
+    fn exact(self) -> Option<SchemaId> {
+        match self {
+            RequestedId::Fresh => None,
+            RequestedId::Exactly(id) => Some(id),
+        }
+    }
+}
+
+/// A reference as submitted: its version may be `latest` (`-1`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestedReference {
+    pub name: String,
+    pub subject: String,
+    pub version: VersionSpec,
+}
+
+impl From<&SchemaReference> for RequestedReference {
+    fn from(stored: &SchemaReference) -> RequestedReference {
+        RequestedReference {
+            name: stored.name.clone(),
+            subject: stored.subject.clone(),
+            version: VersionSpec::Number(stored.version),
+        }
+    }
 }
 
 /// What a registration produced (or found already there).
 #[derive(Clone, Debug)]
 pub struct Registered {
-    pub id: i64,
-    pub version: i64,
+    pub id: SchemaId,
+    pub version: Version,
     pub guid: String,
     /// The stored schema text and metadata, when Confluent 7.9 echoes them:
     /// a new version carries metadata, an existing one was found through
@@ -111,7 +155,7 @@ fn identity(
 ) -> String {
     let references: Vec<(&str, &str, i64)> = references
         .iter()
-        .map(|r| (r.name.as_str(), r.subject.as_str(), r.version))
+        .map(|r| (r.name.as_str(), r.subject.as_str(), r.version.get()))
         .collect();
     let metadata = metadata.map(Value::to_string);
     let rule_set = rule_set.map(Value::to_string);
@@ -129,7 +173,7 @@ fn invalid_schema(
     subject: &Subject,
     schema_type: SchemaType,
     text: &str,
-    references: &[SchemaReference],
+    references: &[RequestedReference],
     details: &str,
 ) -> RegistryError {
     let refs: Vec<String> = references
@@ -154,10 +198,10 @@ pub(super) struct Plan {
     candidate: Candidate,
     content_hash: String,
     /// The id the content already has in the context.
-    existing: Option<i64>,
+    existing: Option<SchemaId>,
     /// The explicit id an import asked for.
-    requested_id: Option<i64>,
-    version: i64,
+    requested_id: Option<SchemaId>,
+    version: Version,
     /// What the plan was made against.
     history: Arc<SubjectHistory>,
     mode: Mode,
@@ -257,13 +301,13 @@ impl Registry {
         &self,
         source: &mut impl Source,
         subject: &Subject,
-        references: &[SchemaReference],
+        references: &[RequestedReference],
     ) -> Result<(Vec<SchemaReference>, Vec<(String, String)>), RegistryError> {
         let mut concrete = Vec::with_capacity(references.len());
         let mut dependencies = Vec::new();
-        let mut done: HashSet<(String, String, i64)> = HashSet::new();
+        let mut done: HashSet<(String, String, Version)> = HashSet::new();
         // (reference, the subject it is relative to, children already pushed)
-        let mut stack: Vec<(SchemaReference, Subject, bool, bool)> = references
+        let mut stack: Vec<(RequestedReference, Subject, bool, bool)> = references
             .iter()
             .rev()
             .map(|r| (r.clone(), subject.clone(), false, true))
@@ -276,15 +320,16 @@ impl Registry {
             };
             let history = source.history(&target.context, &target.name).await?;
             let version = match reference.version {
-                -1 => history.latest_live(),
-                n => history.find(n),
+                VersionSpec::Latest => history.latest_live(),
+                VersionSpec::Number(number) => history.find(number),
             }
             .ok_or_else(not_found)?;
             let key = (target.context.clone(), target.name.clone(), version.version);
             if top_level && !expanded {
                 concrete.push(SchemaReference {
+                    name: reference.name.clone(),
+                    subject: reference.subject.clone(),
                     version: version.version,
-                    ..reference.clone()
                 });
             }
             if done.contains(&key) {
@@ -306,7 +351,7 @@ impl Registry {
             }
             stack.push((reference.clone(), target.clone(), true, false));
             for child in schema.references.iter().rev() {
-                stack.push((child.clone(), target.clone(), false, false));
+                stack.push((child.into(), target.clone(), false, false));
             }
         }
         Ok((concrete, dependencies))
@@ -323,8 +368,10 @@ impl Registry {
             return Ok(entry.schema);
         }
         let schema_type = schema.schema_type;
+        let references: Vec<RequestedReference> =
+            schema.references.iter().map(Into::into).collect();
         let (_, dependencies) = self
-            .resolve_references(source, subject, &schema.references)
+            .resolve_references(source, subject, &references)
             .await?;
         let text = schema.schema.clone();
         let parse = move || {
@@ -457,12 +504,8 @@ impl Registry {
             return Err(read_only(&subject.qualified()));
         }
         let import = mode.is_import();
-        // `id: -1` is Confluent's "no id"; `0` asks IMPORT for a fresh one.
-        if request.id == Some(-1) {
-            request.id = None;
-        }
         match (import, request.id) {
-            (false, Some(id)) if id >= 0 => {
+            (false, Some(_)) => {
                 return Err(RegistryError::OperationNotPermitted(format!(
                     "Subject {} is not in import mode",
                     subject.qualified()
@@ -489,7 +532,7 @@ impl Registry {
                     .schema_type
                     .get_or_insert_with(|| latest.schema_type.as_str().to_owned());
                 if request.references.is_empty() {
-                    request.references = latest.references.clone();
+                    request.references = latest.references.iter().map(Into::into).collect();
                 }
             }
         }
@@ -511,12 +554,19 @@ impl Registry {
         let content_hash = candidate.content_hash().to_owned();
         let existing = source.id_by_hash(&subject.context, &content_hash).await?;
 
-        let explicit_version = request.version.is_some_and(|v| v > 0);
+        let explicit_version = request.version.is_some();
         // Identical content already live under this subject: nothing to do.
         if let Some(existing) = existing {
             if let Some(live) = history.live().find(|v| v.schema_id == existing) {
-                if let Some(id) = request.id.filter(|id| *id >= 0 && *id != existing) {
-                    return Err(overwrite_refused(id, &subject.context));
+                match request.id {
+                    Some(RequestedId::Exactly(id)) if id != existing => {
+                        return Err(overwrite_refused(&id.to_string(), &subject.context))
+                    }
+                    // Confluent refuses a fresh-id import of live content too.
+                    Some(RequestedId::Fresh) => {
+                        return Err(overwrite_refused("0", &subject.context))
+                    }
+                    _ => {}
                 }
                 let echo = metadata_inherited || (import && explicit_version);
                 return Ok(Planned::Done(Registered {
@@ -528,8 +578,13 @@ impl Registry {
             }
         }
 
-        let next_version = history.next_version();
-        let version = match request.version.filter(|v| *v > 0) {
+        let next_version = history.next_version().ok_or_else(|| {
+            RegistryError::OperationNotPermitted(format!(
+                "Subject {} has used every version number",
+                subject.qualified()
+            ))
+        })?;
+        let version = match request.version {
             // An import names its version; one already there is replaced.
             Some(explicit) if import => explicit,
             Some(explicit) if explicit != next_version => {
@@ -552,7 +607,7 @@ impl Registry {
             }
         }
 
-        let requested_id = request.id.filter(|id| *id > 0);
+        let requested_id = request.id.and_then(RequestedId::exact);
         if let (Some(existing), Some(id)) = (existing, requested_id) {
             if existing != id {
                 // One content, one id per context: an import may not mint a second.
@@ -563,7 +618,7 @@ impl Registry {
         }
         if let (None, Some(id)) = (existing, requested_id) {
             if source.schema(&subject.context, id).await?.is_some() {
-                return Err(overwrite_refused(id, &subject.context));
+                return Err(overwrite_refused(&id.to_string(), &subject.context));
             }
         }
         Ok(Planned::Write(Box::new(Plan {
@@ -651,7 +706,12 @@ impl Registry {
         let id = match (plan.existing, plan.requested_id) {
             (Some(existing), _) => existing,
             (None, Some(id)) => id,
-            (None, None) => tx.max_id(&subject.context) + 1,
+            (None, None) => SchemaId::after(tx.max_id(&subject.context)).ok_or_else(|| {
+                RegistryError::OperationNotPermitted(format!(
+                    "Context {} has used every schema id",
+                    subject.context
+                ))
+            })?,
         };
         if plan.existing.is_none() {
             tx.queries()
@@ -844,7 +904,7 @@ async fn run_cpu_bound<T: Send + 'static>(
         .map_err(|error| RegistryError::Internal(format!("parsing failed: {error}")))
 }
 
-fn overwrite_refused(id: i64, context: &str) -> RegistryError {
+fn overwrite_refused(id: &str, context: &str) -> RegistryError {
     let place = if context == super::DEFAULT_CONTEXT {
         String::new()
     } else {

@@ -5,12 +5,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::cache::Caches;
-use super::config::Mode;
+use super::config::{Config, Mode};
 use super::history::SubjectHistory;
 use super::RegistryError;
+use crate::domain::SchemaId;
 use crate::store::{Queries, Reader, SchemaRecord, Store};
 
 /// Where the config and mode of a scope are read from.
@@ -19,7 +20,7 @@ pub trait SettingsSource: Send {
     fn config(
         &mut self,
         scope: &str,
-    ) -> impl Future<Output = Result<Option<Arc<Map<String, Value>>>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<Config>>, RegistryError>> + Send;
 
     /// The mode stored at exactly this scope.
     fn mode(
@@ -39,24 +40,23 @@ pub trait Source: SettingsSource {
     fn schema(
         &mut self,
         context: &str,
-        id: i64,
+        id: SchemaId,
     ) -> impl Future<Output = Result<Option<Arc<SchemaRecord>>, RegistryError>> + Send;
 
     fn id_by_hash(
         &mut self,
         context: &str,
         content_hash: &str,
-    ) -> impl Future<Output = Result<Option<i64>, RegistryError>> + Send;
+    ) -> impl Future<Output = Result<Option<SchemaId>, RegistryError>> + Send;
 
     /// Contexts that have been written to, in name order.
     fn contexts(&mut self) -> impl Future<Output = Result<Arc<Vec<String>>, RegistryError>> + Send;
 }
 
-fn stored_config(value: Option<Value>) -> Option<Arc<Map<String, Value>>> {
-    match value {
-        Some(Value::Object(config)) => Some(Arc::new(config)),
-        _ => None,
-    }
+fn stored_config(value: Option<Value>) -> Result<Option<Arc<Config>>, RegistryError> {
+    value
+        .map(|value| Config::from_stored(value).map(Arc::new))
+        .transpose()
 }
 
 /// Straight from the database (inside a transaction, or uncached).
@@ -73,7 +73,7 @@ impl Source for Queries<'_> {
     async fn schema(
         &mut self,
         context: &str,
-        id: i64,
+        id: SchemaId,
     ) -> Result<Option<Arc<SchemaRecord>>, RegistryError> {
         Ok(self.schema_by_id(context, id).await?.map(Arc::new))
     }
@@ -82,7 +82,7 @@ impl Source for Queries<'_> {
         &mut self,
         context: &str,
         content_hash: &str,
-    ) -> Result<Option<i64>, RegistryError> {
+    ) -> Result<Option<SchemaId>, RegistryError> {
         Ok(Queries::id_by_hash(self, context, content_hash).await?)
     }
 
@@ -92,11 +92,8 @@ impl Source for Queries<'_> {
 }
 
 impl SettingsSource for Queries<'_> {
-    async fn config(
-        &mut self,
-        scope: &str,
-    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
-        Ok(stored_config(Queries::config(self, scope).await?))
+    async fn config(&mut self, scope: &str) -> Result<Option<Arc<Config>>, RegistryError> {
+        stored_config(Queries::config(self, scope).await?)
     }
 
     async fn mode(&mut self, scope: &str) -> Result<Option<Mode>, RegistryError> {
@@ -156,7 +153,7 @@ impl Source for Cached<'_> {
     async fn schema(
         &mut self,
         context: &str,
-        id: i64,
+        id: SchemaId,
     ) -> Result<Option<Arc<SchemaRecord>>, RegistryError> {
         let key = (context.to_owned(), id);
         if let Some(schema) = self.caches.schemas.get(&key) {
@@ -175,7 +172,7 @@ impl Source for Cached<'_> {
         &mut self,
         context: &str,
         content_hash: &str,
-    ) -> Result<Option<i64>, RegistryError> {
+    ) -> Result<Option<SchemaId>, RegistryError> {
         let key = (context.to_owned(), content_hash.to_owned());
         if let Some(id) = self.caches.ids_by_hash.get(&key) {
             return Ok(Some(id));
@@ -203,10 +200,7 @@ impl Source for Cached<'_> {
 }
 
 impl SettingsSource for Cached<'_> {
-    async fn config(
-        &mut self,
-        scope: &str,
-    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
+    async fn config(&mut self, scope: &str) -> Result<Option<Arc<Config>>, RegistryError> {
         if let Some(config) = self.caches.configs.get(scope) {
             return Ok(config);
         }
@@ -237,7 +231,7 @@ impl SettingsSource for Cached<'_> {
 /// a group of registrations, re-read under the write lock in one query
 /// rather than one per scope.
 pub struct SettingsSnapshot {
-    configs: Vec<(String, Arc<Map<String, Value>>)>,
+    configs: Vec<(String, Arc<Config>)>,
     modes: Vec<(String, Mode)>,
 }
 
@@ -252,25 +246,18 @@ impl SettingsSnapshot {
                 snapshot.modes.push((scope, value.parse()?));
                 continue;
             }
-            match serde_json::from_str::<Value>(&value) {
-                Ok(Value::Object(config)) => snapshot.configs.push((scope, Arc::new(config))),
-                Ok(_) => {}
-                Err(error) => {
-                    return Err(
-                        crate::store::StoreError::Corrupt(format!("config: {error}")).into(),
-                    )
-                }
-            }
+            let stored = serde_json::from_str::<Value>(&value)
+                .map_err(|error| crate::store::StoreError::Corrupt(format!("config: {error}")))?;
+            snapshot
+                .configs
+                .push((scope, Arc::new(Config::from_stored(stored)?)));
         }
         Ok(snapshot)
     }
 }
 
 impl SettingsSource for SettingsSnapshot {
-    async fn config(
-        &mut self,
-        scope: &str,
-    ) -> Result<Option<Arc<Map<String, Value>>>, RegistryError> {
+    async fn config(&mut self, scope: &str) -> Result<Option<Arc<Config>>, RegistryError> {
         Ok(self
             .configs
             .iter()

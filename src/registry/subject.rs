@@ -1,6 +1,7 @@
 //! Subject names, qualified by context (`:.ctx:name`), and version ids.
 
 use super::RegistryError;
+use crate::domain::Version;
 
 /// The default context's name.
 pub const DEFAULT_CONTEXT: &str = ".";
@@ -110,7 +111,17 @@ pub fn split_context(raw: &str) -> Option<(&str, &str)> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VersionSpec {
     Latest,
-    Number(i64),
+    Number(Version),
+}
+
+/// As Confluent reports a version it could not find: `latest` is `-1`.
+impl std::fmt::Display for VersionSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VersionSpec::Latest => f.write_str("-1"),
+            VersionSpec::Number(version) => version.fmt(f),
+        }
+    }
 }
 
 impl VersionSpec {
@@ -120,10 +131,12 @@ impl VersionSpec {
         if trimmed.eq_ignore_ascii_case("latest") {
             return Ok(VersionSpec::Latest);
         }
-        match trimmed.parse::<i32>() {
+        match trimmed.parse::<i32>().map(i64::from) {
             Ok(-1) => Ok(VersionSpec::Latest),
-            Ok(number) if number >= 1 => Ok(VersionSpec::Number(i64::from(number))),
-            _ => Err(RegistryError::InvalidVersion(raw.to_owned())),
+            Ok(number) => Version::new(number)
+                .map(VersionSpec::Number)
+                .ok_or_else(|| RegistryError::InvalidVersion(raw.to_owned())),
+            Err(_) => Err(RegistryError::InvalidVersion(raw.to_owned())),
         }
     }
 }
@@ -161,15 +174,24 @@ mod tests {
         assert_eq!(VersionSpec::parse("latest").unwrap(), VersionSpec::Latest);
         assert_eq!(VersionSpec::parse("LATEST").unwrap(), VersionSpec::Latest);
         assert_eq!(VersionSpec::parse("-1").unwrap(), VersionSpec::Latest);
-        assert_eq!(VersionSpec::parse("01").unwrap(), VersionSpec::Number(1));
-        assert_eq!(VersionSpec::parse("+1").unwrap(), VersionSpec::Number(1));
-        assert_eq!(VersionSpec::parse("1 ").unwrap(), VersionSpec::Number(1));
+        assert_eq!(
+            VersionSpec::parse("01").unwrap(),
+            VersionSpec::Number(Version::new(1).unwrap())
+        );
+        assert_eq!(
+            VersionSpec::parse("+1").unwrap(),
+            VersionSpec::Number(Version::new(1).unwrap())
+        );
+        assert_eq!(
+            VersionSpec::parse("1 ").unwrap(),
+            VersionSpec::Number(Version::new(1).unwrap())
+        );
         for bad in ["0", "-2", "abc", "1.0", " ", "2147483648"] {
             assert!(VersionSpec::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
             VersionSpec::parse("2147483647").unwrap(),
-            VersionSpec::Number(2147483647)
+            VersionSpec::Number(Version::new(2147483647).unwrap())
         );
     }
 }

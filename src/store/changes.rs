@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::queries::now_millis;
 use super::StoreError;
+use crate::domain::SchemaId;
 
 /// The channel writers NOTIFY on commit and replicas LISTEN to.
 pub const CHANNEL: &str = "accord_changes";
@@ -19,7 +20,7 @@ pub enum Change {
     /// A schema added or removed in a context; `content_hash` is its GUID.
     Schema {
         context: String,
-        id: i64,
+        id: SchemaId,
         content_hash: String,
     },
     /// The config stored at a scope.
@@ -39,7 +40,7 @@ impl Change {
                 context,
                 id,
                 content_hash,
-            } => ("schema", context, content_hash, *id),
+            } => ("schema", context, content_hash, id.get()),
             Change::Config { scope } => ("config", "", scope, 0),
             Change::Mode { scope } => ("mode", "", scope, 0),
             Change::Contexts => ("contexts", "", "", 0),
@@ -54,7 +55,7 @@ impl Change {
             },
             "schema" => Change::Schema {
                 context,
-                id: schema_id,
+                id: SchemaId::new(schema_id)?,
                 content_hash: name,
             },
             "config" => Change::Config { scope: name },

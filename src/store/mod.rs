@@ -14,6 +14,7 @@ mod migrate;
 mod postgres;
 mod queries;
 mod sqlite;
+mod values;
 
 use std::time::Duration;
 
@@ -21,10 +22,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 
-pub use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
-pub use queries::{
-    ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, SchemaReference,
-    SubjectSummary, VersionRecord,
+use crate::domain::SchemaId;
+
+pub(crate) use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
+pub(crate) use queries::{
+    ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, VersionRecord,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -104,19 +106,23 @@ impl Store {
     }
 
     /// The last change-log position handed out.
-    pub async fn change_head(&self) -> Result<i64, StoreError> {
+    pub(crate) async fn change_head(&self) -> Result<i64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         changes::head(&mut conn).await
     }
 
     /// Up to `limit` changes after `position` that other processes wrote.
-    pub async fn changes_after(&self, position: i64, limit: i64) -> Result<ChangePage, StoreError> {
+    pub(crate) async fn changes_after(
+        &self,
+        position: i64,
+        limit: i64,
+    ) -> Result<ChangePage, StoreError> {
         let mut conn = self.pool.acquire().await?;
         changes::after(&mut conn, position, &self.origin, limit).await
     }
 
     /// Drops change-log entries older than `max_age`.
-    pub async fn prune_changes(&self, max_age: Duration) -> Result<u64, StoreError> {
+    pub(crate) async fn prune_changes(&self, max_age: Duration) -> Result<u64, StoreError> {
         let mut conn = self.pool.acquire().await?;
         changes::prune(&mut conn, max_age.as_millis() as i64).await
     }
@@ -128,7 +134,7 @@ impl Store {
     }
 
     /// A pooled connection for reads.
-    pub async fn reader(&self) -> Result<Reader, StoreError> {
+    pub(crate) async fn reader(&self) -> Result<Reader, StoreError> {
         Ok(Reader {
             conn: self.pool.acquire().await?,
         })
@@ -136,7 +142,7 @@ impl Store {
 
     /// Begins a write transaction in `context`, holding that context's write
     /// lock until commit or drop. Returns with the lock taken.
-    pub async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
+    pub(crate) async fn begin_write(&self, context: &str) -> Result<WriteTx, StoreError> {
         let mut tx = self.begin().await?;
         tx.lock_context(context).await?;
         Ok(tx)
@@ -144,7 +150,7 @@ impl Store {
 
     /// Begins a write transaction that holds no context's lock yet (config,
     /// modes; a group of registrations locks each context it writes to).
-    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+    pub(crate) async fn begin(&self) -> Result<WriteTx, StoreError> {
         Ok(WriteTx {
             tx: self.begin_transaction().await?,
             locked: Vec::new(),
@@ -169,7 +175,7 @@ impl Store {
     }
 }
 
-pub struct Reader {
+pub(crate) struct Reader {
     conn: PoolConnection<Any>,
 }
 
@@ -180,11 +186,11 @@ impl Reader {
 }
 
 /// A write transaction; rolled back if dropped without `commit`.
-pub struct WriteTx {
+pub(crate) struct WriteTx {
     tx: Transaction<'static, Any>,
     /// The contexts whose lock this transaction holds, with the highest id
     /// handed out in each and whether this transaction raised it.
-    locked: Vec<(String, i64, bool)>,
+    locked: Vec<(String, Option<SchemaId>, bool)>,
     /// What the writes so far changed, for the caches.
     changes: Vec<Change>,
     store: Store,
@@ -210,23 +216,23 @@ impl WriteTx {
 
     /// The highest id handed out in a locked context, this transaction's
     /// own included.
-    pub fn max_id(&self, context: &str) -> i64 {
+    pub fn max_id(&self, context: &str) -> Option<SchemaId> {
         self.locked
             .iter()
             .find(|(locked, _, _)| locked == context)
-            .map_or(0, |(_, max_id, _)| *max_id)
+            .and_then(|(_, max_id, _)| *max_id)
     }
 
     /// Raises a locked context's id high-water mark (imported ids count
     /// too); written once, at commit.
-    pub fn raise_max_id(&mut self, context: &str, id: i64) {
+    pub fn raise_max_id(&mut self, context: &str, id: SchemaId) {
         if let Some((_, max_id, raised)) = self
             .locked
             .iter_mut()
             .find(|(locked, _, _)| locked == context)
         {
-            if id > *max_id {
-                *max_id = id;
+            if Some(id) > *max_id {
+                *max_id = Some(id);
                 *raised = true;
             }
         }
@@ -237,7 +243,7 @@ impl WriteTx {
     /// the other replicas are notified when it commits.
     pub async fn commit(mut self) -> Result<Vec<Change>, StoreError> {
         for (context, max_id, raised) in &self.locked {
-            if *raised {
+            if let (true, Some(max_id)) = (*raised, max_id) {
                 Queries::new(&mut self.tx)
                     .raise_max_id(context, *max_id)
                     .await?;

@@ -1,11 +1,11 @@
 //! The SQL, shared by both backends (`$n` placeholders work in both).
 
 use accord_schema::SchemaType;
-use serde::{Deserialize, Serialize};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{Change, StoreError};
+use crate::domain::{Page, SchemaId, SchemaReference, Version};
 
 pub(crate) fn now_millis() -> i64 {
     std::time::SystemTime::now()
@@ -14,19 +14,11 @@ pub(crate) fn now_millis() -> i64 {
         .unwrap_or(0)
 }
 
-/// A reference from one schema to a version of another subject (in the same context).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SchemaReference {
-    pub name: String,
-    pub subject: String,
-    pub version: i64,
-}
-
 /// One schema, identified by (context, id).
 #[derive(Clone, Debug)]
 pub struct SchemaRecord {
     pub context: String,
-    pub id: i64,
+    pub id: SchemaId,
     pub schema_type: SchemaType,
     pub schema: String,
     pub references: Vec<SchemaReference>,
@@ -41,8 +33,8 @@ pub struct SchemaRecord {
 pub struct VersionRecord {
     pub context: String,
     pub subject: String,
-    pub version: i64,
-    pub schema_id: i64,
+    pub version: Version,
+    pub schema_id: SchemaId,
     pub deleted: bool,
 }
 
@@ -88,10 +80,10 @@ pub enum LiveFilter {
 /// See `Queries::registration_state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RegistrationState {
-    pub max_version: Option<i64>,
+    pub max_version: Option<Version>,
     /// (version, schema id)
-    pub latest_live: Option<(i64, i64)>,
-    pub existing: Option<i64>,
+    pub latest_live: Option<(Version, SchemaId)>,
+    pub existing: Option<SchemaId>,
 }
 
 /// A subject with how many of its versions are live.
@@ -147,7 +139,7 @@ fn version_from_row(row: &AnyRow) -> Result<VersionRecord, StoreError> {
 pub(super) async fn lock_context(
     conn: &mut AnyConnection,
     context: &str,
-) -> Result<(i64, bool), StoreError> {
+) -> Result<(Option<SchemaId>, bool), StoreError> {
     let (max_id, write_count): (i64, i64) = sqlx::query_as(
         "INSERT INTO contexts (context, max_id, write_count) VALUES ($1, 0, 1) \
          ON CONFLICT (context) DO UPDATE SET write_count = contexts.write_count + 1 \
@@ -156,7 +148,17 @@ pub(super) async fn lock_context(
     .bind(context)
     .fetch_one(conn)
     .await?;
-    Ok((max_id, write_count == 1))
+    Ok((stored_max_id(max_id)?, write_count == 1))
+}
+
+/// `contexts.max_id` holds 0 until a context hands out its first id.
+fn stored_max_id(max_id: i64) -> Result<Option<SchemaId>, StoreError> {
+    match max_id {
+        0 => Ok(None),
+        id => SchemaId::try_from(id)
+            .map(Some)
+            .map_err(StoreError::Corrupt),
+    }
 }
 
 /// Queries on one connection, in or out of a transaction. In a write
@@ -215,7 +217,7 @@ impl<'c> Queries<'c> {
     pub async fn versions_of_schema(
         &mut self,
         context: &str,
-        schema_id: i64,
+        schema_id: SchemaId,
     ) -> Result<Vec<VersionRecord>, StoreError> {
         sqlx::query(
             "SELECT context, subject, version, schema_id, deleted FROM subject_versions \
@@ -233,7 +235,7 @@ impl<'c> Queries<'c> {
     pub async fn schema_by_id(
         &mut self,
         context: &str,
-        id: i64,
+        id: SchemaId,
     ) -> Result<Option<SchemaRecord>, StoreError> {
         sqlx::query(&format!(
             "SELECT {SCHEMA_COLUMNS} FROM schemas s WHERE s.context = $1 AND s.id = $2"
@@ -265,7 +267,7 @@ impl<'c> Queries<'c> {
 
     /// Every subject that has versions, with its count of live versions.
     pub async fn subjects(&mut self) -> Result<Vec<SubjectSummary>, StoreError> {
-        self.subjects_page(&ListFilter::default(), LiveFilter::Any, 0, i64::MAX)
+        self.subjects_page(&ListFilter::default(), LiveFilter::Any, Page::ALL)
             .await
     }
 
@@ -275,8 +277,7 @@ impl<'c> Queries<'c> {
         &mut self,
         filter: &ListFilter,
         live: LiveFilter,
-        offset: i64,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<SubjectSummary>, StoreError> {
         let having = match live {
             LiveFilter::Any => "",
@@ -290,7 +291,7 @@ impl<'c> Queries<'c> {
              LIMIT $4 OFFSET $5",
             filter.condition("context", "subject")
         );
-        let rows = self.page(&sql, filter, offset, limit).await?;
+        let rows = self.page(&sql, filter, page).await?;
         rows.iter()
             .map(|row| {
                 Ok(SubjectSummary {
@@ -310,8 +311,7 @@ impl<'c> Queries<'c> {
         filter: &ListFilter,
         deleted: bool,
         latest_only: bool,
-        offset: i64,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<(VersionRecord, SchemaRecord)>, StoreError> {
         let live = if deleted { "" } else { "AND v.deleted = 0" };
         let live_inner = if deleted { "" } else { "AND l.deleted = 0" };
@@ -330,7 +330,7 @@ impl<'c> Queries<'c> {
              ORDER BY v.context, v.subject, v.version LIMIT $4 OFFSET $5",
             filter.condition("v.context", "v.subject")
         );
-        let rows = self.page(&sql, filter, offset, limit).await?;
+        let rows = self.page(&sql, filter, page).await?;
         rows.iter()
             .map(|row| Ok((version_from_row(row)?, schema_from_row(row)?)))
             .collect()
@@ -342,9 +342,9 @@ impl<'c> Queries<'c> {
         &mut self,
         sql: &str,
         filter: &ListFilter,
-        offset: i64,
-        limit: i64,
+        page: Page,
     ) -> Result<Vec<AnyRow>, StoreError> {
+        let (offset, limit) = page.sql();
         Ok(filter
             .bind(sqlx::query(sql))
             .bind(limit)
@@ -359,9 +359,9 @@ impl<'c> Queries<'c> {
         &mut self,
         context: &str,
         subject: &str,
-        version: i64,
+        version: Version,
         live_only: bool,
-    ) -> Result<Vec<i64>, StoreError> {
+    ) -> Result<Vec<SchemaId>, StoreError> {
         let live_filter = if live_only { "AND v.deleted = 0" } else { "" };
         let ids = sqlx::query_scalar(&format!(
             "SELECT DISTINCT r.schema_id FROM schema_references r \
@@ -418,7 +418,7 @@ impl<'c> Queries<'c> {
     }
 
     /// Raises the context's id high-water mark (imported ids count too).
-    pub async fn raise_max_id(&mut self, context: &str, id: i64) -> Result<(), StoreError> {
+    pub async fn raise_max_id(&mut self, context: &str, id: SchemaId) -> Result<(), StoreError> {
         sqlx::query("UPDATE contexts SET max_id = $2 WHERE context = $1 AND max_id < $2")
             .bind(context)
             .bind(id)
@@ -451,7 +451,7 @@ impl<'c> Queries<'c> {
         &mut self,
         context: &str,
         subject: &str,
-        version: i64,
+        version: Version,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE subject_versions SET deleted = 1 WHERE context = $1 AND subject = $2 AND version = $3",
@@ -473,8 +473,8 @@ impl<'c> Queries<'c> {
         &mut self,
         context: &str,
         subject: &str,
-        version: i64,
-        schema_id: i64,
+        version: Version,
+        schema_id: SchemaId,
     ) -> Result<(), StoreError> {
         sqlx::query(
             "DELETE FROM subject_versions WHERE context = $1 AND subject = $2 AND version = $3",
@@ -628,10 +628,10 @@ impl<'c> Queries<'c> {
         content_hash: &str,
     ) -> Result<RegistrationState, StoreError> {
         let (max_version, live_version, live_schema, existing): (
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
+            Option<Version>,
+            Option<Version>,
+            Option<SchemaId>,
+            Option<SchemaId>,
         ) = sqlx::query_as(
             "SELECT \
              (SELECT MAX(version) FROM subject_versions WHERE context = $1 AND subject = $2), \
@@ -701,7 +701,7 @@ impl Queries<'_> {
         &mut self,
         context: &str,
         content_hash: &str,
-    ) -> Result<Option<i64>, StoreError> {
+    ) -> Result<Option<SchemaId>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT id FROM schemas WHERE context = $1 AND content_hash = $2")
                 .bind(context)
@@ -711,13 +711,13 @@ impl Queries<'_> {
         )
     }
 
-    /// The highest id handed out in a context (0 if none).
-    pub async fn max_id(&mut self, context: &str) -> Result<i64, StoreError> {
+    /// The highest id handed out in a context (`None`: none yet).
+    pub async fn max_id(&mut self, context: &str) -> Result<Option<SchemaId>, StoreError> {
         let max_id: Option<i64> =
             sqlx::query_scalar("SELECT max_id FROM contexts WHERE context = $1")
                 .bind(context)
                 .fetch_optional(&mut *self.conn)
                 .await?;
-        Ok(max_id.unwrap_or(0))
+        stored_max_id(max_id.unwrap_or(0))
     }
 }
