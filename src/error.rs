@@ -5,7 +5,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::auth::AuthError;
 use crate::registry::RegistryError;
+
+/// The challenge a 401 carries: both schemes Accord accepts.
+const WWW_AUTHENTICATE: &str = "Basic realm=\"accord\", Bearer realm=\"accord\"";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,6 +31,8 @@ pub enum ApiError {
     MissingBody(String),
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
 }
 
 impl ApiError {
@@ -70,6 +76,18 @@ impl ApiError {
                 R::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
                 R::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 500),
             },
+            ApiError::Auth(error) => match error {
+                AuthError::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, 40101),
+                AuthError::Denied { .. } => (StatusCode::FORBIDDEN, 40301),
+                AuthError::PrincipalNotFound(_) => (StatusCode::NOT_FOUND, 40420),
+                AuthError::KeyNotFound(_) => (StatusCode::NOT_FOUND, 40421),
+                AuthError::RoleNotFound(_) => (StatusCode::NOT_FOUND, 40422),
+                AuthError::BindingNotFound => (StatusCode::NOT_FOUND, 40423),
+                AuthError::PrincipalExists(_) => (StatusCode::CONFLICT, 40920),
+                AuthError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, 42220),
+                AuthError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50001),
+                AuthError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, 500),
+            },
         }
     }
 }
@@ -91,9 +109,21 @@ impl IntoResponse for ApiError {
                 50001 => "Error in the backend data store".to_owned(),
                 _ => "Internal Server Error".to_owned(),
             }
+        } else if let ApiError::Auth(AuthError::Unauthenticated(reason)) = &self {
+            // Why is logged; the client learns only that it must sign in.
+            tracing::debug!(reason, "request not authenticated");
+            "Unauthorized: send HTTP Basic credentials or an API key as a Bearer token".to_owned()
         } else {
             self.to_string()
         };
-        crate::api::json_response(status, &json!({ "error_code": code, "message": message }))
+        let mut response =
+            crate::api::json_response(status, &json!({ "error_code": code, "message": message }));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(WWW_AUTHENTICATE),
+            );
+        }
+        response
     }
 }

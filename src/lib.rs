@@ -1,6 +1,7 @@
 //! Accord: a schema registry wire-compatible with Confluent Schema Registry.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod domain;
 pub mod error;
@@ -14,6 +15,7 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
+use crate::auth::{AuthError, Security, SecurityOptions};
 use crate::registry::{ChangeFollower, Registry, RegistryOptions};
 use crate::settings::ServeSettings;
 use crate::store::{Store, StoreError};
@@ -30,6 +32,12 @@ pub enum StartupError {
     },
     #[error("the server failed")]
     Serve(#[source] std::io::Error),
+    #[error("could not read principals and roles")]
+    Security(#[source] AuthError),
+    #[error("refusing to listen on {0} without authentication: add a principal (`accord user add NAME --role admin`) or pass --allow-anonymous")]
+    Unprotected(std::net::SocketAddr),
+    #[error("--allow-anonymous names the role {0:?}, which does not exist")]
+    UnknownAnonymousRole(String),
 }
 
 /// Opens the store, then serves the API on `listener` until `shutdown`
@@ -57,7 +65,37 @@ pub async fn serve(
     let follower = ChangeFollower::start(registry.clone(), settings.database_url.expose())
         .await
         .map_err(store_error)?;
-    let app = router::router(AppState { registry, follower }, settings.max_body_bytes());
+    let security = Security::start(
+        store.clone(),
+        SecurityOptions {
+            anonymous_role: settings.anonymous_role().map(str::to_owned),
+        },
+    )
+    .await
+    .map_err(StartupError::Security)?;
+    if let Some(role) = settings.anonymous_role() {
+        let roles = security.roles().await.map_err(StartupError::Security)?;
+        if !roles.iter().any(|known| known.name == role) {
+            return Err(StartupError::UnknownAnonymousRole(role.to_owned()));
+        }
+    }
+    let address = listener.local_addr().map_err(StartupError::Serve)?;
+    if !security.enabled() {
+        if !address.ip().is_loopback() && settings.allow_anonymous.is_none() {
+            return Err(StartupError::Unprotected(address));
+        }
+        if !address.ip().is_loopback() {
+            tracing::warn!(%address, "no principal exists: anyone who can reach this address may read and change every schema");
+        }
+    }
+    let app = router::router(
+        AppState {
+            registry,
+            security,
+            follower,
+        },
+        settings.max_body_bytes(),
+    );
     let app = tower::util::MapRequest::new(app, router::normalize_path);
     tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
     let served = axum::serve(

@@ -4,7 +4,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use accord::cli::{CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, RegisterArgs};
+use accord::cli::{
+    CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, KeyArgs, RegisterArgs, RoleArgs, UserArgs,
+};
 use accord::settings::ServeSettings;
 
 /// Accord: a schema registry wire-compatible with Confluent Schema Registry.
@@ -37,6 +39,12 @@ enum Command {
     /// Show the semantic changes between two schemas and whom each breaks.
     #[command(after_help = accord::cli::DIFF_HELP)]
     Diff(DiffArgs),
+    /// Manage users (principals that sign in with a password or keys).
+    User(UserArgs),
+    /// Manage API keys (bearer tokens).
+    Key(KeyArgs),
+    /// Manage roles and role bindings.
+    Role(RoleArgs),
 }
 
 #[tokio::main]
@@ -80,6 +88,15 @@ async fn main() -> ExitCode {
         }
         Command::Diff(args) => {
             accord::cli::diff(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::User(args) => {
+            accord::cli::user(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Key(args) => {
+            accord::cli::key(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Role(args) => {
+            accord::cli::role(args, &mut io::stdout().lock(), &mut io::stderr()).await
         }
     }
 }

@@ -3,22 +3,32 @@
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Uri;
+use axum::middleware::from_fn_with_state;
 use axum::Router;
 
+use crate::api::routes::{authenticate, Routes};
 use crate::api::{self, AppState};
 use crate::error::ApiError;
 
+/// Every route of the API, with the access each declares.
+pub fn routes() -> Routes {
+    Routes::new()
+        .merge(api::root::routes())
+        .merge(api::subjects::routes())
+        .merge(api::schemas::routes())
+        .merge(api::config::routes())
+        .merge(api::mode::routes())
+        .merge(api::compatibility::routes())
+        .merge(api::contexts::routes())
+        .merge(api::admin::routes())
+}
+
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    Router::new()
-        .merge(api::root::router())
-        .merge(api::subjects::router())
-        .merge(api::schemas::router())
-        .merge(api::config::router())
-        .merge(api::mode::router())
-        .merge(api::compatibility::router())
-        .merge(api::contexts::router())
+    routes()
+        .into_router(&state)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(from_fn_with_state(state.security.clone(), authenticate))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }

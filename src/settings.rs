@@ -41,6 +41,19 @@ pub struct ServeSettings {
     /// versions, settings, parsed schemas, rendered responses).
     #[arg(long = "cache-max-bytes", env = "ACCORD_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES)]
     pub cache_max_bytes: u64,
+
+    /// Serve callers without credentials. Alone, it lets a registry with no
+    /// principals listen on a non-loopback address; `=ROLE` also grants
+    /// anonymous callers that role on everything once authentication is on
+    /// (by default they then get 401).
+    #[arg(
+        long = "allow-anonymous",
+        env = "ACCORD_ALLOW_ANONYMOUS",
+        num_args = 0..=1,
+        default_missing_value = "",
+        value_name = "ROLE"
+    )]
+    pub allow_anonymous: Option<String>,
 }
 
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
@@ -112,6 +125,14 @@ pub fn redact_password(url: &str) -> String {
 }
 
 impl ServeSettings {
+    /// The role `--allow-anonymous=ROLE` grants, if any.
+    pub fn anonymous_role(&self) -> Option<&str> {
+        self.allow_anonymous
+            .as_deref()
+            .map(str::trim)
+            .filter(|role| !role.is_empty())
+    }
+
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
@@ -120,6 +141,7 @@ impl ServeSettings {
             max_schema_bytes: 1024 * 1024,
             default_compatibility: CompatibilityLevel::Backward,
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
+            allow_anonymous: None,
         }
     }
 

@@ -3,24 +3,24 @@
 use accord_schema::Direction;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 
 use super::body::register_request;
 use super::views::{CompatibilityBody, Explanation};
 use super::{ok_json, AliasedSubject, AppState, JsonBody, Params, PathParams};
+use super::routes::{Access, Routes};
+use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{Finding, Subject, VersionSpec};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/compatibility/subjects/{subject}/versions",
-            post(check_all),
-        )
-        .route(
+pub fn routes() -> Routes {
+    // A check reads the subject's versions and changes nothing.
+    let read = Access::Subject(Operation::SubjectRead);
+    Routes::new()
+        .post("/compatibility/subjects/{subject}/versions", read, check_all)
+        .post(
             "/compatibility/subjects/{subject}/versions/{version}",
-            post(check_version),
+            read,
+            check_version,
         )
 }
 

@@ -2,21 +2,30 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 
 use super::body::{bool_field, metadata, object, string_field};
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
+use super::routes::{Access, Routes};
+use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{ConfigUpdate, Scope};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/config", get(get_top).put(put_top).delete(delete_top))
-        .route(
-            "/config/{subject}",
-            get(get_scoped).put(put_scoped).delete(delete_scoped),
-        )
+pub fn routes() -> Routes {
+    let read = Access::Scope {
+        subject: Operation::SubjectCompatibilityRead,
+        global: Operation::GlobalRead,
+    };
+    let write = Access::Scope {
+        subject: Operation::SubjectCompatibilityWrite,
+        global: Operation::GlobalWrite,
+    };
+    Routes::new()
+        .get("/config", Access::Global(Operation::GlobalRead), get_top)
+        .put("/config", Access::Global(Operation::GlobalWrite), put_top)
+        .delete("/config", Access::Global(Operation::GlobalWrite), delete_top)
+        .get("/config/{subject}", read, get_scoped)
+        .put("/config/{subject}", write, put_scoped)
+        .delete("/config/{subject}", write, delete_scoped)
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {

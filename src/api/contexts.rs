@@ -3,30 +3,39 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, delete, get};
-use axum::Router;
 
+use super::routes::{Access, CallerPrincipal, Routes};
 use super::{ok_json, AppState, Params, PathParams};
+use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::RegistryError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/contexts", get(list_contexts))
-        .route("/contexts/{context}", delete(delete_context))
-        .route(
-            "/contexts/{context}/{*rest}",
-            any(context_scoped_with_colon),
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/contexts", Access::Filtered, list_contexts)
+        .delete(
+            "/contexts/{context}",
+            Access::Global(Operation::GlobalWrite),
+            delete_context,
         )
+        // Only ever refuses the request.
+        .any("/contexts/{context}/{*rest}", context_scoped_with_colon)
 }
 
+/// Callers who may read global settings see every context; others see
+/// the contexts that hold a subject they may read.
 async fn list_contexts(
     State(state): State<AppState>,
+    caller: CallerPrincipal,
     params: Params,
 ) -> Result<Response, ApiError> {
     let mut contexts = state.registry.contexts().await?;
     if let Some(prefix) = params.get("contextPrefix") {
         contexts.retain(|c| c.starts_with(prefix));
+    }
+    if !caller.reads_everything() && !caller.0.allows(Operation::GlobalRead, None) {
+        let readable = state.registry.readable_contexts(|subject| caller.may_read(subject)).await?;
+        contexts.retain(|context| readable.contains(context));
     }
     Ok(ok_json(&params.page()?.of(contexts)))
 }

@@ -1,6 +1,7 @@
 //! The HTTP API, one module per resource. Handlers stay thin: extract, call
 //! the registry, shape the response.
 
+pub mod admin;
 mod body;
 pub mod compatibility;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod contexts;
 mod extract;
 pub mod mode;
 pub mod root;
+pub mod routes;
 pub mod schemas;
 pub mod subjects;
 pub mod views;
@@ -18,12 +20,14 @@ use serde::Serialize;
 
 pub use extract::{AliasedSubject, JsonBody, Params, PathParams, VersionParam};
 
+use crate::auth::Security;
 use crate::registry::{ChangeFollower, Registry, Rendered};
 
 /// What every handler can reach; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    pub security: Security,
     /// Whether this replica's caches have caught up with the others' writes.
     pub follower: ChangeFollower,
 }

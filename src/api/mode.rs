@@ -2,22 +2,30 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 
 use super::body::{object, string_field};
 use super::views::ModeBody;
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
+use super::routes::{Access, Routes};
+use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{Mode, RegistryError, Scope};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/mode", get(get_top).put(put_top))
-        .route(
-            "/mode/{subject}",
-            get(get_scoped).put(put_scoped).delete(delete_scoped),
-        )
+pub fn routes() -> Routes {
+    let read = Access::Scope {
+        subject: Operation::SubjectCompatibilityRead,
+        global: Operation::GlobalRead,
+    };
+    let write = Access::Scope {
+        subject: Operation::SubjectCompatibilityWrite,
+        global: Operation::GlobalWrite,
+    };
+    Routes::new()
+        .get("/mode", Access::Global(Operation::GlobalRead), get_top)
+        .put("/mode", Access::Global(Operation::GlobalWrite), put_top)
+        .get("/mode/{subject}", read, get_scoped)
+        .put("/mode/{subject}", write, put_scoped)
+        .delete("/mode/{subject}", write, delete_scoped)
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {

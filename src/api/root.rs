@@ -3,22 +3,24 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{any, get};
-use axum::Router;
 use serde_json::{json, Value};
 
+use super::routes::{Access, Routes};
 use super::{json_response, ok_json, AppState, JsonBody};
 use crate::error::ApiError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(root).post(root_post))
-        .route("/v1/metadata/id", get(metadata_id))
-        .route("/v1/metadata/version", get(metadata_version))
-        .route("/health", get(health))
-        .route("/master_available", get(master_available))
-        .route("/associations", any(associations))
-        .route("/associations/{*rest}", any(associations))
+/// Probes and metadata: public, so that load balancers and container
+/// health checks need no credentials.
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/", Access::Public, root)
+        .post("/", Access::Public, root_post)
+        .get("/v1/metadata/id", Access::Public, metadata_id)
+        .get("/v1/metadata/version", Access::Public, metadata_version)
+        .get("/health", Access::Public, health)
+        .get("/master_available", Access::Public, master_available)
+        .any("/associations", associations)
+        .any("/associations/{*rest}", associations)
 }
 
 async fn root() -> Response {

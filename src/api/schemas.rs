@@ -3,26 +3,25 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::get;
-use axum::Router;
 use serde_json::Value;
 
 use super::views::{SchemaBody, SubjectVersion};
 use super::{cached_json, ok_json, raw_schema, AppState, Params, PathParams};
 use crate::domain::{Page, SchemaId, Version};
+use super::routes::{Access, CallerPrincipal, Routes};
 use crate::error::ApiError;
 use crate::registry::{RegistryError, Subject};
 use crate::registry::{SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/schemas", get(list_schemas))
-        .route("/schemas/types", get(schema_types))
-        .route("/schemas/ids/{id}", get(schema_by_id))
-        .route("/schemas/ids/{id}/schema", get(schema_text_by_id))
-        .route("/schemas/ids/{id}/subjects", get(subjects_of_id))
-        .route("/schemas/ids/{id}/versions", get(versions_of_id))
-        .route("/schemas/guids/{guid}", get(schema_by_guid))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/schemas", Access::Filtered, list_schemas)
+        .get("/schemas/types", Access::Authenticated, schema_types)
+        .get("/schemas/ids/{id}", Access::SchemaById, schema_by_id)
+        .get("/schemas/ids/{id}/schema", Access::SchemaById, schema_text_by_id)
+        .get("/schemas/ids/{id}/subjects", Access::Filtered, subjects_of_id)
+        .get("/schemas/ids/{id}/versions", Access::Filtered, versions_of_id)
+        .get("/schemas/guids/{guid}", Access::SchemaByGuid, schema_by_guid)
 }
 
 /// `/schemas` returns at most this many schemas per page, as Confluent does.
@@ -104,9 +103,11 @@ async fn schema_text_by_id(
     Ok(raw_schema(find_by_id(&state, &id, &params).await?.schema))
 }
 
-/// The versions that carry the id an `/schemas/ids/{id}/…` request names.
+/// The versions that carry the id an `/schemas/ids/{id}/…` request names,
+/// among the subjects the caller may read.
 async fn versions_carrying(
     state: &AppState,
+    caller: &CallerPrincipal,
     raw_id: &str,
     params: &Params,
 ) -> Result<Vec<(Subject, Version)>, ApiError> {
@@ -117,18 +118,23 @@ async fn versions_carrying(
         }
         other => other,
     })?;
-    Ok(state
+    let mut versions = state
         .registry
         .versions_of_id(id, params.get("subject"), params.flag("deleted"))
-        .await?)
+        .await?;
+    if !caller.reads_everything() {
+        versions.retain(|(subject, _)| caller.may_read(&subject.qualified()));
+    }
+    Ok(versions)
 }
 
 async fn subjects_of_id(
     State(state): State<AppState>,
+    caller: CallerPrincipal,
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let versions = versions_carrying(&state, &id, &params).await?;
+    let versions = versions_carrying(&state, &caller, &id, &params).await?;
     let mut subjects: Vec<String> = versions
         .iter()
         .map(|(subject, _)| subject.qualified())
@@ -139,10 +145,11 @@ async fn subjects_of_id(
 
 async fn versions_of_id(
     State(state): State<AppState>,
+    caller: CallerPrincipal,
     PathParams(id): PathParams<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
-    let versions = versions_carrying(&state, &id, &params).await?;
+    let versions = versions_carrying(&state, &caller, &id, &params).await?;
     let subjects: Vec<String> = versions
         .iter()
         .map(|(subject, _)| subject.qualified())
@@ -172,7 +179,11 @@ async fn schema_by_guid(
     Ok(cached_json(rendered, &headers))
 }
 
-async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn list_schemas(
+    State(state): State<AppState>,
+    caller: CallerPrincipal,
+    params: Params,
+) -> Result<Response, ApiError> {
     let filter = SubjectListFilter {
         prefix: params.get("subjectPrefix").map(str::to_owned),
         deleted: params.flag("deleted"),
@@ -180,18 +191,25 @@ async fn list_schemas(State(state): State<AppState>, params: Params) -> Result<R
     };
     let page = params.page()?.capped(SCHEMA_LIST_LIMIT);
     let latest_only = params.flag("latestOnly");
-    let views = match params.get("ruleType") {
-        // Rule sets are stored as JSON the database does not look into:
-        // this filter reads every version and pages afterwards.
-        Some(rule_type) => {
-            let mut views = state
-                .registry
-                .list_schemas(&filter, latest_only, Page::ALL)
-                .await?;
-            views.retain(|view| has_rule_of_type(view.rule_set.as_ref(), rule_type));
-            page.of(views)
-        }
-        None => {
+    let rule_type = params.get("ruleType");
+    let views = if rule_type.is_some() || !caller.reads_everything() {
+        // Rule sets are stored as JSON the database does not look into, and
+        // permissions are not in the database: these filters read every
+        // version and page afterwards.
+        let mut views = state
+            .registry
+            .list_schemas(&filter, latest_only, Page::ALL)
+            .await?;
+        views.retain(|view| {
+            rule_type.is_none_or(|rule_type| has_rule_of_type(view.rule_set.as_ref(), rule_type))
+                && view
+                    .subject
+                    .as_deref()
+                    .is_some_and(|subject| caller.may_read(subject))
+        });
+        page.of(views)
+    } else {
+        {
             state
                 .registry
                 .list_schemas(&filter, latest_only, page)

@@ -6,37 +6,43 @@ use super::{
     json_bytes, ok_json, raw_schema, AliasedSubject, AppState, JsonBody, Params, PathParams,
     VersionParam,
 };
+use super::routes::{Access, CallerPrincipal, Routes};
+use crate::auth::Operation;
+use crate::domain::Page;
 use crate::error::ApiError;
 use crate::registry::{SchemaFormat, SchemaView, Subject, SubjectListFilter};
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/subjects", get(list_subjects))
-        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
-        .route(
-            "/subjects/{subject}/versions",
-            get(list_versions).post(register),
-        )
-        .route(
-            "/subjects/{subject}/versions/{version}",
-            get(get_version).delete(delete_version),
-        )
-        .route(
+pub fn routes() -> Routes {
+    let read = Access::Subject(Operation::SubjectRead);
+    let write = Access::Subject(Operation::SubjectWrite);
+    let delete = Access::Subject(Operation::SubjectDelete);
+    Routes::new()
+        .get("/subjects", Access::Filtered, list_subjects)
+        .post("/subjects/{subject}", read, lookup)
+        .delete("/subjects/{subject}", delete, delete_subject)
+        .get("/subjects/{subject}/versions", read, list_versions)
+        .post("/subjects/{subject}/versions", write, register)
+        .get("/subjects/{subject}/versions/{version}", read, get_version)
+        .delete("/subjects/{subject}/versions/{version}", delete, delete_version)
+        .get(
             "/subjects/{subject}/versions/{version}/schema",
-            get(get_version_schema),
+            read,
+            get_version_schema,
         )
-        .route(
+        .get(
             "/subjects/{subject}/versions/{version}/referencedby",
-            get(referenced_by),
+            read,
+            referenced_by,
         )
 }
 
+/// Only the subjects the caller may read; for a caller who may not read
+/// them all, the page is taken after filtering.
 async fn list_subjects(
     State(state): State<AppState>,
+    caller: CallerPrincipal,
     params: Params,
 ) -> Result<Response, ApiError> {
     let filter = SubjectListFilter {
@@ -44,11 +50,16 @@ async fn list_subjects(
         deleted: params.flag("deleted"),
         deleted_only: params.flag("deletedOnly") || params.flag("deleted_only"),
     };
-    let subjects = state
-        .registry
-        .list_subjects(&filter, params.page()?)
-        .await?;
-    Ok(ok_json(&subjects))
+    if caller.reads_everything() {
+        let subjects = state
+            .registry
+            .list_subjects(&filter, params.page()?)
+            .await?;
+        return Ok(ok_json(&subjects));
+    }
+    let mut subjects = state.registry.list_subjects(&filter, Page::ALL).await?;
+    subjects.retain(|subject| caller.may_read(subject));
+    Ok(ok_json(&params.page()?.of(subjects)))
 }
 
 async fn lookup(

@@ -15,6 +15,7 @@ mod messages;
 mod project;
 mod register;
 mod report;
+mod security;
 mod tree;
 
 use std::io::{self, Write};
@@ -29,6 +30,7 @@ pub use decode::{decode, DecodeArgs};
 pub use diff::{diff, DiffArgs};
 pub use encode::{encode, EncodeArgs};
 pub use register::{register, RegisterArgs};
+pub use security::{key, role, user, KeyArgs, RoleArgs, UserArgs};
 
 /// The help on message streams and exit statuses, shared by both commands.
 macro_rules! stream_help {

@@ -541,6 +541,25 @@ impl Registry {
             Err(RegistryError::SchemaIdNotFound(_)) => return Err(RegistryError::SchemaNotFound),
             other => other?,
         };
+        Self::versions_carrying(&mut source, &schema, deleted).await
+    }
+
+    /// The subjects and versions that carry the schema a GUID names, in
+    /// the context where it is found first (for authorisation).
+    pub async fn versions_of_guid(
+        &self,
+        guid: &str,
+    ) -> Result<Vec<(Subject, Version)>, RegistryError> {
+        let mut source = self.cached();
+        let schema = self.find_schema_by_guid(&mut source, guid).await?;
+        Self::versions_carrying(&mut source, &schema, true).await
+    }
+
+    async fn versions_carrying(
+        source: &mut super::source::Cached<'_>,
+        schema: &SchemaRecord,
+        deleted: bool,
+    ) -> Result<Vec<(Subject, Version)>, RegistryError> {
         let versions = source
             .db()
             .await?
@@ -607,6 +626,23 @@ impl Registry {
                 .cloned(),
         );
         Ok(contexts)
+    }
+
+    /// The contexts holding a subject that `readable` accepts (by qualified
+    /// name), for callers who may not see every context.
+    pub async fn readable_contexts(
+        &self,
+        readable: impl Fn(&str) -> bool,
+    ) -> Result<std::collections::HashSet<String>, RegistryError> {
+        let mut reader = self.store.reader().await?;
+        Ok(reader
+            .queries()
+            .subjects()
+            .await?
+            .into_iter()
+            .filter(|s| readable(&qualify(&s.context, &s.subject)))
+            .map(|s| s.context)
+            .collect())
     }
 
     /// Removes an empty context.

@@ -13,6 +13,7 @@ mod changes;
 mod migrate;
 mod postgres;
 mod queries;
+mod security;
 mod sqlite;
 mod values;
 
@@ -25,6 +26,8 @@ use sqlx::{Any, AnyPool, Transaction};
 use crate::domain::SchemaId;
 
 pub(crate) use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
+pub(crate) use queries::now_millis;
+pub(crate) use security::{ApiKeyRecord, BindingRecord};
 pub(crate) use queries::{
     ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, VersionRecord,
 };
@@ -43,6 +46,15 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether a unique constraint refused the write (a concurrent writer
+    /// got there first).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(error))
+            if error.kind() == sqlx::error::ErrorKind::UniqueViolation)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

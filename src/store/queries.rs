@@ -164,7 +164,7 @@ fn stored_max_id(max_id: i64) -> Result<Option<SchemaId>, StoreError> {
 /// Queries on one connection, in or out of a transaction. In a write
 /// transaction every write records what it changed, for the caches.
 pub struct Queries<'c> {
-    conn: &'c mut AnyConnection,
+    pub(super) conn: &'c mut AnyConnection,
     changes: Option<&'c mut Vec<Change>>,
 }
 

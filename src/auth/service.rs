@@ -1,0 +1,657 @@
+//! `Security`: authenticates callers and manages principals, keys, roles
+//! and bindings, over the store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
+
+use base64::Engine;
+use moka::sync::Cache;
+use serde::Serialize;
+use tokio::sync::Semaphore;
+
+use super::roles::{built_in_role, Grants, Operation, Operations, ResourcePattern};
+use super::secrets::{
+    credentials_digest, generate_key, hash_password, key_hash, verify_password, Secret, KEY_PREFIX,
+};
+use super::{AuthError, Credential, Principal};
+use crate::store::{ApiKeyRecord, BindingRecord, Store};
+
+/// How often each process checks whether principals, keys or bindings
+/// changed (through another replica or the CLI): the bound on how long a
+/// revoked key or password keeps working elsewhere.
+pub const SECURITY_POLL: Duration = Duration::from_secs(2);
+
+/// How long a successful password or key verification is remembered, so
+/// that authenticated traffic does not pay for Argon2 on every request.
+/// Any change to the security tables forgets them all at once.
+const VERIFIED_TTL: Duration = Duration::from_secs(300);
+const VERIFIED_MAX_ENTRIES: u64 = 10_000;
+
+/// Password verifications running at once: each takes Argon2's 19 MiB and a
+/// core for tens of milliseconds, so a flood of wrong passwords queues here
+/// instead of exhausting memory and the blocking pool.
+const CONCURRENT_VERIFICATIONS: usize = 4;
+
+/// Settings of `accord serve` that concern authentication.
+#[derive(Clone, Debug, Default)]
+pub struct SecurityOptions {
+    /// The role anonymous callers get once authentication is on (`None`:
+    /// they get 401).
+    pub anonymous_role: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct Security {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    options: SecurityOptions,
+    /// Whether any principal exists: authentication is on.
+    enabled: AtomicBool,
+    generation: AtomicI64,
+    verified: Cache<[u8; 32], Arc<Principal>>,
+    anonymous: RwLock<Option<Arc<Principal>>>,
+    open: Arc<Principal>,
+    verifications: Semaphore,
+}
+
+impl Security {
+    /// Reads the security state and starts following its changes.
+    pub async fn start(store: Store, options: SecurityOptions) -> Result<Security, AuthError> {
+        let security = Security::new(store, options);
+        security.refresh().await?;
+        let weak = Arc::downgrade(&security.inner);
+        tokio::spawn(poll(weak));
+        Ok(security)
+    }
+
+    /// A service for the CLI: no background polling.
+    pub fn new(store: Store, options: SecurityOptions) -> Security {
+        Security {
+            inner: Arc::new(Inner {
+                store,
+                options,
+                enabled: AtomicBool::new(false),
+                generation: AtomicI64::new(-1),
+                verified: Cache::builder()
+                    .max_capacity(VERIFIED_MAX_ENTRIES)
+                    .time_to_live(VERIFIED_TTL)
+                    .build(),
+                anonymous: RwLock::new(None),
+                open: Arc::new(Principal {
+                    name: "anonymous".to_owned(),
+                    credential: Credential::Open,
+                    grants: Grants::everything(),
+                }),
+                verifications: Semaphore::new(CONCURRENT_VERIFICATIONS),
+            }),
+        }
+    }
+
+    /// Whether authentication is on (a principal exists).
+    pub fn enabled(&self) -> bool {
+        self.inner.enabled.load(Ordering::Acquire)
+    }
+
+    /// Re-reads the security state if it changed: forgets verifications and
+    /// recomputes what anonymous callers may do.
+    pub async fn refresh(&self) -> Result<(), AuthError> {
+        let mut reader = self.inner.store.reader().await?;
+        let (generation, enabled) = reader.queries().security_state().await?;
+        drop(reader);
+        if self.inner.generation.swap(generation, Ordering::AcqRel) == generation {
+            return Ok(());
+        }
+        self.inner.verified.invalidate_all();
+        let anonymous = match &self.inner.options.anonymous_role {
+            Some(role) => {
+                let grants = self
+                    .grants_of(&[(role.clone(), ResourcePattern::Everything.to_string())])
+                    .await?;
+                Some(Arc::new(Principal {
+                    name: "anonymous".to_owned(),
+                    credential: Credential::Anonymous,
+                    grants,
+                }))
+            }
+            None => None,
+        };
+        *self.inner.anonymous.write().expect("anonymous lock") = anonymous;
+        self.inner.enabled.store(enabled, Ordering::Release);
+        Ok(())
+    }
+
+    /// Who an `Authorization` header (or its absence) names. `Ok(None)`:
+    /// no credentials and no anonymous role.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<Option<Arc<Principal>>, AuthError> {
+        if !self.enabled() {
+            return Ok(Some(self.inner.open.clone()));
+        }
+        let Some(header) = authorization else {
+            return Ok(self.inner.anonymous.read().expect("anonymous lock").clone());
+        };
+        let (scheme, value) = header.trim().split_once(' ').unwrap_or((header, ""));
+        let value = value.trim();
+        if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(value)
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or(AuthError::Unauthenticated("malformed basic credentials"))?;
+            let (user, password) = decoded
+                .split_once(':')
+                .ok_or(AuthError::Unauthenticated("malformed basic credentials"))?;
+            self.verify_password(user, Secret::new(password.to_owned()))
+                .await
+                .map(Some)
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            if !value.starts_with(KEY_PREFIX) {
+                return Err(AuthError::Unauthenticated("unknown bearer token"));
+            }
+            self.verify_key(value).await.map(Some)
+        } else {
+            Err(AuthError::Unauthenticated("unsupported authorization scheme"))
+        }
+    }
+
+    async fn verify_password(
+        &self,
+        user: &str,
+        password: Secret,
+    ) -> Result<Arc<Principal>, AuthError> {
+        let digest = credentials_digest(&["basic", user, password.expose()]);
+        if let Some(principal) = self.inner.verified.get(&digest) {
+            return Ok(principal);
+        }
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let record = {
+            let mut reader = self.inner.store.reader().await?;
+            reader.queries().principal(user).await?
+        };
+        let stored = record
+            .and_then(|record| record.password_hash)
+            .ok_or(AuthError::Unauthenticated("unknown user or no password"))?;
+        let _permit = self
+            .inner
+            .verifications
+            .acquire()
+            .await
+            .map_err(|_| AuthError::Internal("verification queue closed".to_owned()))?;
+        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+            .await
+            .map_err(|error| AuthError::Internal(format!("password verification failed: {error}")))?;
+        if !matches {
+            return Err(AuthError::Unauthenticated("wrong password"));
+        }
+        let principal = Arc::new(Principal {
+            name: user.to_owned(),
+            credential: Credential::Password,
+            grants: self.bound_grants(user).await?,
+        });
+        self.remember(generation, digest, principal.clone());
+        Ok(principal)
+    }
+
+    async fn verify_key(&self, key: &str) -> Result<Arc<Principal>, AuthError> {
+        let hash = key_hash(key);
+        let digest = credentials_digest(&["key", &hash]);
+        if let Some(principal) = self.inner.verified.get(&digest) {
+            return Ok(principal);
+        }
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let name = {
+            let mut reader = self.inner.store.reader().await?;
+            reader.queries().principal_of_key(&hash).await?
+        }
+        .ok_or(AuthError::Unauthenticated("unknown API key"))?;
+        let principal = Arc::new(Principal {
+            grants: self.bound_grants(&name).await?,
+            name,
+            credential: Credential::ApiKey,
+        });
+        self.remember(generation, digest, principal.clone());
+        Ok(principal)
+    }
+
+    /// Caches a verification unless the security tables changed while it ran.
+    fn remember(&self, generation: i64, digest: [u8; 32], principal: Arc<Principal>) {
+        if self.inner.generation.load(Ordering::Acquire) == generation {
+            self.inner.verified.insert(digest, principal);
+        }
+    }
+
+    async fn bound_grants(&self, principal: &str) -> Result<Grants, AuthError> {
+        let bindings = {
+            let mut reader = self.inner.store.reader().await?;
+            reader.queries().bindings(Some(principal)).await?
+        };
+        let pairs: Vec<(String, String)> = bindings
+            .into_iter()
+            .map(|binding| (binding.role, binding.resource))
+            .collect();
+        self.grants_of(&pairs).await
+    }
+
+    /// The grants of (role, resource) bindings; bindings of roles that no
+    /// longer exist grant nothing.
+    async fn grants_of(&self, bindings: &[(String, String)]) -> Result<Grants, AuthError> {
+        let custom = self.custom_roles().await?;
+        let mut grants = Vec::new();
+        for (role, resource) in bindings {
+            let operations = built_in_role(role).or_else(|| custom.get(role).copied());
+            if let (Some(operations), Ok(pattern)) = (operations, resource.parse()) {
+                grants.push((operations, pattern));
+            }
+        }
+        Ok(Grants::new(grants))
+    }
+
+    async fn custom_roles(&self) -> Result<HashMap<String, Operations>, AuthError> {
+        let mut reader = self.inner.store.reader().await?;
+        let mut roles = HashMap::new();
+        for (name, operations) in reader.queries().roles().await? {
+            let names: Vec<String> = serde_json::from_str(&operations).map_err(|error| {
+                crate::store::StoreError::Corrupt(format!("role {name}: {error}"))
+            })?;
+            let operations: Vec<Operation> = names
+                .iter()
+                .filter_map(|name| name.parse().ok())
+                .collect();
+            roles.insert(name, Operations::of(&operations));
+        }
+        Ok(roles)
+    }
+
+    // ---- administration -------------------------------------------------
+
+    pub async fn add_principal(
+        &self,
+        name: &str,
+        password: Option<Secret>,
+        bindings: &[(String, String)],
+    ) -> Result<(), AuthError> {
+        validate_principal_name(name)?;
+        for (role, resource) in bindings {
+            self.validate_binding(role, resource).await?;
+        }
+        let password_hash = match password {
+            Some(password) => Some(hash_off_thread(password).await?),
+            None => None,
+        };
+        let mut tx = self.inner.store.begin().await?;
+        let mut queries = tx.queries();
+        if queries.principal(name).await?.is_some() {
+            return Err(AuthError::PrincipalExists(name.to_owned()));
+        }
+        queries
+            .insert_principal(name, password_hash.as_deref())
+            .await
+            .map_err(|error| exists_or(error, name))?;
+        for (role, resource) in bindings {
+            queries
+                .insert_binding(&BindingRecord {
+                    principal: name.to_owned(),
+                    role: role.clone(),
+                    resource: canonical_resource(resource)?,
+                })
+                .await?;
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    pub async fn set_password(&self, name: &str, password: Option<Secret>) -> Result<(), AuthError> {
+        let password_hash = match password {
+            Some(password) => Some(hash_off_thread(password).await?),
+            None => None,
+        };
+        let mut tx = self.inner.store.begin().await?;
+        if !tx.queries().set_password(name, password_hash.as_deref()).await? {
+            return Err(AuthError::PrincipalNotFound(name.to_owned()));
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    pub async fn remove_principal(&self, name: &str) -> Result<(), AuthError> {
+        let mut tx = self.inner.store.begin().await?;
+        if !tx.queries().delete_principal(name).await? {
+            return Err(AuthError::PrincipalNotFound(name.to_owned()));
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    pub async fn principals(&self) -> Result<Vec<PrincipalView>, AuthError> {
+        let mut reader = self.inner.store.reader().await?;
+        let mut queries = reader.queries();
+        let mut bindings: HashMap<String, Vec<BindingView>> = HashMap::new();
+        for binding in queries.bindings(None).await? {
+            bindings
+                .entry(binding.principal.clone())
+                .or_default()
+                .push(BindingView::from(binding));
+        }
+        Ok(queries
+            .principals()
+            .await?
+            .into_iter()
+            .map(|record| PrincipalView {
+                has_password: record.password_hash.is_some(),
+                bindings: bindings.remove(&record.name).unwrap_or_default(),
+                name: record.name,
+                created_at: record.created_at,
+            })
+            .collect())
+    }
+
+    pub async fn principal(&self, name: &str) -> Result<PrincipalView, AuthError> {
+        self.principals()
+            .await?
+            .into_iter()
+            .find(|principal| principal.name == name)
+            .ok_or_else(|| AuthError::PrincipalNotFound(name.to_owned()))
+    }
+
+    /// Creates an API key for a principal; the key is in the answer only.
+    pub async fn create_key(&self, principal: &str, description: &str) -> Result<CreatedKey, AuthError> {
+        let (key_id, key) = generate_key();
+        let record = ApiKeyRecord {
+            key_id,
+            principal: principal.to_owned(),
+            description: description.to_owned(),
+            created_at: crate::store::now_millis(),
+        };
+        let mut tx = self.inner.store.begin().await?;
+        let mut queries = tx.queries();
+        if queries.principal(principal).await?.is_none() {
+            return Err(AuthError::PrincipalNotFound(principal.to_owned()));
+        }
+        queries.insert_api_key(&record, &key_hash(key.expose())).await?;
+        tx.commit().await?;
+        self.refresh().await?;
+        Ok(CreatedKey {
+            key: key.expose().to_owned(),
+            details: ApiKeyView::from(record),
+        })
+    }
+
+    pub async fn keys(&self, principal: Option<&str>) -> Result<Vec<ApiKeyView>, AuthError> {
+        let mut reader = self.inner.store.reader().await?;
+        Ok(reader
+            .queries()
+            .api_keys(principal)
+            .await?
+            .into_iter()
+            .map(ApiKeyView::from)
+            .collect())
+    }
+
+    pub async fn revoke_key(&self, key_id: &str) -> Result<(), AuthError> {
+        let mut tx = self.inner.store.begin().await?;
+        if !tx.queries().delete_api_key(key_id).await? {
+            return Err(AuthError::KeyNotFound(key_id.to_owned()));
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    pub async fn bind(&self, principal: &str, role: &str, resource: &str) -> Result<BindingView, AuthError> {
+        self.validate_binding(role, resource).await?;
+        let binding = BindingRecord {
+            principal: principal.to_owned(),
+            role: role.to_owned(),
+            resource: canonical_resource(resource)?,
+        };
+        let mut tx = self.inner.store.begin().await?;
+        let mut queries = tx.queries();
+        if queries.principal(principal).await?.is_none() {
+            return Err(AuthError::PrincipalNotFound(principal.to_owned()));
+        }
+        queries.insert_binding(&binding).await?;
+        tx.commit().await?;
+        self.refresh().await?;
+        Ok(BindingView::from(binding))
+    }
+
+    pub async fn unbind(&self, principal: &str, role: &str, resource: &str) -> Result<(), AuthError> {
+        let binding = BindingRecord {
+            principal: principal.to_owned(),
+            role: role.to_owned(),
+            resource: canonical_resource(resource)?,
+        };
+        let mut tx = self.inner.store.begin().await?;
+        if !tx.queries().delete_binding(&binding).await? {
+            return Err(AuthError::BindingNotFound);
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    pub async fn bindings(&self, principal: Option<&str>) -> Result<Vec<BindingView>, AuthError> {
+        let mut reader = self.inner.store.reader().await?;
+        Ok(reader
+            .queries()
+            .bindings(principal)
+            .await?
+            .into_iter()
+            .map(BindingView::from)
+            .collect())
+    }
+
+    /// Creates or replaces a custom role.
+    pub async fn put_role(&self, name: &str, operations: &[String]) -> Result<RoleView, AuthError> {
+        validate_role_name(name)?;
+        if built_in_role(name).is_some() {
+            return Err(AuthError::Invalid(format!(
+                "'{name}' is a built-in role and cannot be changed"
+            )));
+        }
+        if operations.is_empty() {
+            return Err(AuthError::Invalid("a role needs at least one operation".to_owned()));
+        }
+        let parsed = operations
+            .iter()
+            .map(|op| op.parse())
+            .collect::<Result<Vec<Operation>, _>>()?;
+        let operations = Operations::of(&parsed).list();
+        let names: Vec<&str> = operations.iter().map(|op| op.name()).collect();
+        let mut tx = self.inner.store.begin().await?;
+        tx.queries()
+            .put_role(name, &serde_json::to_string(&names).expect("names serialize"))
+            .await?;
+        tx.commit().await?;
+        self.refresh().await?;
+        Ok(RoleView {
+            name: name.to_owned(),
+            built_in: false,
+            operations,
+        })
+    }
+
+    pub async fn delete_role(&self, name: &str) -> Result<(), AuthError> {
+        if built_in_role(name).is_some() {
+            return Err(AuthError::Invalid(format!(
+                "'{name}' is a built-in role and cannot be deleted"
+            )));
+        }
+        let mut tx = self.inner.store.begin().await?;
+        if !tx.queries().delete_role(name).await? {
+            return Err(AuthError::RoleNotFound(name.to_owned()));
+        }
+        tx.commit().await?;
+        self.refresh().await
+    }
+
+    /// Built-in roles first, then custom ones by name.
+    pub async fn roles(&self) -> Result<Vec<RoleView>, AuthError> {
+        let mut roles: Vec<RoleView> = super::BUILT_IN_ROLES
+            .iter()
+            .map(|name| RoleView {
+                name: (*name).to_owned(),
+                built_in: true,
+                operations: built_in_role(name).expect("built-in").list(),
+            })
+            .collect();
+        let mut custom: Vec<(String, Operations)> = self.custom_roles().await?.into_iter().collect();
+        custom.sort_by(|a, b| a.0.cmp(&b.0));
+        roles.extend(custom.into_iter().map(|(name, operations)| RoleView {
+            name,
+            built_in: false,
+            operations: operations.list(),
+        }));
+        Ok(roles)
+    }
+
+    async fn validate_binding(&self, role: &str, resource: &str) -> Result<(), AuthError> {
+        resource.parse::<ResourcePattern>()?;
+        if built_in_role(role).is_none() && !self.custom_roles().await?.contains_key(role) {
+            return Err(AuthError::RoleNotFound(role.to_owned()));
+        }
+        Ok(())
+    }
+}
+
+async fn poll(security: Weak<Inner>) {
+    loop {
+        tokio::time::sleep(SECURITY_POLL).await;
+        let Some(inner) = security.upgrade() else {
+            return;
+        };
+        if let Err(error) = (Security { inner }).refresh().await {
+            tracing::warn!(error = %error, "could not re-read principals and keys");
+        }
+    }
+}
+
+async fn hash_off_thread(password: Secret) -> Result<String, AuthError> {
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|error| AuthError::Internal(format!("password hashing failed: {error}")))?
+}
+
+fn exists_or(error: crate::store::StoreError, name: &str) -> AuthError {
+    if error.is_unique_violation() {
+        AuthError::PrincipalExists(name.to_owned())
+    } else {
+        error.into()
+    }
+}
+
+/// A resource pattern as stored: parsed and printed back.
+fn canonical_resource(resource: &str) -> Result<String, AuthError> {
+    Ok(resource.parse::<ResourcePattern>()?.to_string())
+}
+
+/// Names are shown in audit events and denial messages and split from
+/// passwords on the first `:` of Basic credentials.
+fn validate_principal_name(name: &str) -> Result<(), AuthError> {
+    let valid = !name.is_empty()
+        && name.chars().count() <= 128
+        && !name.contains(':')
+        && !name.chars().any(char::is_control)
+        && name != "anonymous";
+    if valid {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "invalid principal name {name:?}: 1 to 128 characters, no ':' or control characters, not 'anonymous'"
+        )))
+    }
+}
+
+fn validate_role_name(name: &str) -> Result<(), AuthError> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if valid {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "invalid role name {name:?}: 1 to 64 letters, digits, '-', '_' or '.'"
+        )))
+    }
+}
+
+/// A principal as the admin API and the CLI show it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrincipalView {
+    pub name: String,
+    #[serde(rename = "hasPassword")]
+    pub has_password: bool,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+    pub bindings: Vec<BindingView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BindingView {
+    pub principal: String,
+    pub role: String,
+    pub resource: String,
+}
+
+impl From<BindingRecord> for BindingView {
+    fn from(record: BindingRecord) -> BindingView {
+        BindingView {
+            principal: record.principal,
+            role: record.role,
+            resource: record.resource,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ApiKeyView {
+    #[serde(rename = "keyId")]
+    pub key_id: String,
+    pub principal: String,
+    pub description: String,
+    #[serde(rename = "createdAt")]
+    pub created_at: i64,
+}
+
+impl From<ApiKeyRecord> for ApiKeyView {
+    fn from(record: ApiKeyRecord) -> ApiKeyView {
+        ApiKeyView {
+            key_id: record.key_id,
+            principal: record.principal,
+            description: record.description,
+            created_at: record.created_at,
+        }
+    }
+}
+
+/// A new key: the only time the key itself is shown.
+#[derive(Clone, Serialize)]
+pub struct CreatedKey {
+    pub key: String,
+    #[serde(flatten)]
+    pub details: ApiKeyView,
+}
+
+impl std::fmt::Debug for CreatedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedKey")
+            .field("key", &"***")
+            .field("details", &self.details)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RoleView {
+    pub name: String,
+    #[serde(rename = "builtIn")]
+    pub built_in: bool,
+    pub operations: Vec<Operation>,
+}
