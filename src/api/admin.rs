@@ -19,7 +19,11 @@ pub fn routes() -> Routes {
         .get("/accord/v1/principals", Access::Admin, list_principals)
         .post("/accord/v1/principals", Access::Admin, add_principal)
         .get("/accord/v1/principals/{name}", Access::Admin, get_principal)
-        .delete("/accord/v1/principals/{name}", Access::Admin, remove_principal)
+        .delete(
+            "/accord/v1/principals/{name}",
+            Access::Admin,
+            remove_principal,
+        )
         .put(
             "/accord/v1/principals/{name}/password",
             Access::Admin,
@@ -139,7 +143,9 @@ async fn set_password(
 }
 
 async fn list_keys(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
-    Ok(ok_json(&state.security.keys(params.get("principal")).await?))
+    Ok(ok_json(
+        &state.security.keys(params.get("principal")).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -170,7 +176,10 @@ async fn revoke_key(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_bindings(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn list_bindings(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     Ok(ok_json(
         &state.security.bindings(params.get("principal")).await?,
     ))
@@ -198,7 +207,10 @@ async fn add_binding(
 }
 
 /// `DELETE /accord/v1/role-bindings?principal=…&role=…&resource=…`.
-async fn remove_binding(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+async fn remove_binding(
+    State(state): State<AppState>,
+    params: Params,
+) -> Result<Response, ApiError> {
     let required = |name: &str| {
         params
             .get(name)

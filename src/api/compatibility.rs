@@ -5,9 +5,9 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::body::register_request;
+use super::routes::{Access, Routes};
 use super::views::{CompatibilityBody, Explanation};
 use super::{ok_json, AliasedSubject, AppState, JsonBody, Params, PathParams};
-use super::routes::{Access, Routes};
 use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{Finding, Subject, VersionSpec};
@@ -16,7 +16,11 @@ pub fn routes() -> Routes {
     // A check reads the subject's versions and changes nothing.
     let read = Access::Subject(Operation::SubjectRead);
     Routes::new()
-        .post("/compatibility/subjects/{subject}/versions", read, check_all)
+        .post(
+            "/compatibility/subjects/{subject}/versions",
+            read,
+            check_all,
+        )
         .post(
             "/compatibility/subjects/{subject}/versions/{version}",
             read,

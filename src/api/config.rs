@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::body::{bool_field, metadata, object, string_field};
-use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use super::routes::{Access, Routes};
+use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{ConfigUpdate, Scope};
@@ -22,7 +22,11 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/config", Access::Global(Operation::GlobalRead), get_top)
         .put("/config", Access::Global(Operation::GlobalWrite), put_top)
-        .delete("/config", Access::Global(Operation::GlobalWrite), delete_top)
+        .delete(
+            "/config",
+            Access::Global(Operation::GlobalWrite),
+            delete_top,
+        )
         .get("/config/{subject}", read, get_scoped)
         .put("/config/{subject}", write, put_scoped)
         .delete("/config/{subject}", write, delete_scoped)

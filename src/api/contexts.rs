@@ -34,7 +34,10 @@ async fn list_contexts(
         contexts.retain(|c| c.starts_with(prefix));
     }
     if !caller.reads_everything() && !caller.0.allows(Operation::GlobalRead, None) {
-        let readable = state.registry.readable_contexts(|subject| caller.may_read(subject)).await?;
+        let readable = state
+            .registry
+            .readable_contexts(|subject| caller.may_read(subject))
+            .await?;
         contexts.retain(|context| readable.contains(context));
     }
     Ok(ok_json(&params.page()?.of(contexts)))

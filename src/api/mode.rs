@@ -4,9 +4,9 @@ use axum::extract::State;
 use axum::response::Response;
 
 use super::body::{object, string_field};
+use super::routes::{Access, Routes};
 use super::views::ModeBody;
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
-use super::routes::{Access, Routes};
 use crate::auth::Operation;
 use crate::error::ApiError;
 use crate::registry::{Mode, RegistryError, Scope};

@@ -112,7 +112,11 @@ impl Routes {
 
     /// A route that answers every method the same way (compatibility
     /// stubs); it must be `Public`, since it does nothing to any resource.
-    pub fn any<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes {
+    pub fn any<H: Handler<T, AppState>, T: 'static>(
+        mut self,
+        path: &'static str,
+        handler: H,
+    ) -> Routes {
         self.pending
             .push((path, Access::Public, axum::routing::any(handler)));
         self.declared.push(Declared {
@@ -202,13 +206,16 @@ pub async fn authenticate(
 
 async fn authorize(
     State(guard): State<Guard>,
-    params: RawPathParams,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     if guard.access == Access::Public {
         return Ok(next.run(request).await);
     }
+    // A segment that does not percent-decode is an unknown route, as the
+    // handlers' own extractor says.
+    let params = params.map_err(|_| ApiError::RouteNotFound)?;
     let principal = match request.extensions().get::<Caller>() {
         Some(Caller::Principal(principal)) => principal.clone(),
         _ => return Err(AuthError::Unauthenticated("no credentials").into()),
@@ -238,10 +245,12 @@ async fn authorize(
                 require(&principal, operation, &target.qualified())?;
             }
         }
-        Access::Scope { subject, global } => match Scope::parse(&param("subject").unwrap_or_default()) {
-            Scope::Subject(named) => require(&principal, subject, &named.qualified())?,
-            scope => require_global(&principal, global, &scope.key())?,
-        },
+        Access::Scope { subject, global } => {
+            match Scope::parse(&param("subject").unwrap_or_default()) {
+                Scope::Subject(named) => require(&principal, subject, &named.qualified())?,
+                scope => require_global(&principal, global, &scope.key())?,
+            }
+        }
         Access::Global(operation) => require_global(&principal, operation, "config")?,
         Access::Admin => {
             if !principal.allows(Operation::Admin, None) {
@@ -284,7 +293,11 @@ fn require(principal: &Principal, operation: Operation, subject: &str) -> Result
     }
 }
 
-fn require_global(principal: &Principal, operation: Operation, scope: &str) -> Result<(), ApiError> {
+fn require_global(
+    principal: &Principal,
+    operation: Operation,
+    scope: &str,
+) -> Result<(), ApiError> {
     if principal.allows(operation, None) {
         Ok(())
     } else {
@@ -303,7 +316,10 @@ fn may_read_schema(
     carrying: Result<Vec<(Subject, crate::domain::Version)>, RegistryError>,
     named: &str,
 ) -> Result<(), ApiError> {
-    if principal.grants.allows_on_all_subjects(Operation::SubjectRead) {
+    if principal
+        .grants
+        .allows_on_all_subjects(Operation::SubjectRead)
+    {
         return Ok(());
     }
     let versions = match carrying {

@@ -5,10 +5,10 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::Value;
 
+use super::routes::{Access, CallerPrincipal, Routes};
 use super::views::{SchemaBody, SubjectVersion};
 use super::{cached_json, ok_json, raw_schema, AppState, Params, PathParams};
 use crate::domain::{Page, SchemaId, Version};
-use super::routes::{Access, CallerPrincipal, Routes};
 use crate::error::ApiError;
 use crate::registry::{RegistryError, Subject};
 use crate::registry::{SchemaFormat, SchemaView, SubjectListFilter, DEFAULT_CONTEXT};
@@ -18,10 +18,26 @@ pub fn routes() -> Routes {
         .get("/schemas", Access::Filtered, list_schemas)
         .get("/schemas/types", Access::Authenticated, schema_types)
         .get("/schemas/ids/{id}", Access::SchemaById, schema_by_id)
-        .get("/schemas/ids/{id}/schema", Access::SchemaById, schema_text_by_id)
-        .get("/schemas/ids/{id}/subjects", Access::Filtered, subjects_of_id)
-        .get("/schemas/ids/{id}/versions", Access::Filtered, versions_of_id)
-        .get("/schemas/guids/{guid}", Access::SchemaByGuid, schema_by_guid)
+        .get(
+            "/schemas/ids/{id}/schema",
+            Access::SchemaById,
+            schema_text_by_id,
+        )
+        .get(
+            "/schemas/ids/{id}/subjects",
+            Access::Filtered,
+            subjects_of_id,
+        )
+        .get(
+            "/schemas/ids/{id}/versions",
+            Access::Filtered,
+            versions_of_id,
+        )
+        .get(
+            "/schemas/guids/{guid}",
+            Access::SchemaByGuid,
+            schema_by_guid,
+        )
 }
 
 /// `/schemas` returns at most this many schemas per page, as Confluent does.

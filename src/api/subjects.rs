@@ -1,12 +1,12 @@
 //! `/subjects`: list, lookup, versions, register, delete.
 
 use super::body::register_request;
+use super::routes::{Access, CallerPrincipal, Routes};
 use super::views::{RegisteredBody, SchemaBody};
 use super::{
     json_bytes, ok_json, raw_schema, AliasedSubject, AppState, JsonBody, Params, PathParams,
     VersionParam,
 };
-use super::routes::{Access, CallerPrincipal, Routes};
 use crate::auth::Operation;
 use crate::domain::Page;
 use crate::error::ApiError;
@@ -25,7 +25,11 @@ pub fn routes() -> Routes {
         .get("/subjects/{subject}/versions", read, list_versions)
         .post("/subjects/{subject}/versions", write, register)
         .get("/subjects/{subject}/versions/{version}", read, get_version)
-        .delete("/subjects/{subject}/versions/{version}", delete, delete_version)
+        .delete(
+            "/subjects/{subject}/versions/{version}",
+            delete,
+            delete_version,
+        )
         .get(
             "/subjects/{subject}/versions/{version}/schema",
             read,

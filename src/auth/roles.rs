@@ -140,7 +140,12 @@ pub const BUILT_IN_ROLES: [&str; 4] = ["reader", "writer", "owner", "admin"];
 /// The operations of a built-in role (`None`: not a built-in one).
 pub fn built_in_role(name: &str) -> Option<Operations> {
     use Operation::*;
-    const READER: &[Operation] = &[SubjectRead, SubjectCompatibilityRead, SchemaRead, GlobalRead];
+    const READER: &[Operation] = &[
+        SubjectRead,
+        SubjectCompatibilityRead,
+        SchemaRead,
+        GlobalRead,
+    ];
     Some(match name {
         "reader" => Operations::of(READER),
         "writer" => Operations::of(&[READER, &[SubjectWrite]].concat()),
@@ -338,6 +343,9 @@ mod tests {
         assert!(!ops("owner").contains(Operation::Admin));
         assert_eq!(ops("admin").list(), Operation::ALL.to_vec());
         assert!("subject:".parse::<ResourcePattern>().is_err());
-        assert_eq!("sUbJeCt_ReAd".parse::<Operation>().unwrap(), Operation::SubjectRead);
+        assert_eq!(
+            "sUbJeCt_ReAd".parse::<Operation>().unwrap(),
+            Operation::SubjectRead
+        );
     }
 }

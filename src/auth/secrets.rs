@@ -93,10 +93,12 @@ pub fn credentials_digest(parts: &[&str]) -> [u8; 32] {
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
-        let _ = write!(out, "{byte:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 #[cfg(test)]
@@ -109,7 +111,10 @@ mod tests {
         let stored = hash_password(&password).unwrap();
         assert!(stored.starts_with("$argon2id$"));
         assert!(verify_password(&password, &stored));
-        assert!(!verify_password(&Secret::new("wrong horse".to_owned()), &stored));
+        assert!(!verify_password(
+            &Secret::new("wrong horse".to_owned()),
+            &stored
+        ));
         assert!(!verify_password(&password, "not a hash"));
         assert!(hash_password(&Secret::new("short".to_owned())).is_err());
     }
@@ -123,6 +128,9 @@ mod tests {
         assert!(key.expose().starts_with(&format!("{KEY_PREFIX}{id}_")));
         assert_eq!(key_hash(key.expose()).len(), 64);
         assert_eq!(format!("{key:?}"), "Secret(***)");
-        assert_ne!(credentials_digest(&["ab", "c"]), credentials_digest(&["a", "bc"]));
+        assert_ne!(
+            credentials_digest(&["ab", "c"]),
+            credentials_digest(&["a", "bc"])
+        );
     }
 }

@@ -157,7 +157,9 @@ impl Security {
             }
             self.verify_key(value).await.map(Some)
         } else {
-            Err(AuthError::Unauthenticated("unsupported authorization scheme"))
+            Err(AuthError::Unauthenticated(
+                "unsupported authorization scheme",
+            ))
         }
     }
 
@@ -186,7 +188,9 @@ impl Security {
             .map_err(|_| AuthError::Internal("verification queue closed".to_owned()))?;
         let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
             .await
-            .map_err(|error| AuthError::Internal(format!("password verification failed: {error}")))?;
+            .map_err(|error| {
+                AuthError::Internal(format!("password verification failed: {error}"))
+            })?;
         if !matches {
             return Err(AuthError::Unauthenticated("wrong password"));
         }
@@ -260,10 +264,8 @@ impl Security {
             let names: Vec<String> = serde_json::from_str(&operations).map_err(|error| {
                 crate::store::StoreError::Corrupt(format!("role {name}: {error}"))
             })?;
-            let operations: Vec<Operation> = names
-                .iter()
-                .filter_map(|name| name.parse().ok())
-                .collect();
+            let operations: Vec<Operation> =
+                names.iter().filter_map(|name| name.parse().ok()).collect();
             roles.insert(name, Operations::of(&operations));
         }
         Ok(roles)
@@ -307,13 +309,21 @@ impl Security {
         self.refresh().await
     }
 
-    pub async fn set_password(&self, name: &str, password: Option<Secret>) -> Result<(), AuthError> {
+    pub async fn set_password(
+        &self,
+        name: &str,
+        password: Option<Secret>,
+    ) -> Result<(), AuthError> {
         let password_hash = match password {
             Some(password) => Some(hash_off_thread(password).await?),
             None => None,
         };
         let mut tx = self.inner.store.begin().await?;
-        if !tx.queries().set_password(name, password_hash.as_deref()).await? {
+        if !tx
+            .queries()
+            .set_password(name, password_hash.as_deref())
+            .await?
+        {
             return Err(AuthError::PrincipalNotFound(name.to_owned()));
         }
         tx.commit().await?;
@@ -361,7 +371,11 @@ impl Security {
     }
 
     /// Creates an API key for a principal; the key is in the answer only.
-    pub async fn create_key(&self, principal: &str, description: &str) -> Result<CreatedKey, AuthError> {
+    pub async fn create_key(
+        &self,
+        principal: &str,
+        description: &str,
+    ) -> Result<CreatedKey, AuthError> {
         let (key_id, key) = generate_key();
         let record = ApiKeyRecord {
             key_id,
@@ -374,7 +388,9 @@ impl Security {
         if queries.principal(principal).await?.is_none() {
             return Err(AuthError::PrincipalNotFound(principal.to_owned()));
         }
-        queries.insert_api_key(&record, &key_hash(key.expose())).await?;
+        queries
+            .insert_api_key(&record, &key_hash(key.expose()))
+            .await?;
         tx.commit().await?;
         self.refresh().await?;
         Ok(CreatedKey {
@@ -403,7 +419,12 @@ impl Security {
         self.refresh().await
     }
 
-    pub async fn bind(&self, principal: &str, role: &str, resource: &str) -> Result<BindingView, AuthError> {
+    pub async fn bind(
+        &self,
+        principal: &str,
+        role: &str,
+        resource: &str,
+    ) -> Result<BindingView, AuthError> {
         self.validate_binding(role, resource).await?;
         let binding = BindingRecord {
             principal: principal.to_owned(),
@@ -421,7 +442,12 @@ impl Security {
         Ok(BindingView::from(binding))
     }
 
-    pub async fn unbind(&self, principal: &str, role: &str, resource: &str) -> Result<(), AuthError> {
+    pub async fn unbind(
+        &self,
+        principal: &str,
+        role: &str,
+        resource: &str,
+    ) -> Result<(), AuthError> {
         let binding = BindingRecord {
             principal: principal.to_owned(),
             role: role.to_owned(),
@@ -455,7 +481,9 @@ impl Security {
             )));
         }
         if operations.is_empty() {
-            return Err(AuthError::Invalid("a role needs at least one operation".to_owned()));
+            return Err(AuthError::Invalid(
+                "a role needs at least one operation".to_owned(),
+            ));
         }
         let parsed = operations
             .iter()
@@ -465,7 +493,10 @@ impl Security {
         let names: Vec<&str> = operations.iter().map(|op| op.name()).collect();
         let mut tx = self.inner.store.begin().await?;
         tx.queries()
-            .put_role(name, &serde_json::to_string(&names).expect("names serialize"))
+            .put_role(
+                name,
+                &serde_json::to_string(&names).expect("names serialize"),
+            )
             .await?;
         tx.commit().await?;
         self.refresh().await?;
@@ -500,7 +531,8 @@ impl Security {
                 operations: built_in_role(name).expect("built-in").list(),
             })
             .collect();
-        let mut custom: Vec<(String, Operations)> = self.custom_roles().await?.into_iter().collect();
+        let mut custom: Vec<(String, Operations)> =
+            self.custom_roles().await?.into_iter().collect();
         custom.sort_by(|a, b| a.0.cmp(&b.0));
         roles.extend(custom.into_iter().map(|(name, operations)| RoleView {
             name,

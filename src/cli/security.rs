@@ -230,12 +230,20 @@ pub async fn user(args: UserArgs, out: &mut impl Write, err: &mut impl Write) ->
                         .iter()
                         .map(|b| format!("{} on {}", b.role, b.resource))
                         .collect();
-                    let login = if principal.has_password { "password" } else { "keys only" };
+                    let login = if principal.has_password {
+                        "password"
+                    } else {
+                        "keys only"
+                    };
                     let _ = writeln!(
                         out,
                         "{}\t{login}\t{}",
                         principal.name,
-                        if bindings.is_empty() { "no roles".to_owned() } else { bindings.join(", ") }
+                        if bindings.is_empty() {
+                            "no roles".to_owned()
+                        } else {
+                            bindings.join(", ")
+                        }
                     );
                 }
             }
@@ -270,7 +278,11 @@ pub async fn key(args: KeyArgs, out: &mut impl Write, err: &mut impl Write) -> E
             }
             KeyCommand::List { principal } => {
                 for key in security.keys(principal.as_deref()).await? {
-                    let _ = writeln!(out, "{}\t{}\t{}", key.key_id, key.principal, key.description);
+                    let _ = writeln!(
+                        out,
+                        "{}\t{}\t{}",
+                        key.key_id, key.principal, key.description
+                    );
                 }
             }
             KeyCommand::Revoke { key_id } => {
@@ -296,7 +308,8 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
         match args.command {
             RoleCommand::List => {
                 for role in security.roles().await? {
-                    let operations: Vec<&str> = role.operations.iter().map(|op| op.name()).collect();
+                    let operations: Vec<&str> =
+                        role.operations.iter().map(|op| op.name()).collect();
                     let kind = if role.built_in { "built-in" } else { "custom" };
                     let _ = writeln!(out, "{}\t{kind}\t{}", role.name, operations.join(","));
                 }
@@ -315,7 +328,11 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
                 resource,
             } => {
                 let binding = security.bind(&principal, &role, &resource).await?;
-                let _ = writeln!(out, "granted {} on {} to {}", binding.role, binding.resource, binding.principal);
+                let _ = writeln!(
+                    out,
+                    "granted {} on {} to {}",
+                    binding.role, binding.resource, binding.principal
+                );
             }
             RoleCommand::Unbind {
                 principal,
@@ -327,7 +344,11 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
             }
             RoleCommand::Bindings { principal } => {
                 for binding in security.bindings(principal.as_deref()).await? {
-                    let _ = writeln!(out, "{}\t{}\t{}", binding.principal, binding.role, binding.resource);
+                    let _ = writeln!(
+                        out,
+                        "{}\t{}\t{}",
+                        binding.principal, binding.role, binding.resource
+                    );
                 }
             }
         }

@@ -27,10 +27,10 @@ use crate::domain::SchemaId;
 
 pub(crate) use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
 pub(crate) use queries::now_millis;
-pub(crate) use security::{ApiKeyRecord, BindingRecord};
 pub(crate) use queries::{
     ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, VersionRecord,
 };
+pub(crate) use security::{ApiKeyRecord, BindingRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -52,12 +52,11 @@ impl Queries<'_> {
     }
 
     pub async fn principal(&mut self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
-        let row = sqlx::query(
-            "SELECT name, password_hash, created_at FROM principals WHERE name = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut *self.conn)
-        .await?;
+        let row =
+            sqlx::query("SELECT name, password_hash, created_at FROM principals WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *self.conn)
+                .await?;
         row.map(|row| {
             Ok(PrincipalRecord {
                 name: row.try_get("name")?,
@@ -69,11 +68,10 @@ impl Queries<'_> {
     }
 
     pub async fn principals(&mut self) -> Result<Vec<PrincipalRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT name, password_hash, created_at FROM principals ORDER BY name",
-        )
-        .fetch_all(&mut *self.conn)
-        .await?;
+        let rows =
+            sqlx::query("SELECT name, password_hash, created_at FROM principals ORDER BY name")
+                .fetch_all(&mut *self.conn)
+                .await?;
         rows.iter()
             .map(|row| {
                 Ok(PrincipalRecord {
@@ -133,7 +131,10 @@ impl Queries<'_> {
     }
 
     /// The principal an API key belongs to, by the key's hash.
-    pub async fn principal_of_key(&mut self, secret_hash: &str) -> Result<Option<String>, StoreError> {
+    pub async fn principal_of_key(
+        &mut self,
+        secret_hash: &str,
+    ) -> Result<Option<String>, StoreError> {
         Ok(
             sqlx::query_scalar("SELECT principal FROM api_keys WHERE secret_hash = $1")
                 .bind(secret_hash)
@@ -162,7 +163,10 @@ impl Queries<'_> {
     }
 
     /// Keys, of one principal or of all; never their secrets.
-    pub async fn api_keys(&mut self, principal: Option<&str>) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    pub async fn api_keys(
+        &mut self,
+        principal: Option<&str>,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT key_id, principal, description, created_at FROM api_keys \
              WHERE $1 = '' OR principal = $1 ORDER BY principal, created_at, key_id",
@@ -193,7 +197,10 @@ impl Queries<'_> {
     }
 
     /// Bindings, of one principal or of all.
-    pub async fn bindings(&mut self, principal: Option<&str>) -> Result<Vec<BindingRecord>, StoreError> {
+    pub async fn bindings(
+        &mut self,
+        principal: Option<&str>,
+    ) -> Result<Vec<BindingRecord>, StoreError> {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT principal, role, resource FROM role_bindings \
              WHERE $1 = '' OR principal = $1 ORDER BY principal, role, resource",

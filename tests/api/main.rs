@@ -17,6 +17,7 @@ mod nats_example;
 mod openapi;
 mod python_client;
 mod rust_client;
+mod security;
 mod serde_errors;
 mod serde_features;
 mod serde_hot_path;

@@ -205,6 +205,8 @@ struct Session<'a> {
     validators: HashMap<String, jsonschema::Validator>,
     exercised: BTreeSet<(String, String)>,
     requests: usize,
+    /// Basic credentials sent with every request, once authentication is on.
+    credentials: Option<(String, String)>,
 }
 
 impl<'a> Session<'a> {
@@ -215,6 +217,7 @@ impl<'a> Session<'a> {
             validators: HashMap::new(),
             exercised: BTreeSet::new(),
             requests: 0,
+            credentials: None,
         }
     }
 
@@ -281,6 +284,9 @@ impl<'a> Session<'a> {
         let what = format!("{method} {path}");
         self.requests += 1;
         let mut request = self.app.client.request(method.clone(), self.app.url(path));
+        if let Some((user, password)) = &self.credentials {
+            request = request.basic_auth(user, Some(password));
+        }
         let sent: Option<(Option<&str>, Vec<u8>)> = match body {
             Body::None => None,
             Body::Json(value) => Some((Some(SR_JSON), value.to_string().into_bytes())),
@@ -1239,6 +1245,74 @@ async fn unknown_routes_and_methods(s: &mut Session<'_>) {
     }
 }
 
+/// Accord's administration API. The first principal turns authentication
+/// on: the session signs in from then on, and removes every principal at
+/// the end, which turns it off again.
+async fn administration(s: &mut Session<'_>) {
+    use Method as M;
+    let root =
+        json!({ "name": "root", "password": "root password", "roles": [{ "role": "admin" }] });
+    let svc =
+        json!({ "name": "svc", "roles": [{ "role": "checker", "resource": "subject:users-*" }] });
+    let binding = json!({ "principal": "svc", "role": "reader", "resource": "global" });
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/accord/v1/whoami", Body::None, Answer(json!({ "name": "anonymous", "authenticated": false }))),
+        (M::PUT, "/accord/v1/roles/checker", Body::Json(&json!({ "operations": ["SUBJECT_READ"] })), Status(200)),
+        (M::PUT, "/accord/v1/roles/admin", Body::Json(&json!({ "operations": ["SUBJECT_READ"] })), Error(422, 42220)),
+        (M::PUT, "/accord/v1/roles/checker", Body::Json(&json!({ "operations": ["FLY"] })), Error(422, 42220)),
+        (M::POST, "/accord/v1/principals", Body::Json(&root), Status(201)),
+    ]).await;
+    s.error(M::GET, "/subjects", Body::None, 401, 40101).await;
+    s.credentials = Some(("root".to_owned(), "root password".to_owned()));
+    #[rustfmt::skip]
+    s.run([
+        (M::GET, "/accord/v1/whoami", Body::None, Answer(json!({ "name": "root", "authenticated": true }))),
+        (M::POST, "/accord/v1/principals", Body::Json(&root), Error(409, 40920)),
+        (M::POST, "/accord/v1/principals", Body::Json(&json!({ "name": "" })), Error(422, 42220)),
+        (M::POST, "/accord/v1/principals", Body::Json(&json!({ "nom": "x" })), Error(400, 400)),
+        (M::POST, "/accord/v1/principals", Body::Json(&svc), Status(201)),
+        (M::GET, "/accord/v1/principals", Body::None, Status(200)),
+        (M::GET, "/accord/v1/principals/svc", Body::None, Status(200)),
+        (M::GET, "/accord/v1/principals/nobody", Body::None, Error(404, 40420)),
+        (M::PUT, "/accord/v1/principals/svc/password", Body::Json(&json!({ "password": "svc password" })), Status(204)),
+        (M::PUT, "/accord/v1/principals/svc/password", Body::Json(&json!({ "password": "short" })), Error(422, 42220)),
+        (M::PUT, "/accord/v1/principals/nobody/password", Body::Json(&json!({ "password": null })), Error(404, 40420)),
+        (M::POST, "/accord/v1/keys", Body::Json(&json!({ "principal": "nobody" })), Error(404, 40420)),
+        (M::GET, "/accord/v1/keys?principal=svc", Body::None, Answer(json!([]))),
+        (M::DELETE, "/accord/v1/keys/nokey", Body::None, Error(404, 40421)),
+        (M::POST, "/accord/v1/role-bindings", Body::Json(&binding), Status(201)),
+        (M::POST, "/accord/v1/role-bindings", Body::Json(&json!({ "principal": "svc", "role": "emperor" })), Error(404, 40422)),
+        (M::GET, "/accord/v1/role-bindings?principal=svc", Body::None, Status(200)),
+        (M::DELETE, "/accord/v1/role-bindings?principal=svc&role=reader&resource=global", Body::None, Status(204)),
+        (M::DELETE, "/accord/v1/role-bindings?principal=svc&role=reader&resource=global", Body::None, Error(404, 40423)),
+        (M::GET, "/accord/v1/roles", Body::None, Status(200)),
+    ]).await;
+    let created = s
+        .expect(
+            M::POST,
+            "/accord/v1/keys",
+            Body::Json(&json!({ "principal": "svc", "description": "ci" })),
+            201,
+        )
+        .await;
+    let key_path = format!(
+        "/accord/v1/keys/{}",
+        created["keyId"].as_str().expect("key id")
+    );
+    #[rustfmt::skip]
+    s.run([
+        (M::DELETE, key_path.as_str(), Body::None, Status(204)),
+        (M::DELETE, "/accord/v1/roles/checker", Body::None, Status(204)),
+        (M::DELETE, "/accord/v1/roles/checker", Body::None, Error(404, 40422)),
+        (M::DELETE, "/accord/v1/principals/svc", Body::None, Status(204)),
+        (M::DELETE, "/accord/v1/principals/svc", Body::None, Error(404, 40420)),
+        (M::DELETE, "/accord/v1/principals/root", Body::None, Status(204)),
+    ]).await;
+    s.credentials = None;
+    s.get("/subjects").await;
+}
+
 async fn every_operation_matches_the_document(app: TestApp) {
     let spec = Spec::load();
     let mut s = Session::new(&app, &spec);
@@ -1249,6 +1323,7 @@ async fn every_operation_matches_the_document(app: TestApp) {
     config_and_mode(&mut s).await;
     contexts(&mut s).await;
     deletes(&mut s).await;
+    administration(&mut s).await;
     unknown_routes_and_methods(&mut s).await;
 
     let missing = s.unexercised();

@@ -1,0 +1,783 @@
+//! Authentication and authorisation, end to end: the route table against
+//! `openapi.yaml`, a role-by-endpoint matrix generated from the route table,
+//! API keys, scoped bindings, anonymous access and the refusal to serve a
+//! public address without authentication.
+
+use std::collections::BTreeSet;
+
+use accord::api::routes::{Access, Declared};
+use accord::settings::ServeSettings;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::helpers::{Backend, TestApp, TestDatabase, SR_JSON};
+
+/// The operations each built-in role is documented to grant (README), as
+/// this test knows them, independently of the server's table.
+fn role_grants(role: &str) -> Vec<&'static str> {
+    let reader = vec![
+        "SUBJECT_READ",
+        "SUBJECT_COMPATIBILITY_READ",
+        "SCHEMA_READ",
+        "GLOBAL_READ",
+    ];
+    match role {
+        "reader" => reader,
+        "writer" => [reader, vec!["SUBJECT_WRITE"]].concat(),
+        "owner" => [
+            reader,
+            vec![
+                "SUBJECT_WRITE",
+                "SUBJECT_DELETE",
+                "SUBJECT_COMPATIBILITY_WRITE",
+                "GLOBAL_WRITE",
+            ],
+        ]
+        .concat(),
+        "admin" => vec![
+            "SUBJECT_READ",
+            "SUBJECT_WRITE",
+            "SUBJECT_DELETE",
+            "SUBJECT_COMPATIBILITY_READ",
+            "SUBJECT_COMPATIBILITY_WRITE",
+            "SCHEMA_READ",
+            "GLOBAL_READ",
+            "GLOBAL_WRITE",
+            "ADMIN",
+        ],
+        other => panic!("unknown role {other}"),
+    }
+}
+
+/// `x-accord-access` as `openapi.yaml` writes it for a declared access.
+fn documented(access: Access) -> String {
+    match access {
+        Access::Public => "public".to_owned(),
+        Access::Authenticated => "authenticated".to_owned(),
+        Access::Filtered => "filtered".to_owned(),
+        Access::Subject(op) | Access::Global(op) => op.name().to_owned(),
+        Access::Scope { subject, global } => format!("{}/{}", subject.name(), global.name()),
+        Access::SchemaById | Access::SchemaByGuid => "schema".to_owned(),
+        Access::Admin => "ADMIN".to_owned(),
+    }
+}
+
+/// Axum's `{*rest}` is OpenAPI's `{rest}`.
+fn openapi_path(path: &str) -> String {
+    path.replace("{*", "{")
+}
+
+#[test]
+fn every_route_is_declared_and_documented_with_its_access() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml"))
+        .expect("openapi.yaml");
+    let doc: Value = serde_yaml_ng::from_str(&text).expect("openapi.yaml parses");
+    let routes = accord::router::routes();
+    let declared = routes.declared();
+    let methods = ["get", "put", "post", "delete", "patch"];
+    // Every operation of the document is a declared route with the same
+    // access; the /contexts/{context}/… forms are rewrites of declared ones.
+    let mut documented_ops = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for method in methods.iter().filter(|m| item.get(**m).is_some()) {
+            documented_ops.insert((path.clone(), method.to_string()));
+            let op = &item[*method];
+            let access = op["x-accord-access"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no x-accord-access"));
+            if path.starts_with("/contexts/{context}/") {
+                continue;
+            }
+            let route = declared
+                .iter()
+                .find(|route| {
+                    openapi_path(route.path) == *path
+                        && route
+                            .method
+                            .as_ref()
+                            .is_none_or(|m| m.as_str().eq_ignore_ascii_case(method))
+                })
+                .unwrap_or_else(|| {
+                    panic!("{method} {path} is documented but not in the route table")
+                });
+            assert_eq!(
+                documented(route.access),
+                access,
+                "{method} {path}: the document and the route table disagree on its access"
+            );
+        }
+    }
+    // Every declared route is documented.
+    for Declared { method, path, .. } in declared {
+        let path = openapi_path(path);
+        if path == "/contexts/{context}/{rest}" {
+            // The context-scoped forms, each documented on its own.
+            continue;
+        }
+        match method {
+            Some(method) => assert!(
+                documented_ops.contains(&(path.clone(), method.as_str().to_lowercase())),
+                "{method} {path} is in the route table but not in openapi.yaml"
+            ),
+            None => assert!(
+                documented_ops
+                    .iter()
+                    .any(|(documented, _)| *documented == path),
+                "{path} is in the route table but not in openapi.yaml"
+            ),
+        }
+    }
+}
+
+/// A request with optional Basic credentials or bearer key.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    body: Option<&Value>,
+    auth: Auth<'_>,
+) -> (StatusCode, Value, Option<String>) {
+    let mut request = app.client.request(method, app.url(path));
+    request = match auth {
+        Auth::None => request,
+        Auth::Basic(user, password) => request.basic_auth(user, Some(password)),
+        Auth::Bearer(key) => request.bearer_auth(key),
+    };
+    if let Some(body) = body {
+        request = request
+            .header(reqwest::header::CONTENT_TYPE, SR_JSON)
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("request is sent");
+    let status = response.status();
+    let challenge = response
+        .headers()
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .map(|value| value.to_str().expect("ASCII").to_owned());
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, body, challenge)
+}
+
+const PASSWORD: &str = "a long enough password";
+const SUBJECT: &str = "team-s";
+
+/// A concrete request for a declared route: parameters filled in, a body
+/// where the route takes one.
+fn request_for(route: &Declared, id: i64, guid: &str) -> (String, Option<Value>) {
+    let name = if route.path.starts_with("/accord/v1/roles") {
+        "custom-role"
+    } else {
+        "nobody"
+    };
+    let path = route
+        .path
+        .replace("{subject}", SUBJECT)
+        .replace("{version}", "1")
+        .replace("{id}", &id.to_string())
+        .replace("{guid}", guid)
+        .replace("{context}", ".nothing")
+        .replace("{name}", name)
+        .replace("{key_id}", "nokey")
+        .replace("{*rest}", "x");
+    let method = route.method.clone().unwrap_or(Method::GET);
+    let path = match (method.as_str(), route.path) {
+        ("DELETE", "/accord/v1/role-bindings") => format!("{path}?principal=nobody&role=reader"),
+        _ => path,
+    };
+    let body = match (method.as_str(), route.path) {
+        ("POST", "/") => Some(json!({})),
+        ("POST", p) if p.starts_with("/subjects/") || p.starts_with("/compatibility/") => {
+            Some(json!({ "schema": "\"string\"" }))
+        }
+        ("PUT", p) if p.starts_with("/config") => Some(json!({ "compatibility": "BACKWARD" })),
+        ("PUT", p) if p.starts_with("/mode") => Some(json!({ "mode": "READWRITE" })),
+        ("POST", "/accord/v1/principals") => {
+            Some(json!({ "name": format!("made-{id}-{}", rand_suffix()), "password": PASSWORD }))
+        }
+        ("PUT", "/accord/v1/principals/{name}/password") => Some(json!({ "password": PASSWORD })),
+        ("POST", "/accord/v1/keys") => Some(json!({ "principal": "nobody" })),
+        ("POST", "/accord/v1/role-bindings") => {
+            Some(json!({ "principal": "nobody", "role": "reader" }))
+        }
+        ("PUT", "/accord/v1/roles/{name}") => Some(json!({ "operations": ["SUBJECT_READ"] })),
+        _ => None,
+    };
+    (path, body)
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_nanos()
+}
+
+fn verb(op: &str) -> &'static str {
+    match op {
+        "SUBJECT_READ" | "SCHEMA_READ" | "GLOBAL_READ" => "Read",
+        "SUBJECT_WRITE" => "Write",
+        "SUBJECT_DELETE" => "Delete",
+        "SUBJECT_COMPATIBILITY_READ" => "ReadCompatibility",
+        "SUBJECT_COMPATIBILITY_WRITE" => "AlterCompatibility",
+        "GLOBAL_WRITE" => "Alter",
+        "ADMIN" => "Admin",
+        other => panic!("unknown operation {other}"),
+    }
+}
+
+/// `None` when the role may call the route; else the exact 403 message.
+fn expected_denial(route: &Declared, role: &str) -> Option<String> {
+    let grants = role_grants(role);
+    let (op, resource) = match route.access {
+        Access::Public | Access::Authenticated | Access::Filtered => return None,
+        // Every role reads every subject here, so every schema too.
+        Access::SchemaById | Access::SchemaByGuid => ("SUBJECT_READ", String::new()),
+        Access::Subject(op) => (op.name(), format!("Subject: {SUBJECT}")),
+        Access::Scope { subject, .. } => (subject.name(), format!("Subject: {SUBJECT}")),
+        Access::Global(op) => (op.name(), "Global: config".to_owned()),
+        Access::Admin => ("ADMIN", "Admin: principals".to_owned()),
+    };
+    (!grants.contains(&op)).then(|| format!("User is denied operation {} on {resource}", verb(op)))
+}
+
+async fn add_principal(app: &TestApp, auth: Auth<'_>, body: Value) {
+    let (status, answer, _) = call(
+        app,
+        Method::POST,
+        "/accord/v1/principals",
+        Some(&body),
+        auth,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}: {answer}");
+}
+
+async fn role_by_endpoint_matrix(app: TestApp) {
+    let id = app.register(SUBJECT, "\"string\"").await;
+    let (_, by_id) = app.get(&format!("/schemas/ids/{id}")).await;
+    let guid = by_id["guid"].as_str().expect("guid").to_owned();
+    // The first principal turns authentication on; later ones need it.
+    add_principal(
+        &app,
+        Auth::None,
+        json!({ "name": "admin-user", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+    )
+    .await;
+    for role in ["reader", "writer", "owner"] {
+        add_principal(
+            &app,
+            Auth::Basic("admin-user", PASSWORD),
+            json!({ "name": format!("{role}-user"), "password": PASSWORD, "roles": [{ "role": role, "resource": "*" }] }),
+        )
+        .await;
+    }
+    let routes = accord::router::routes();
+    let mut checked = 0;
+    for route in routes.declared() {
+        let method = route.method.clone().unwrap_or(Method::GET);
+        let (path, body) = request_for(route, id, &guid);
+        // Without credentials: 401 with the challenge, except for probes.
+        let (status, answer, challenge) =
+            call(&app, method.clone(), &path, body.as_ref(), Auth::None).await;
+        let what = format!("{method} {path} without credentials");
+        if route.access == Access::Public {
+            assert_ne!(status, StatusCode::UNAUTHORIZED, "{what}: {answer}");
+        } else {
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{what}: {answer}");
+            assert_eq!(answer["error_code"], 40101, "{what}: {answer}");
+            assert_eq!(
+                challenge.as_deref(),
+                Some("Basic realm=\"accord\", Bearer realm=\"accord\""),
+                "{what}"
+            );
+        }
+        for role in ["reader", "writer", "owner", "admin"] {
+            let user = format!("{role}-user");
+            let (path, body) = request_for(route, id, &guid);
+            let (status, answer, _) = call(
+                &app,
+                method.clone(),
+                &path,
+                body.as_ref(),
+                Auth::Basic(&user, PASSWORD),
+            )
+            .await;
+            let what = format!("{method} {path} as {role}");
+            match expected_denial(route, role) {
+                Some(message) => {
+                    assert_eq!(status, StatusCode::FORBIDDEN, "{what}: {answer}");
+                    assert_eq!(
+                        answer,
+                        json!({ "error_code": 40301, "message": message }),
+                        "{what}"
+                    );
+                }
+                None => assert!(
+                    status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+                    "{what} should be allowed, got {status}: {answer}"
+                ),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 150, "only {checked} role × route checks ran");
+    // A wrong password is refused everywhere, probes included.
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/health",
+        None,
+        Auth::Basic("admin-user", "wrong password"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+async fn scoped_keys_and_revocation(app: TestApp) {
+    let admin = Auth::Basic("root", PASSWORD);
+    add_principal(
+        &app,
+        Auth::None,
+        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+    )
+    .await;
+    add_principal(
+        &app,
+        admin,
+        json!({ "name": "orders-team", "roles": [{ "role": "writer", "resource": "subject:orders-*" }] }),
+    )
+    .await;
+    add_principal(
+        &app,
+        admin,
+        json!({ "name": "payments-reader", "roles": [{ "role": "reader", "resource": "subject:payments-*" }] }),
+    )
+    .await;
+    let new_key = |principal: &'static str| {
+        let app = &app;
+        async move {
+            let (status, created, _) = call(
+                app,
+                Method::POST,
+                "/accord/v1/keys",
+                Some(&json!({ "principal": principal, "description": "test" })),
+                admin,
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED, "{created}");
+            (
+                created["key"].as_str().expect("key").to_owned(),
+                created["keyId"].as_str().expect("key id").to_owned(),
+            )
+        }
+    };
+    let (orders_key, orders_key_id) = new_key("orders-team").await;
+    let (payments_key, _) = new_key("payments-reader").await;
+    let schema = json!({ "schema": "\"string\"" });
+
+    // The orders writer registers under orders-*, and nowhere else.
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "/subjects/orders-value/versions",
+        Some(&schema),
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let orders_id = body["id"].as_i64().expect("id");
+    let (status, body, _) = call(
+        &app,
+        Method::POST,
+        "/subjects/payments-value/versions",
+        Some(&schema),
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        json!({ "error_code": 40301, "message": "User is denied operation Write on Subject: payments-value" })
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        "/subjects/orders-value",
+        None,
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a writer does not delete");
+
+    // The payments reader cannot register, and sees only its subjects.
+    let payments_schema = json!({ "schema": "{\"type\":\"record\",\"name\":\"P\",\"fields\":[]}" });
+    let (status, _, _) = call(
+        &app,
+        Method::POST,
+        "/subjects/payments-value/versions",
+        Some(&payments_schema),
+        Auth::Basic("root", PASSWORD),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(
+        &app,
+        Method::POST,
+        "/subjects/payments-value/versions",
+        Some(&payments_schema),
+        Auth::Bearer(&payments_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a reader does not register");
+    let (_, subjects, _) = call(
+        &app,
+        Method::GET,
+        "/subjects",
+        None,
+        Auth::Bearer(&payments_key),
+    )
+    .await;
+    assert_eq!(subjects, json!(["payments-value"]));
+    let (_, subjects, _) = call(
+        &app,
+        Method::GET,
+        "/subjects",
+        None,
+        Auth::Basic("root", PASSWORD),
+    )
+    .await;
+    assert_eq!(subjects, json!(["orders-value", "payments-value"]));
+    let (_, schemas, _) = call(
+        &app,
+        Method::GET,
+        "/schemas",
+        None,
+        Auth::Bearer(&payments_key),
+    )
+    .await;
+    assert_eq!(schemas.as_array().map(Vec::len), Some(1), "{schemas}");
+    // A schema by id is readable through a subject the caller may read.
+    let (status, body, _) = call(
+        &app,
+        Method::GET,
+        &format!("/schemas/ids/{orders_id}"),
+        None,
+        Auth::Bearer(&payments_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        format!("User is denied operation Read on Schema: {orders_id}")
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        &format!("/schemas/ids/{orders_id}"),
+        None,
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // An alias is checked at its target too.
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "/config/orders-alias",
+        Some(&json!({ "alias": "payments-value" })),
+        Auth::Basic("root", PASSWORD),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, body, _) = call(
+        &app,
+        Method::GET,
+        "/subjects/orders-alias/versions",
+        None,
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(
+        body["message"],
+        "User is denied operation Read on Subject: payments-value"
+    );
+
+    // A revoked key stops working at once on the replica that revoked it.
+    let (status, _, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/accord/v1/keys/{orders_key_id}"),
+        None,
+        admin,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/subjects/orders-value/versions",
+        None,
+        Auth::Bearer(&orders_key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Unknown keys and malformed headers are 401, not 500.
+    for bad in ["accord_00_00", "not-a-key"] {
+        let (status, _, _) = call(&app, Method::GET, "/subjects", None, Auth::Bearer(bad)).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
+    }
+    let (status, _, _) = app
+        .client
+        .get(app.url("/subjects"))
+        .header("Authorization", "Basic %%%")
+        .send()
+        .await
+        .map(|r| (r.status(), (), ()))
+        .expect("sent");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A password change takes effect at once; the old one is refused.
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "/accord/v1/principals/root/password",
+        Some(&json!({ "password": "the new long password" })),
+        admin,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = call(&app, Method::GET, "/subjects", None, admin).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _, _) = call(
+        &app,
+        Method::GET,
+        "/subjects",
+        None,
+        Auth::Basic("root", "the new long password"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    // Bad administration input: clear errors, nothing half-written.
+    let root = Auth::Basic("root", "the new long password");
+    for (body, code) in [
+        (json!({ "name": "root", "password": PASSWORD }), 40920),
+        (json!({ "name": "a:b", "password": PASSWORD }), 42220),
+        (json!({ "name": "short", "password": "short" }), 42220),
+        (
+            json!({ "name": "x", "roles": [{ "role": "emperor" }] }),
+            40422,
+        ),
+        (
+            json!({ "name": "y", "roles": [{ "role": "reader", "resource": "subjects:*" }] }),
+            42220,
+        ),
+    ] {
+        let (status, answer, _) = call(
+            &app,
+            Method::POST,
+            "/accord/v1/principals",
+            Some(&body),
+            root,
+        )
+        .await;
+        assert_eq!(answer["error_code"], code, "{body}: {status} {answer}");
+    }
+    let (_, principals, _) = call(&app, Method::GET, "/accord/v1/principals", None, root).await;
+    let names: Vec<&str> = principals
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["orders-team", "payments-reader", "root"]);
+}
+
+async fn anonymous_role_and_custom_roles(app: TestApp) {
+    add_principal(
+        &app,
+        Auth::None,
+        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+    )
+    .await;
+    let root = Auth::Basic("root", PASSWORD);
+    // A custom role that may only check compatibility and read.
+    let (status, role, _) = call(
+        &app,
+        Method::PUT,
+        "/accord/v1/roles/checker",
+        Some(&json!({ "operations": ["subject_read"] })),
+        root,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{role}");
+    assert_eq!(
+        role,
+        json!({ "name": "checker", "builtIn": false, "operations": ["SUBJECT_READ"] })
+    );
+    let (status, _, _) = call(
+        &app,
+        Method::PUT,
+        "/accord/v1/roles/reader",
+        Some(&json!({ "operations": ["ADMIN"] })),
+        root,
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "built-in roles are fixed"
+    );
+    add_principal(&app, root, json!({ "name": "ci", "password": PASSWORD, "roles": [{ "role": "checker", "resource": "subject:*" }] })).await;
+    let ci = Auth::Basic("ci", PASSWORD);
+    app_register(&app, root, "s-value").await;
+    let check = json!({ "schema": "\"string\"" });
+    let (status, _, _) = call(
+        &app,
+        Method::POST,
+        "/compatibility/subjects/s-value/versions/latest",
+        Some(&check),
+        ci,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = call(&app, Method::GET, "/config", None, ci).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the custom role has no GLOBAL_READ"
+    );
+    // Deleting the role takes its grants away.
+    let (status, _, _) = call(&app, Method::DELETE, "/accord/v1/roles/checker", None, root).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, _) = call(&app, Method::GET, "/subjects/s-value/versions", None, ci).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, me, _) = call(&app, Method::GET, "/accord/v1/whoami", None, ci).await;
+    assert_eq!(me, json!({ "name": "ci", "authenticated": true }));
+    // Removing every principal turns authentication off again.
+    for name in ["ci", "root"] {
+        let (status, _, _) = call(
+            &app,
+            Method::DELETE,
+            &format!("/accord/v1/principals/{name}"),
+            None,
+            root,
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+    let (status, _, _) = call(&app, Method::GET, "/subjects", None, Auth::None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+async fn app_register(app: &TestApp, auth: Auth<'_>, subject: &str) {
+    let (status, body, _) = call(
+        app,
+        Method::POST,
+        &format!("/subjects/{subject}/versions"),
+        Some(&json!({ "schema": "\"string\"" })),
+        auth,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+crate::backend_tests!(
+    role_by_endpoint_matrix,
+    scoped_keys_and_revocation,
+    anonymous_role_and_custom_roles
+);
+
+/// `accord serve` refuses a non-loopback address while no principal exists,
+/// unless `--allow-anonymous`; with `--allow-anonymous=reader` anonymous
+/// callers read once authentication is on.
+#[tokio::test]
+async fn public_addresses_need_authentication_or_an_explicit_opt_out() {
+    let Some(database) = TestDatabase::create(Backend::Sqlite).await else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0")
+        .await
+        .expect("bind");
+    let settings = ServeSettings::for_database(&database.url);
+    let refused = accord::serve(listener, settings.clone(), async {}).await;
+    let message = refused.expect_err("refused").to_string();
+    assert!(message.contains("without authentication"), "{message}");
+    assert!(message.contains("--allow-anonymous"), "{message}");
+
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let settings = ServeSettings {
+        allow_anonymous: Some("reader".to_owned()),
+        ..settings
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(accord::serve(listener, settings.clone(), async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let created = client
+        .post(format!("{base}/accord/v1/principals"))
+        .header("Content-Type", SR_JSON)
+        .body(
+            json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] })
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let anonymous_read = client
+        .get(format!("{base}/subjects"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        anonymous_read.status(),
+        StatusCode::OK,
+        "anonymous callers read"
+    );
+    let anonymous_write = client
+        .post(format!("{base}/subjects/x/versions"))
+        .header("Content-Type", SR_JSON)
+        .body(json!({ "schema": "\"int\"" }).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        anonymous_write.status(),
+        StatusCode::FORBIDDEN,
+        "but do not write"
+    );
+    let _ = stop.send(());
+    server.await.expect("joined").expect("served");
+
+    // An anonymous role that does not exist is refused at start-up.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let settings = ServeSettings {
+        allow_anonymous: Some("emperor".to_owned()),
+        ..settings
+    };
+    let refused = accord::serve(listener, settings, async {}).await;
+    assert!(refused
+        .expect_err("refused")
+        .to_string()
+        .contains("emperor"));
+}
