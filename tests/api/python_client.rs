@@ -125,16 +125,68 @@ async fn confluent_kafka_protobuf_and_json(app: TestApp) {
     run_script(app, "confluent_protobuf_json_check.py").await;
 }
 
+/// With authentication on: a user with `writer` on `subject:orders-*`
+/// (Basic) and a `reader` API key (bearer), through the client's own
+/// `basic.auth.user.info` and static-token settings.
+async fn confluent_kafka_client_with_authentication(app: TestApp) {
+    let principal = |body: serde_json::Value| {
+        let app = &app;
+        async move {
+            let status = app
+                .client
+                .post(app.url("/accord/v1/principals"))
+                .basic_auth("root", Some("root password"))
+                .header("Content-Type", crate::helpers::SR_JSON)
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("sent")
+                .status();
+            assert!(status.is_success(), "add principal: {status}");
+        }
+    };
+    principal(serde_json::json!({ "name": "root", "password": "root password", "roles": [{ "role": "admin" }] })).await;
+    principal(serde_json::json!({ "name": "orders-writer", "password": "orders password", "roles": [{ "role": "writer", "resource": "subject:orders-*" }] })).await;
+    principal(serde_json::json!({ "name": "dashboards", "roles": [{ "role": "reader" }] })).await;
+    let created: serde_json::Value = app
+        .client
+        .post(app.url("/accord/v1/keys"))
+        .basic_auth("root", Some("root password"))
+        .header("Content-Type", crate::helpers::SR_JSON)
+        .body(serde_json::json!({ "principal": "dashboards" }).to_string())
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let key = created["key"].as_str().expect("key").to_owned();
+    run_script_with(
+        app,
+        "confluent_auth_check.py",
+        vec![
+            "orders-writer".to_owned(),
+            "orders password".to_owned(),
+            key,
+        ],
+    )
+    .await;
+}
+
 /// Runs one client script against `app` and fails with its output unless it
 /// passes.
 async fn run_script(app: TestApp, name: &'static str) {
+    run_script_with(app, name, Vec::new()).await;
+}
+
+async fn run_script_with(app: TestApp, name: &'static str, extra_args: Vec<String>) {
     let python = python();
     let address = app.address.clone();
     // The server runs on this runtime: do the blocking work elsewhere.
     let outcome = tokio::task::spawn_blocking(move || {
         probe(&python)?;
         let mut command = Command::new(&python);
-        command.arg(script(name)).arg(&address);
+        command.arg(script(name)).arg(&address).args(&extra_args);
         Ok::<_, String>(
             run(command, &[], SCRIPT_DEADLINE)
                 .unwrap_or_else(|error| panic!("cannot run {}: {error}", python.display())),
@@ -169,5 +221,6 @@ async fn run_script(app: TestApp, name: &'static str) {
 
 crate::backend_tests!(
     confluent_kafka_client_end_to_end,
-    confluent_kafka_protobuf_and_json
+    confluent_kafka_protobuf_and_json,
+    confluent_kafka_client_with_authentication
 );

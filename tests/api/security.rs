@@ -689,10 +689,90 @@ async fn app_register(app: &TestApp, auth: Auth<'_>, subject: &str) {
     assert_eq!(status, StatusCode::OK, "{body}");
 }
 
+/// accord-serde's client with a reader key: it reads schemas by id and
+/// subject, and its registration is refused with Confluent's 403.
+async fn accord_serde_with_a_reader_key(app: TestApp) {
+    use accord_serde::{Auth as SerdeAuth, ClientConfig, RegistryClient, Schema, SchemaType};
+    add_principal(
+        &app,
+        Auth::None,
+        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+    )
+    .await;
+    add_principal(
+        &app,
+        Auth::Basic("root", PASSWORD),
+        json!({ "name": "consumer", "roles": [{ "role": "reader" }] }),
+    )
+    .await;
+    let (_, created, _) = call(
+        &app,
+        Method::POST,
+        "/accord/v1/keys",
+        Some(&json!({ "principal": "consumer" })),
+        Auth::Basic("root", PASSWORD),
+    )
+    .await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let client = |auth| {
+        let mut config = ClientConfig::new(app.address.clone());
+        config.auth = auth;
+        config.max_retries = 0;
+        RegistryClient::new(config).expect("client")
+    };
+    let writer = client(Some(SerdeAuth::Basic {
+        username: "root".to_owned(),
+        password: PASSWORD.to_owned(),
+    }));
+    let reader = client(Some(SerdeAuth::Bearer(key)));
+    let schema = Schema::new(
+        SchemaType::Avro,
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[]}",
+    );
+    let registered = writer
+        .register("events-value", &schema, false)
+        .await
+        .expect("the admin registers");
+    let read = reader
+        .schema_by_id(registered.id)
+        .await
+        .expect("the reader reads by id");
+    assert_eq!(
+        read.schema,
+        "{\"type\":\"record\",\"name\":\"R\",\"fields\":[]}"
+    );
+    reader
+        .latest_version("events-value")
+        .await
+        .expect("the reader reads the latest version");
+    let other = Schema::new(SchemaType::Avro, "\"string\"");
+    match reader.register("events-value", &other, false).await {
+        Err(accord_serde::RegistryError::Api {
+            status,
+            code,
+            message,
+        }) => {
+            assert_eq!((status, code), (403, 40301), "{message}");
+            assert_eq!(
+                message,
+                "User is denied operation Write on Subject: events-value"
+            );
+        }
+        other => panic!("a reader key registered: {other:?}"),
+    }
+    match client(None).schema_by_id(registered.id).await {
+        Err(accord_serde::RegistryError::Api { status, code, .. }) => {
+            assert_eq!((status, code), (401, 40101));
+        }
+        other => panic!("no credentials read a schema: {other:?}"),
+    }
+}
+
 crate::backend_tests!(
     role_by_endpoint_matrix,
     scoped_keys_and_revocation,
-    anonymous_role_and_custom_roles
+    anonymous_role_and_custom_roles,
+    accord_serde_with_a_reader_key
 );
 
 /// `accord serve` refuses a non-loopback address while no principal exists,
