@@ -11,14 +11,7 @@ use crate::error::ApiError;
 use crate::registry::{ConfigUpdate, Scope};
 
 pub fn routes() -> Routes {
-    let read = Access::Scope {
-        subject: Operation::SubjectCompatibilityRead,
-        global: Operation::GlobalRead,
-    };
-    let write = Access::Scope {
-        subject: Operation::SubjectCompatibilityWrite,
-        global: Operation::GlobalWrite,
-    };
+    let (read, write) = (Access::SCOPE_READ, Access::SCOPE_WRITE);
     Routes::new()
         .get("/config", Access::Global(Operation::GlobalRead), get_top)
         .put("/config", Access::Global(Operation::GlobalWrite), put_top)

@@ -12,14 +12,7 @@ use crate::error::ApiError;
 use crate::registry::{Mode, RegistryError, Scope};
 
 pub fn routes() -> Routes {
-    let read = Access::Scope {
-        subject: Operation::SubjectCompatibilityRead,
-        global: Operation::GlobalRead,
-    };
-    let write = Access::Scope {
-        subject: Operation::SubjectCompatibilityWrite,
-        global: Operation::GlobalWrite,
-    };
+    let (read, write) = (Access::SCOPE_READ, Access::SCOPE_WRITE);
     Routes::new()
         .get("/mode", Access::Global(Operation::GlobalRead), get_top)
         .put("/mode", Access::Global(Operation::GlobalWrite), put_top)

@@ -69,6 +69,19 @@ pub struct Routes {
     declared: Vec<Declared>,
 }
 
+impl Access {
+    /// Reading the config or mode of `/config/{subject}` and `/mode/{subject}`.
+    pub const SCOPE_READ: Access = Access::Scope {
+        subject: Operation::SubjectCompatibilityRead,
+        global: Operation::GlobalRead,
+    };
+    /// Changing it.
+    pub const SCOPE_WRITE: Access = Access::Scope {
+        subject: Operation::SubjectCompatibilityWrite,
+        global: Operation::GlobalWrite,
+    };
+}
+
 impl Routes {
     pub fn new() -> Routes {
         Routes::default()

@@ -129,12 +129,24 @@ enum RoleCommand {
     },
 }
 
-async fn open(database: &DatabaseArg) -> Result<(Store, Security), String> {
-    let store = Store::connect(database.database_url.expose())
-        .await
-        .map_err(|error| format!("cannot open {}: {}", database.database_url, chain(&error)))?;
-    let security = Security::new(store.clone(), SecurityOptions::default());
-    Ok((store, security))
+/// The store and the security service over it; `None` (said on `err`)
+/// when the database cannot be opened.
+async fn open(database: &DatabaseArg, err: &mut impl Write) -> Option<(Store, Security)> {
+    match Store::connect(database.database_url.expose()).await {
+        Ok(store) => {
+            let security = Security::new(store.clone(), SecurityOptions::default());
+            Some((store, security))
+        }
+        Err(error) => {
+            let _ = writeln!(
+                err,
+                "accord: cannot open {}: {}",
+                database.database_url,
+                chain(&error)
+            );
+            None
+        }
+    }
 }
 
 fn chain(error: &dyn std::error::Error) -> String {
@@ -186,12 +198,8 @@ async fn finish(
 }
 
 pub async fn user(args: UserArgs, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    let (store, security) = match open(&args.database).await {
-        Ok(opened) => opened,
-        Err(message) => {
-            let _ = writeln!(err, "accord: {message}");
-            return ExitCode::from(2);
-        }
+    let Some((store, security)) = open(&args.database, err).await else {
+        return ExitCode::from(2);
     };
     let result = async {
         match args.command {
@@ -255,12 +263,8 @@ pub async fn user(args: UserArgs, out: &mut impl Write, err: &mut impl Write) ->
 }
 
 pub async fn key(args: KeyArgs, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    let (store, security) = match open(&args.database).await {
-        Ok(opened) => opened,
-        Err(message) => {
-            let _ = writeln!(err, "accord: {message}");
-            return ExitCode::from(2);
-        }
+    let Some((store, security)) = open(&args.database, err).await else {
+        return ExitCode::from(2);
     };
     let result = async {
         match args.command {
@@ -297,12 +301,8 @@ pub async fn key(args: KeyArgs, out: &mut impl Write, err: &mut impl Write) -> E
 }
 
 pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) -> ExitCode {
-    let (store, security) = match open(&args.database).await {
-        Ok(opened) => opened,
-        Err(message) => {
-            let _ = writeln!(err, "accord: {message}");
-            return ExitCode::from(2);
-        }
+    let Some((store, security)) = open(&args.database, err).await else {
+        return ExitCode::from(2);
     };
     let result = async {
         match args.command {

@@ -33,6 +33,16 @@ pub struct BindingRecord {
     pub resource: String,
 }
 
+fn principal_from_row(row: &sqlx::any::AnyRow) -> Result<PrincipalRecord, StoreError> {
+    Ok(PrincipalRecord {
+        name: row.try_get("name")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+type Statement<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 impl Queries<'_> {
     /// The generation of the security tables and whether any principal exists.
     pub async fn security_state(&mut self) -> Result<(i64, bool), StoreError> {
@@ -44,42 +54,32 @@ impl Queries<'_> {
         Ok((generation, principals > 0))
     }
 
-    async fn bump_security_generation(&mut self) -> Result<(), StoreError> {
+    /// Runs one write to the security tables and bumps their generation;
+    /// returns how many rows it touched.
+    async fn security_write(&mut self, statement: Statement<'_>) -> Result<u64, StoreError> {
+        let touched = statement.execute(&mut *self.conn).await?.rows_affected();
         sqlx::query("UPDATE security_state SET generation = generation + 1 WHERE id = 1")
             .execute(&mut *self.conn)
             .await?;
-        Ok(())
+        Ok(touched)
     }
 
     pub async fn principal(&mut self, name: &str) -> Result<Option<PrincipalRecord>, StoreError> {
-        let row =
-            sqlx::query("SELECT name, password_hash, created_at FROM principals WHERE name = $1")
-                .bind(name)
-                .fetch_optional(&mut *self.conn)
-                .await?;
-        row.map(|row| {
-            Ok(PrincipalRecord {
-                name: row.try_get("name")?,
-                password_hash: row.try_get("password_hash")?,
-                created_at: row.try_get("created_at")?,
-            })
-        })
-        .transpose()
+        sqlx::query("SELECT name, password_hash, created_at FROM principals WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *self.conn)
+            .await?
+            .as_ref()
+            .map(principal_from_row)
+            .transpose()
     }
 
     pub async fn principals(&mut self) -> Result<Vec<PrincipalRecord>, StoreError> {
-        let rows =
-            sqlx::query("SELECT name, password_hash, created_at FROM principals ORDER BY name")
-                .fetch_all(&mut *self.conn)
-                .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(PrincipalRecord {
-                    name: row.try_get("name")?,
-                    password_hash: row.try_get("password_hash")?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
+        sqlx::query("SELECT name, password_hash, created_at FROM principals ORDER BY name")
+            .fetch_all(&mut *self.conn)
+            .await?
+            .iter()
+            .map(principal_from_row)
             .collect()
     }
 
@@ -88,13 +88,14 @@ impl Queries<'_> {
         name: &str,
         password_hash: Option<&str>,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO principals (name, password_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(name)
-            .bind(password_hash)
-            .bind(now_millis())
-            .execute(&mut *self.conn)
-            .await?;
-        self.bump_security_generation().await
+        let insert = sqlx::query(
+            "INSERT INTO principals (name, password_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(name)
+        .bind(password_hash)
+        .bind(now_millis());
+        self.security_write(insert).await?;
+        Ok(())
     }
 
     /// Returns whether the principal exists.
@@ -103,14 +104,10 @@ impl Queries<'_> {
         name: &str,
         password_hash: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let updated = sqlx::query("UPDATE principals SET password_hash = $2 WHERE name = $1")
+        let update = sqlx::query("UPDATE principals SET password_hash = $2 WHERE name = $1")
             .bind(name)
-            .bind(password_hash)
-            .execute(&mut *self.conn)
-            .await?
-            .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(updated > 0)
+            .bind(password_hash);
+        Ok(self.security_write(update).await? > 0)
     }
 
     /// Removes a principal with its keys and bindings; returns whether it existed.
@@ -121,13 +118,8 @@ impl Queries<'_> {
                 .execute(&mut *self.conn)
                 .await?;
         }
-        let deleted = sqlx::query("DELETE FROM principals WHERE name = $1")
-            .bind(name)
-            .execute(&mut *self.conn)
-            .await?
-            .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(deleted > 0)
+        let delete = sqlx::query("DELETE FROM principals WHERE name = $1").bind(name);
+        Ok(self.security_write(delete).await? > 0)
     }
 
     /// The principal an API key belongs to, by the key's hash.
@@ -148,7 +140,7 @@ impl Queries<'_> {
         key: &ApiKeyRecord,
         secret_hash: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO api_keys (key_id, principal, secret_hash, description, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
         )
@@ -156,10 +148,9 @@ impl Queries<'_> {
         .bind(&key.principal)
         .bind(secret_hash)
         .bind(&key.description)
-        .bind(key.created_at)
-        .execute(&mut *self.conn)
-        .await?;
-        self.bump_security_generation().await
+        .bind(key.created_at);
+        self.security_write(insert).await?;
+        Ok(())
     }
 
     /// Keys, of one principal or of all; never their secrets.
@@ -187,13 +178,8 @@ impl Queries<'_> {
     }
 
     pub async fn delete_api_key(&mut self, key_id: &str) -> Result<bool, StoreError> {
-        let deleted = sqlx::query("DELETE FROM api_keys WHERE key_id = $1")
-            .bind(key_id)
-            .execute(&mut *self.conn)
-            .await?
-            .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(deleted > 0)
+        let delete = sqlx::query("DELETE FROM api_keys WHERE key_id = $1").bind(key_id);
+        Ok(self.security_write(delete).await? > 0)
     }
 
     /// Bindings, of one principal or of all.
@@ -220,32 +206,24 @@ impl Queries<'_> {
 
     /// Adds a binding; returns false if it was there already.
     pub async fn insert_binding(&mut self, binding: &BindingRecord) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO role_bindings (principal, role, resource) VALUES ($1, $2, $3) \
              ON CONFLICT (principal, role, resource) DO NOTHING",
         )
         .bind(&binding.principal)
         .bind(&binding.role)
-        .bind(&binding.resource)
-        .execute(&mut *self.conn)
-        .await?
-        .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(inserted > 0)
+        .bind(&binding.resource);
+        Ok(self.security_write(insert).await? > 0)
     }
 
     pub async fn delete_binding(&mut self, binding: &BindingRecord) -> Result<bool, StoreError> {
-        let deleted = sqlx::query(
+        let delete = sqlx::query(
             "DELETE FROM role_bindings WHERE principal = $1 AND role = $2 AND resource = $3",
         )
         .bind(&binding.principal)
         .bind(&binding.role)
-        .bind(&binding.resource)
-        .execute(&mut *self.conn)
-        .await?
-        .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(deleted > 0)
+        .bind(&binding.resource);
+        Ok(self.security_write(delete).await? > 0)
     }
 
     /// Custom roles: (name, JSON list of operations).
@@ -258,15 +236,14 @@ impl Queries<'_> {
     }
 
     pub async fn put_role(&mut self, name: &str, operations: &str) -> Result<(), StoreError> {
-        sqlx::query(
+        let upsert = sqlx::query(
             "INSERT INTO roles (name, operations) VALUES ($1, $2) \
              ON CONFLICT (name) DO UPDATE SET operations = excluded.operations",
         )
         .bind(name)
-        .bind(operations)
-        .execute(&mut *self.conn)
-        .await?;
-        self.bump_security_generation().await
+        .bind(operations);
+        self.security_write(upsert).await?;
+        Ok(())
     }
 
     /// Removes a custom role and its bindings; returns whether it existed.
@@ -275,12 +252,7 @@ impl Queries<'_> {
             .bind(name)
             .execute(&mut *self.conn)
             .await?;
-        let deleted = sqlx::query("DELETE FROM roles WHERE name = $1")
-            .bind(name)
-            .execute(&mut *self.conn)
-            .await?
-            .rows_affected();
-        self.bump_security_generation().await?;
-        Ok(deleted > 0)
+        let delete = sqlx::query("DELETE FROM roles WHERE name = $1").bind(name);
+        Ok(self.security_write(delete).await? > 0)
     }
 }

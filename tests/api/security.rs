@@ -341,170 +341,128 @@ async fn role_by_endpoint_matrix(app: TestApp) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
+/// One caller's view of the server: every request with its credentials.
+#[derive(Clone, Copy)]
+struct As<'a> {
+    app: &'a TestApp,
+    auth: Auth<'a>,
+}
+
+impl As<'_> {
+    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (status, body, _) = call(self.app, method, path, body.as_ref(), self.auth).await;
+        (status, body)
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(Method::PUT, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::DELETE, path, None).await
+    }
+
+    /// A new API key for `principal`: (key, key id).
+    async fn new_key(&self, principal: &str) -> (String, String) {
+        let (status, created) = self
+            .post(
+                "/accord/v1/keys",
+                json!({ "principal": principal, "description": "test" }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        (
+            created["key"].as_str().expect("key").to_owned(),
+            created["keyId"].as_str().expect("key id").to_owned(),
+        )
+    }
+}
+
 async fn scoped_keys_and_revocation(app: TestApp) {
-    let admin = Auth::Basic("root", PASSWORD);
+    let admin_auth = Auth::Basic("root", PASSWORD);
+    let root = As {
+        app: &app,
+        auth: admin_auth,
+    };
     add_principal(
         &app,
         Auth::None,
         json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
     )
     .await;
-    add_principal(
-        &app,
-        admin,
-        json!({ "name": "orders-team", "roles": [{ "role": "writer", "resource": "subject:orders-*" }] }),
-    )
-    .await;
-    add_principal(
-        &app,
-        admin,
-        json!({ "name": "payments-reader", "roles": [{ "role": "reader", "resource": "subject:payments-*" }] }),
-    )
-    .await;
-    let new_key = |principal: &'static str| {
-        let app = &app;
-        async move {
-            let (status, created, _) = call(
-                app,
-                Method::POST,
-                "/accord/v1/keys",
-                Some(&json!({ "principal": principal, "description": "test" })),
-                admin,
-            )
-            .await;
-            assert_eq!(status, StatusCode::CREATED, "{created}");
-            (
-                created["key"].as_str().expect("key").to_owned(),
-                created["keyId"].as_str().expect("key id").to_owned(),
-            )
-        }
+    add_principal(&app, admin_auth, json!({ "name": "orders-team", "roles": [{ "role": "writer", "resource": "subject:orders-*" }] })).await;
+    add_principal(&app, admin_auth, json!({ "name": "payments-reader", "roles": [{ "role": "reader", "resource": "subject:payments-*" }] })).await;
+    let (orders_key, orders_key_id) = root.new_key("orders-team").await;
+    let (payments_key, _) = root.new_key("payments-reader").await;
+    let orders = As {
+        app: &app,
+        auth: Auth::Bearer(&orders_key),
     };
-    let (orders_key, orders_key_id) = new_key("orders-team").await;
-    let (payments_key, _) = new_key("payments-reader").await;
+    let payments = As {
+        app: &app,
+        auth: Auth::Bearer(&payments_key),
+    };
     let schema = json!({ "schema": "\"string\"" });
+    let record = json!({ "schema": "{\"type\":\"record\",\"name\":\"P\",\"fields\":[]}" });
 
     // The orders writer registers under orders-*, and nowhere else.
-    let (status, body, _) = call(
-        &app,
-        Method::POST,
-        "/subjects/orders-value/versions",
-        Some(&schema),
-        Auth::Bearer(&orders_key),
-    )
-    .await;
+    let (status, body) = orders
+        .post("/subjects/orders-value/versions", schema.clone())
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let orders_id = body["id"].as_i64().expect("id");
-    let (status, body, _) = call(
-        &app,
-        Method::POST,
-        "/subjects/payments-value/versions",
-        Some(&schema),
-        Auth::Bearer(&orders_key),
-    )
-    .await;
+    let (status, body) = orders
+        .post("/subjects/payments-value/versions", schema.clone())
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
         body,
         json!({ "error_code": 40301, "message": "User is denied operation Write on Subject: payments-value" })
     );
-    let (status, _, _) = call(
-        &app,
-        Method::DELETE,
-        "/subjects/orders-value",
-        None,
-        Auth::Bearer(&orders_key),
-    )
-    .await;
+    let (status, _) = orders.delete("/subjects/orders-value").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a writer does not delete");
 
     // The payments reader cannot register, and sees only its subjects.
-    let payments_schema = json!({ "schema": "{\"type\":\"record\",\"name\":\"P\",\"fields\":[]}" });
-    let (status, _, _) = call(
-        &app,
-        Method::POST,
-        "/subjects/payments-value/versions",
-        Some(&payments_schema),
-        Auth::Basic("root", PASSWORD),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = call(
-        &app,
-        Method::POST,
-        "/subjects/payments-value/versions",
-        Some(&payments_schema),
-        Auth::Bearer(&payments_key),
-    )
-    .await;
+    assert_eq!(
+        root.post("/subjects/payments-value/versions", record.clone())
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, _) = payments
+        .post("/subjects/payments-value/versions", record)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "a reader does not register");
-    let (_, subjects, _) = call(
-        &app,
-        Method::GET,
-        "/subjects",
-        None,
-        Auth::Bearer(&payments_key),
-    )
-    .await;
-    assert_eq!(subjects, json!(["payments-value"]));
-    let (_, subjects, _) = call(
-        &app,
-        Method::GET,
-        "/subjects",
-        None,
-        Auth::Basic("root", PASSWORD),
-    )
-    .await;
-    assert_eq!(subjects, json!(["orders-value", "payments-value"]));
-    let (_, schemas, _) = call(
-        &app,
-        Method::GET,
-        "/schemas",
-        None,
-        Auth::Bearer(&payments_key),
-    )
-    .await;
+    assert_eq!(payments.get("/subjects").await.1, json!(["payments-value"]));
+    assert_eq!(
+        root.get("/subjects").await.1,
+        json!(["orders-value", "payments-value"])
+    );
+    let (_, schemas) = payments.get("/schemas").await;
     assert_eq!(schemas.as_array().map(Vec::len), Some(1), "{schemas}");
     // A schema by id is readable through a subject the caller may read.
-    let (status, body, _) = call(
-        &app,
-        Method::GET,
-        &format!("/schemas/ids/{orders_id}"),
-        None,
-        Auth::Bearer(&payments_key),
-    )
-    .await;
+    let by_id = format!("/schemas/ids/{orders_id}");
+    let (status, body) = payments.get(&by_id).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(
         body["message"],
         format!("User is denied operation Read on Schema: {orders_id}")
     );
-    let (status, _, _) = call(
-        &app,
-        Method::GET,
-        &format!("/schemas/ids/{orders_id}"),
-        None,
-        Auth::Bearer(&orders_key),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(orders.get(&by_id).await.0, StatusCode::OK);
     // An alias is checked at its target too.
-    let (status, _, _) = call(
-        &app,
-        Method::PUT,
-        "/config/orders-alias",
-        Some(&json!({ "alias": "payments-value" })),
-        Auth::Basic("root", PASSWORD),
-    )
-    .await;
+    let (status, _) = root
+        .put("/config/orders-alias", json!({ "alias": "payments-value" }))
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, body, _) = call(
-        &app,
-        Method::GET,
-        "/subjects/orders-alias/versions",
-        None,
-        Auth::Bearer(&orders_key),
-    )
-    .await;
+    let (status, body) = orders.get("/subjects/orders-alias/versions").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(
         body["message"],
@@ -512,61 +470,47 @@ async fn scoped_keys_and_revocation(app: TestApp) {
     );
 
     // A revoked key stops working at once on the replica that revoked it.
-    let (status, _, _) = call(
-        &app,
-        Method::DELETE,
-        &format!("/accord/v1/keys/{orders_key_id}"),
-        None,
-        admin,
-    )
-    .await;
+    let (status, _) = root
+        .delete(&format!("/accord/v1/keys/{orders_key_id}"))
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = call(
-        &app,
-        Method::GET,
-        "/subjects/orders-value/versions",
-        None,
-        Auth::Bearer(&orders_key),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        orders.get("/subjects/orders-value/versions").await.0,
+        StatusCode::UNAUTHORIZED
+    );
     // Unknown keys and malformed headers are 401, not 500.
     for bad in ["accord_00_00", "not-a-key"] {
-        let (status, _, _) = call(&app, Method::GET, "/subjects", None, Auth::Bearer(bad)).await;
+        let (status, _) = As {
+            app: &app,
+            auth: Auth::Bearer(bad),
+        }
+        .get("/subjects")
+        .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{bad}");
     }
-    let (status, _, _) = app
+    let malformed = app
         .client
         .get(app.url("/subjects"))
         .header("Authorization", "Basic %%%")
         .send()
         .await
-        .map(|r| (r.status(), (), ()))
         .expect("sent");
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(malformed.status(), StatusCode::UNAUTHORIZED);
     // A password change takes effect at once; the old one is refused.
-    let (status, _, _) = call(
-        &app,
-        Method::PUT,
-        "/accord/v1/principals/root/password",
-        Some(&json!({ "password": "the new long password" })),
-        admin,
-    )
-    .await;
+    let (status, _) = root
+        .put(
+            "/accord/v1/principals/root/password",
+            json!({ "password": "the new long password" }),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = call(&app, Method::GET, "/subjects", None, admin).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, _) = call(
-        &app,
-        Method::GET,
-        "/subjects",
-        None,
-        Auth::Basic("root", "the new long password"),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(root.get("/subjects").await.0, StatusCode::UNAUTHORIZED);
+    let root = As {
+        app: &app,
+        auth: Auth::Basic("root", "the new long password"),
+    };
+    assert_eq!(root.get("/subjects").await.0, StatusCode::OK);
     // Bad administration input: clear errors, nothing half-written.
-    let root = Auth::Basic("root", "the new long password");
     for (body, code) in [
         (json!({ "name": "root", "password": PASSWORD }), 40920),
         (json!({ "name": "a:b", "password": PASSWORD }), 42220),
@@ -580,17 +524,10 @@ async fn scoped_keys_and_revocation(app: TestApp) {
             42220,
         ),
     ] {
-        let (status, answer, _) = call(
-            &app,
-            Method::POST,
-            "/accord/v1/principals",
-            Some(&body),
-            root,
-        )
-        .await;
+        let (status, answer) = root.post("/accord/v1/principals", body.clone()).await;
         assert_eq!(answer["error_code"], code, "{body}: {status} {answer}");
     }
-    let (_, principals, _) = call(&app, Method::GET, "/accord/v1/principals", None, root).await;
+    let (_, principals) = root.get("/accord/v1/principals").await;
     let names: Vec<&str> = principals
         .as_array()
         .expect("list")
@@ -607,86 +544,77 @@ async fn anonymous_role_and_custom_roles(app: TestApp) {
         json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
     )
     .await;
-    let root = Auth::Basic("root", PASSWORD);
-    // A custom role that may only check compatibility and read.
-    let (status, role, _) = call(
-        &app,
-        Method::PUT,
-        "/accord/v1/roles/checker",
-        Some(&json!({ "operations": ["subject_read"] })),
-        root,
-    )
-    .await;
+    let root = As {
+        app: &app,
+        auth: Auth::Basic("root", PASSWORD),
+    };
+    // A custom role that may only read subjects (and so check compatibility).
+    let (status, role) = root
+        .put(
+            "/accord/v1/roles/checker",
+            json!({ "operations": ["subject_read"] }),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{role}");
     assert_eq!(
         role,
         json!({ "name": "checker", "builtIn": false, "operations": ["SUBJECT_READ"] })
     );
-    let (status, _, _) = call(
-        &app,
-        Method::PUT,
-        "/accord/v1/roles/reader",
-        Some(&json!({ "operations": ["ADMIN"] })),
-        root,
-    )
-    .await;
+    let (status, _) = root
+        .put(
+            "/accord/v1/roles/reader",
+            json!({ "operations": ["ADMIN"] }),
+        )
+        .await;
     assert_eq!(
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "built-in roles are fixed"
     );
-    add_principal(&app, root, json!({ "name": "ci", "password": PASSWORD, "roles": [{ "role": "checker", "resource": "subject:*" }] })).await;
-    let ci = Auth::Basic("ci", PASSWORD);
-    app_register(&app, root, "s-value").await;
-    let check = json!({ "schema": "\"string\"" });
-    let (status, _, _) = call(
-        &app,
-        Method::POST,
-        "/compatibility/subjects/s-value/versions/latest",
-        Some(&check),
-        ci,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK);
-    let (status, _, _) = call(&app, Method::GET, "/config", None, ci).await;
+    add_principal(&app, root.auth, json!({ "name": "ci", "password": PASSWORD, "roles": [{ "role": "checker", "resource": "subject:*" }] })).await;
+    let ci = As {
+        app: &app,
+        auth: Auth::Basic("ci", PASSWORD),
+    };
+    let schema = json!({ "schema": "\"string\"" });
     assert_eq!(
-        status,
+        root.post("/subjects/s-value/versions", schema.clone())
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, _) = ci
+        .post("/compatibility/subjects/s-value/versions/latest", schema)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        ci.get("/config").await.0,
         StatusCode::FORBIDDEN,
         "the custom role has no GLOBAL_READ"
     );
     // Deleting the role takes its grants away.
-    let (status, _, _) = call(&app, Method::DELETE, "/accord/v1/roles/checker", None, root).await;
-    assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _, _) = call(&app, Method::GET, "/subjects/s-value/versions", None, ci).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
-    let (_, me, _) = call(&app, Method::GET, "/accord/v1/whoami", None, ci).await;
-    assert_eq!(me, json!({ "name": "ci", "authenticated": true }));
+    assert_eq!(
+        root.delete("/accord/v1/roles/checker").await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        ci.get("/subjects/s-value/versions").await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        ci.get("/accord/v1/whoami").await.1,
+        json!({ "name": "ci", "authenticated": true })
+    );
     // Removing every principal turns authentication off again.
     for name in ["ci", "root"] {
-        let (status, _, _) = call(
-            &app,
-            Method::DELETE,
-            &format!("/accord/v1/principals/{name}"),
-            None,
-            root,
-        )
-        .await;
+        let (status, _) = root.delete(&format!("/accord/v1/principals/{name}")).await;
         assert_eq!(status, StatusCode::NO_CONTENT);
     }
-    let (status, _, _) = call(&app, Method::GET, "/subjects", None, Auth::None).await;
-    assert_eq!(status, StatusCode::OK);
-}
-
-async fn app_register(app: &TestApp, auth: Auth<'_>, subject: &str) {
-    let (status, body, _) = call(
-        app,
-        Method::POST,
-        &format!("/subjects/{subject}/versions"),
-        Some(&json!({ "schema": "\"string\"" })),
-        auth,
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let anonymous = As {
+        app: &app,
+        auth: Auth::None,
+    };
+    assert_eq!(anonymous.get("/subjects").await.0, StatusCode::OK);
 }
 
 /// accord-serde's client with a reader key: it reads schemas by id and
