@@ -11,6 +11,11 @@ use crate::registry::RegistryError;
 /// The challenge a 401 carries: both schemes Accord accepts.
 const WWW_AUTHENTICATE: &str = "Basic realm=\"accord\", Bearer realm=\"accord\"";
 
+/// The Confluent error code of an error response, for the layers that
+/// record it (the audit trail).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorCode(pub u32);
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("HTTP 404 Not Found")]
@@ -118,6 +123,7 @@ impl IntoResponse for ApiError {
         };
         let mut response =
             crate::api::json_response(status, &json!({ "error_code": code, "message": message }));
+        response.extensions_mut().insert(ErrorCode(code));
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

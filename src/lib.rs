@@ -1,6 +1,7 @@
 //! Accord: a schema registry wire-compatible with Confluent Schema Registry.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod domain;
@@ -15,6 +16,7 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 use crate::api::AppState;
+use crate::audit::Auditor;
 use crate::auth::{AuthError, Security, SecurityOptions};
 use crate::registry::{ChangeFollower, Registry, RegistryOptions};
 use crate::settings::ServeSettings;
@@ -36,6 +38,8 @@ pub enum StartupError {
     Security(#[source] AuthError),
     #[error("refusing to listen on {0} without authentication: add a principal (`accord user add NAME --role admin`) or pass --allow-anonymous")]
     Unprotected(std::net::SocketAddr),
+    #[error("cannot open the audit log file")]
+    AuditLog(#[source] std::io::Error),
     #[error("--allow-anonymous names the role {0:?}, which does not exist")]
     UnknownAnonymousRole(String),
 }
@@ -88,10 +92,16 @@ pub async fn serve(
             tracing::warn!(%address, "no principal exists: anyone who can reach this address may read and change every schema");
         }
     }
+    let auditor =
+        Auditor::new(store.clone(), settings.audit_log.clone()).map_err(StartupError::AuditLog)?;
+    if auditor.has_sink() {
+        tokio::spawn(ship_audit_events(auditor.clone()));
+    }
     let app = router::router(
         AppState {
             registry,
             security,
+            auditor,
             follower,
         },
         settings.max_body_bytes(),
@@ -100,11 +110,36 @@ pub async fn serve(
     tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
     let served = axum::serve(
         listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(app),
+        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            std::net::SocketAddr,
+        >(app),
     )
     .with_graceful_shutdown(shutdown)
     .await
     .map_err(StartupError::Serve);
     store.close().await;
     served
+}
+
+/// Copies the audit trail to `--audit-log` as it grows (events of every
+/// replica, in chain order), once a second.
+async fn ship_audit_events(auditor: Auditor) {
+    let mut after = match auditor.store().reader().await {
+        Ok(mut reader) => reader
+            .queries()
+            .audit_head()
+            .await
+            .map(|(head, _)| head)
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        match auditor.ship(after).await {
+            Ok(last) => after = last,
+            Err(error) => {
+                tracing::warn!(error = %error, "could not read the audit trail for the log file")
+            }
+        }
+    }
 }

@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use accord::cli::{
-    CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, KeyArgs, RegisterArgs, RoleArgs, UserArgs,
+    AuditArgs, CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, KeyArgs, RegisterArgs, RoleArgs,
+    UserArgs,
 };
 use accord::settings::ServeSettings;
 
@@ -45,6 +46,8 @@ enum Command {
     Key(KeyArgs),
     /// Manage roles and role bindings.
     Role(RoleArgs),
+    /// Read and verify the audit trail.
+    Audit(AuditArgs),
 }
 
 #[tokio::main]
@@ -97,6 +100,9 @@ async fn main() -> ExitCode {
         }
         Command::Role(args) => {
             accord::cli::role(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Audit(args) => {
+            accord::cli::audit_command(args, &mut io::stdout().lock(), &mut io::stderr()).await
         }
     }
 }

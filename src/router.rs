@@ -28,7 +28,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .into_router(&state)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
-        .layer(from_fn_with_state(state.security.clone(), authenticate))
+        .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
 }

@@ -54,6 +54,11 @@ pub struct ServeSettings {
         value_name = "ROLE"
     )]
     pub allow_anonymous: Option<String>,
+
+    /// Also append every audit event, as one JSON object per line, to this
+    /// file (for shipping to central logging).
+    #[arg(long = "audit-log", env = "ACCORD_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<std::path::PathBuf>,
 }
 
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
@@ -142,6 +147,7 @@ impl ServeSettings {
             default_compatibility: CompatibilityLevel::Backward,
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
             allow_anonymous: None,
+            audit_log: None,
         }
     }
 

@@ -12,32 +12,44 @@ use super::routes::{Access, CallerPrincipal, Routes};
 use super::{json_response, ok_json, AppState, JsonBody, Params, PathParams};
 use crate::auth::{Credential, Secret};
 use crate::error::ApiError;
+use crate::registry::{RegistryError, Subject};
+use crate::store::AuditFilter;
 
 pub fn routes() -> Routes {
     Routes::new()
         .get("/accord/v1/whoami", Access::Authenticated, whoami)
         .get("/accord/v1/principals", Access::Admin, list_principals)
         .post("/accord/v1/principals", Access::Admin, add_principal)
+        .audited("principal.add")
         .get("/accord/v1/principals/{name}", Access::Admin, get_principal)
         .delete(
             "/accord/v1/principals/{name}",
             Access::Admin,
             remove_principal,
         )
+        .audited("principal.remove")
         .put(
             "/accord/v1/principals/{name}/password",
             Access::Admin,
             set_password,
         )
+        .audited("principal.password")
         .get("/accord/v1/keys", Access::Admin, list_keys)
         .post("/accord/v1/keys", Access::Admin, create_key)
+        .audited("key.create")
         .delete("/accord/v1/keys/{key_id}", Access::Admin, revoke_key)
+        .audited("key.revoke")
         .get("/accord/v1/role-bindings", Access::Admin, list_bindings)
         .post("/accord/v1/role-bindings", Access::Admin, add_binding)
+        .audited("binding.add")
         .delete("/accord/v1/role-bindings", Access::Admin, remove_binding)
+        .audited("binding.remove")
         .get("/accord/v1/roles", Access::Admin, list_roles)
         .put("/accord/v1/roles/{name}", Access::Admin, put_role)
+        .audited("role.put")
         .delete("/accord/v1/roles/{name}", Access::Admin, delete_role)
+        .audited("role.delete")
+        .get("/accord/v1/audit", Access::Admin, audit_events)
 }
 
 fn decode<T: DeserializeOwned>(body: Value, what: &str) -> Result<T, ApiError> {
@@ -223,6 +235,40 @@ async fn remove_binding(
         .unbind(&required("principal")?, &required("role")?, &resource)
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /accord/v1/audit`: a page of the trail, oldest first, filtered by
+/// time (`since`, `until`, ms since the epoch), `principal`, `operation`
+/// and `subject`; `after` a position pages on.
+async fn audit_events(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {
+    let number = |name: &str| -> Result<Option<i64>, ApiError> {
+        params
+            .get(name)
+            .map(|value| {
+                value.trim().parse::<i64>().map_err(|_| {
+                    ApiError::MalformedBody(format!("Query parameter `{name}` must be an integer"))
+                })
+            })
+            .transpose()
+    };
+    let filter = AuditFilter {
+        after: number("after")?.unwrap_or(0),
+        since: number("since")?,
+        until: number("until")?,
+        principal: params.get("principal").map(str::to_owned),
+        operation: params.get("operation").map(str::to_owned),
+        resource: params
+            .get("subject")
+            .map(|subject| format!("Subject: {}", Subject::parse(subject).qualified())),
+        limit: number("limit")?
+            .filter(|limit| *limit > 0)
+            .unwrap_or(100)
+            .min(1000),
+    };
+    let events = crate::audit::events(state.auditor.store(), &filter)
+        .await
+        .map_err(RegistryError::from)?;
+    Ok(ok_json(&events))
 }
 
 async fn list_roles(State(state): State<AppState>) -> Result<Response, ApiError> {

@@ -15,14 +15,18 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/config", Access::Global(Operation::GlobalRead), get_top)
         .put("/config", Access::Global(Operation::GlobalWrite), put_top)
+        .audited("config.update")
         .delete(
             "/config",
             Access::Global(Operation::GlobalWrite),
             delete_top,
         )
+        .audited("config.delete")
         .get("/config/{subject}", read, get_scoped)
         .put("/config/{subject}", write, put_scoped)
+        .audited("config.update")
         .delete("/config/{subject}", write, delete_scoped)
+        .audited("config.delete")
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {

@@ -18,6 +18,7 @@ pub fn routes() -> Routes {
             Access::Global(Operation::GlobalWrite),
             delete_context,
         )
+        .audited("context.delete")
         // Only ever refuses the request.
         .any("/contexts/{context}/{*rest}", context_scoped_with_colon)
 }

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 pub use extract::{AliasedSubject, JsonBody, Params, PathParams, VersionParam};
 
+use crate::audit::Auditor;
 use crate::auth::Security;
 use crate::registry::{ChangeFollower, Registry, Rendered};
 
@@ -28,6 +29,7 @@ use crate::registry::{ChangeFollower, Registry, Rendered};
 pub struct AppState {
     pub registry: Registry,
     pub security: Security,
+    pub auditor: Auditor,
     /// Whether this replica's caches have caught up with the others' writes.
     pub follower: ChangeFollower,
 }

@@ -16,9 +16,12 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/mode", Access::Global(Operation::GlobalRead), get_top)
         .put("/mode", Access::Global(Operation::GlobalWrite), put_top)
+        .audited("mode.update")
         .get("/mode/{subject}", read, get_scoped)
         .put("/mode/{subject}", write, put_scoped)
+        .audited("mode.update")
         .delete("/mode/{subject}", write, delete_scoped)
+        .audited("mode.delete")
 }
 
 async fn get_top(State(state): State<AppState>, params: Params) -> Result<Response, ApiError> {

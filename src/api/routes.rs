@@ -5,21 +5,26 @@
 //! check runs after routing, when its path parameters are known.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, OnceLock};
 
-use axum::extract::{FromRequestParts, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::handler::Handler;
 use axum::http::request::Parts;
-use axum::http::{header, Method};
+use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{from_fn_with_state, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter, MethodRouter};
 use axum::Router;
 
 use super::AppState;
-use crate::auth::{AuthError, Caller, Operation, Principal, Security};
+use serde_json::{json, Value};
+
+use crate::audit::{self, AuditScope};
+use crate::auth::{AuthError, Caller, Operation, Principal};
 use crate::domain::SchemaId;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::registry::{RegistryError, Scope, Subject};
 
 /// What a route asks of its caller.
@@ -57,16 +62,18 @@ pub struct Declared {
     pub method: Option<Method>,
     pub path: &'static str,
     pub access: Access,
+    /// The audit trail's name for what the route changes (`None`: it
+    /// changes nothing).
+    pub audit: Option<&'static str>,
 }
 
-type Pending = (&'static str, Access, MethodRouter<AppState>);
+type Pending = (MethodRouter<AppState>, Declared);
 
 /// Routes with their declared access, turned into a router once the
 /// application state exists.
 #[derive(Default)]
 pub struct Routes {
     pending: Vec<Pending>,
-    declared: Vec<Declared>,
 }
 
 impl Access {
@@ -130,13 +137,15 @@ impl Routes {
         path: &'static str,
         handler: H,
     ) -> Routes {
-        self.pending
-            .push((path, Access::Public, axum::routing::any(handler)));
-        self.declared.push(Declared {
-            method: None,
-            path,
-            access: Access::Public,
-        });
+        self.pending.push((
+            axum::routing::any(handler),
+            Declared {
+                method: None,
+                path,
+                access: Access::Public,
+                audit: None,
+            },
+        ));
         self
     }
 
@@ -148,33 +157,48 @@ impl Routes {
         access: Access,
         handler: H,
     ) -> Routes {
-        self.pending.push((path, access, on(filter, handler)));
-        self.declared.push(Declared {
-            method: Some(method),
-            path,
-            access,
-        });
+        self.pending.push((
+            on(filter, handler),
+            Declared {
+                method: Some(method),
+                path,
+                access,
+                audit: None,
+            },
+        ));
+        self
+    }
+
+    /// Names what the route just added changes, for the audit trail: each
+    /// request to it leaves exactly one event.
+    pub fn audited(mut self, operation: &'static str) -> Routes {
+        if let Some((_, declared)) = self.pending.last_mut() {
+            declared.audit = Some(operation);
+        }
         self
     }
 
     pub fn merge(mut self, other: Routes) -> Routes {
         self.pending.extend(other.pending);
-        self.declared.extend(other.declared);
         self
     }
 
-    pub fn declared(&self) -> &[Declared] {
-        &self.declared
+    pub fn declared(&self) -> Vec<Declared> {
+        self.pending
+            .iter()
+            .map(|(_, declared)| declared.clone())
+            .collect()
     }
 
     /// The router: each method of each path behind its own access check.
     pub fn into_router(self, state: &AppState) -> Router<AppState> {
         let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
-        for (path, access, method_router) in self.pending {
+        for (method_router, declared) in self.pending {
+            let path = declared.path;
             let guarded = method_router.layer(from_fn_with_state(
                 Guard {
                     state: state.clone(),
-                    access,
+                    declared,
                 },
                 authorize,
             ));
@@ -195,26 +219,122 @@ impl Routes {
 #[derive(Clone)]
 struct Guard {
     state: AppState,
-    access: Access,
+    declared: Declared,
+}
+
+/// The request's id: the client's `X-Request-Id` when it sends a usable
+/// one, else one made here; returned on the response.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+const REQUEST_ID: &str = "x-request-id";
+
+fn request_id(request: &Request) -> RequestId {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    static PROCESS: OnceLock<String> = OnceLock::new();
+    let given = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128);
+    RequestId(match given {
+        Some(id) => id.to_owned(),
+        None => {
+            let process =
+                PROCESS.get_or_init(|| format!("{:08x}", crate::store::now_millis() as u32));
+            format!("{process}-{}", NEXT.fetch_add(1, AtomicOrdering::Relaxed))
+        }
+    })
+}
+
+/// The caller's address, as the connection shows it.
+fn source(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
 }
 
 /// Who is calling, for every request: set before routing, so that a wrong
-/// password is refused whatever the route.
+/// password is refused whatever the route (and recorded).
 pub async fn authenticate(
-    State(security): State<Security>,
+    State(state): State<AppState>,
     mut request: Request,
     next: Next,
-) -> Result<Response, ApiError> {
+) -> Response {
+    let id = request_id(&request);
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let caller = match security.authenticate(authorization).await? {
-        Some(principal) => Caller::Principal(principal),
-        None => Caller::Unauthenticated,
+    let mut response = match state.security.authenticate(authorization).await {
+        Ok(principal) => {
+            let caller = match principal {
+                Some(principal) => Caller::Principal(principal),
+                None => Caller::Unauthenticated,
+            };
+            request.extensions_mut().insert(caller);
+            request.extensions_mut().insert(id.clone());
+            next.run(request).await
+        }
+        Err(error) => {
+            if let AuthError::Unauthenticated(reason) = &error {
+                let refused = Refused {
+                    principal: "anonymous".to_owned(),
+                    source: source(&request),
+                    request_id: id.0.clone(),
+                };
+                let resource = format!("Path: {}", request.uri().path());
+                refused
+                    .record(
+                        &state,
+                        "auth.failure",
+                        resource,
+                        json!({ "reason": reason }),
+                    )
+                    .await;
+            }
+            ApiError::from(error).into_response()
+        }
     };
-    request.extensions_mut().insert(caller);
-    Ok(next.run(request).await)
+    if let Ok(value) = HeaderValue::from_str(&id.0) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Who made a request that is refused, for its audit event.
+struct Refused {
+    principal: String,
+    source: String,
+    request_id: String,
+}
+
+impl Refused {
+    /// Records the refusal (rate-limited).
+    async fn record(
+        self,
+        state: &AppState,
+        operation: &'static str,
+        resource: String,
+        details: Value,
+    ) {
+        let scope = AuditScope::new(
+            self.principal,
+            self.source,
+            self.request_id,
+            operation,
+            resource,
+        );
+        let outcome = if operation == "access.denied" {
+            "denied"
+        } else {
+            "failure"
+        };
+        if let Err(error) = state.auditor.record_alone(&scope, outcome, details).await {
+            tracing::warn!(error = %error, "could not record a refused request in the audit trail");
+        }
+    }
 }
 
 async fn authorize(
@@ -223,21 +343,42 @@ async fn authorize(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if guard.access == Access::Public {
+    let access = guard.declared.access;
+    if access == Access::Public {
         return Ok(next.run(request).await);
     }
     // A segment that does not percent-decode is an unknown route, as the
     // handlers' own extractor says.
     let params = params.map_err(|_| ApiError::RouteNotFound)?;
-    let principal = match request.extensions().get::<Caller>() {
-        Some(Caller::Principal(principal)) => principal.clone(),
-        _ => return Err(AuthError::Unauthenticated("no credentials").into()),
-    };
+    let id = request
+        .extensions()
+        .get::<RequestId>()
+        .cloned()
+        .unwrap_or_else(|| RequestId(String::new()));
     let param = |name: &str| {
         params
             .iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| value.to_owned())
+    };
+    let resource = resource_of(&guard.declared, &param("subject"), request.uri().path());
+    let caller = request.extensions().get::<Caller>().cloned();
+    let source = source(&request);
+    let method = request.method().clone();
+    let refused = |principal: &str| Refused {
+        principal: principal.to_owned(),
+        source: source.clone(),
+        request_id: id.0.clone(),
+    };
+    let principal = match caller {
+        Some(Caller::Principal(principal)) => principal,
+        _ => {
+            let details = json!({ "reason": "no credentials" });
+            refused("anonymous")
+                .record(&guard.state, "auth.failure", resource, details)
+                .await;
+            return Err(AuthError::Unauthenticated("no credentials").into());
+        }
     };
     // The `subject` query parameter names the context of a schema id.
     let context = request.uri().query().and_then(|query| {
@@ -247,24 +388,88 @@ async fn authorize(
             .find(|(key, _)| key == "subject")
             .map(|(_, value)| value)
     });
-    match guard.access {
+    if let Err(denied) = check(&guard, &principal, &param, context).await {
+        if let ApiError::Auth(AuthError::Denied { operation, .. }) = &denied {
+            let details = json!({ "operation": operation.name(), "method": method.as_str() });
+            refused(&principal.name)
+                .record(&guard.state, "access.denied", resource, details)
+                .await;
+        }
+        return Err(denied);
+    }
+    let Some(operation) = guard.declared.audit else {
+        return Ok(next.run(request).await);
+    };
+    // A mutation: its event is written with the change, in its
+    // transaction; one that changed nothing or failed gets one here.
+    let scope = AuditScope::new(principal.name.clone(), source, id.0, operation, resource);
+    let response = audit::scoped(scope.clone(), next.run(request)).await;
+    if !scope.is_written() {
+        let status = response.status();
+        let code = response.extensions().get::<ErrorCode>().map(|code| code.0);
+        let (outcome, details) = if status.is_success() {
+            (
+                "success",
+                json!({ "status": status.as_u16(), "changed": false }),
+            )
+        } else {
+            (
+                "failure",
+                json!({ "status": status.as_u16(), "errorCode": code }),
+            )
+        };
+        if let Err(error) = guard
+            .state
+            .auditor
+            .record_alone(&scope, outcome, details)
+            .await
+        {
+            tracing::error!(error = %error, "could not record a request in the audit trail");
+        }
+    }
+    Ok(response)
+}
+
+/// What an audit event names as the resource of a request.
+fn resource_of(declared: &Declared, subject: &Option<String>, path: &str) -> String {
+    match (declared.access, subject) {
+        (Access::Subject(_), Some(subject)) => {
+            format!("Subject: {}", Subject::parse(subject).qualified())
+        }
+        (Access::Scope { .. }, Some(subject)) => match Scope::parse(subject) {
+            Scope::Subject(named) => format!("Subject: {}", named.qualified()),
+            scope => format!("Global: {}", scope.key()),
+        },
+        (Access::Admin, _) => format!("Admin: {path}"),
+        _ => format!("Global: {path}"),
+    }
+}
+
+/// Whether the principal may make this request.
+async fn check(
+    guard: &Guard,
+    principal: &Principal,
+    param: &impl Fn(&str) -> Option<String>,
+    context: Option<String>,
+) -> Result<(), ApiError> {
+    match guard.declared.access {
         Access::Public | Access::Authenticated | Access::Filtered => {}
         Access::Subject(operation) => {
             let subject = Subject::parse(&param("subject").unwrap_or_default());
-            require(&principal, operation, &subject.qualified())?;
+            require(principal, operation, &subject.qualified())?;
             // An alias acts on its target: the caller must be allowed there too.
             let target = guard.state.registry.resolve_alias(subject.clone()).await?;
             if target != subject {
-                require(&principal, operation, &target.qualified())?;
+                require(principal, operation, &target.qualified())?;
             }
         }
         Access::Scope { subject, global } => {
             match Scope::parse(&param("subject").unwrap_or_default()) {
-                Scope::Subject(named) => require(&principal, subject, &named.qualified())?,
-                scope => require_global(&principal, global, &scope.key())?,
+                Scope::Subject(named) => require(principal, subject, &named.qualified())?,
+                scope => require_global(principal, global, &scope.key())?,
             }
         }
-        Access::Global(operation) => require_global(&principal, operation, "config")?,
+        Access::Global(operation) => require_global(principal, operation, "config")?,
         Access::Admin => {
             if !principal.allows(Operation::Admin, None) {
                 return Err(AuthError::Denied {
@@ -282,16 +487,16 @@ async fn authorize(
                     .registry
                     .versions_of_id(id, context.as_deref(), true)
                     .await;
-                may_read_schema(&principal, carrying, &raw)?;
+                may_read_schema(principal, carrying, &raw)?;
             }
         }
         Access::SchemaByGuid => {
             let guid = param("guid").unwrap_or_default();
             let carrying = guard.state.registry.versions_of_guid(&guid).await;
-            may_read_schema(&principal, carrying, &guid)?;
+            may_read_schema(principal, carrying, &guid)?;
         }
     }
-    Ok(next.run(request).await)
+    Ok(())
 }
 
 fn require(principal: &Principal, operation: Operation, subject: &str) -> Result<(), ApiError> {

@@ -22,14 +22,17 @@ pub fn routes() -> Routes {
         .get("/subjects", Access::Filtered, list_subjects)
         .post("/subjects/{subject}", read, lookup)
         .delete("/subjects/{subject}", delete, delete_subject)
+        .audited("subject.delete")
         .get("/subjects/{subject}/versions", read, list_versions)
         .post("/subjects/{subject}/versions", write, register)
+        .audited("schema.register")
         .get("/subjects/{subject}/versions/{version}", read, get_version)
         .delete(
             "/subjects/{subject}/versions/{version}",
             delete,
             delete_version,
         )
+        .audited("version.delete")
         .get(
             "/subjects/{subject}/versions/{version}/schema",
             read,

@@ -9,6 +9,7 @@ use std::time::Duration;
 use base64::Engine;
 use moka::sync::Cache;
 use serde::Serialize;
+use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 
 use super::roles::{built_in_role, Grants, Operation, Operations, ResourcePattern};
@@ -16,6 +17,7 @@ use super::secrets::{
     credentials_digest, generate_key, hash_password, key_hash, verify_password, Secret, KEY_PREFIX,
 };
 use super::{AuthError, Credential, Principal};
+use crate::audit;
 use crate::store::{ApiKeyRecord, BindingRecord, Store};
 
 /// How often each process checks whether principals, keys or bindings
@@ -305,6 +307,13 @@ impl Security {
                 })
                 .await?;
         }
+        let roles: Vec<Value> = bindings
+            .iter()
+            .map(|(role, resource)| json!({ "role": role, "resource": resource }))
+            .collect();
+        let details =
+            json!({ "principal": name, "password": password_hash.is_some(), "roles": roles });
+        audit::record(&mut tx, details);
         tx.commit().await?;
         self.refresh().await
     }
@@ -326,6 +335,8 @@ impl Security {
         {
             return Err(AuthError::PrincipalNotFound(name.to_owned()));
         }
+        let details = json!({ "principal": name, "password": password_hash.is_some() });
+        audit::record(&mut tx, details);
         tx.commit().await?;
         self.refresh().await
     }
@@ -335,6 +346,7 @@ impl Security {
         if !tx.queries().delete_principal(name).await? {
             return Err(AuthError::PrincipalNotFound(name.to_owned()));
         }
+        audit::record(&mut tx, json!({ "principal": name }));
         tx.commit().await?;
         self.refresh().await
     }
@@ -391,6 +403,8 @@ impl Security {
         queries
             .insert_api_key(&record, &key_hash(key.expose()))
             .await?;
+        let details = json!({ "principal": principal, "keyId": record.key_id });
+        audit::record(&mut tx, details);
         tx.commit().await?;
         self.refresh().await?;
         Ok(CreatedKey {
@@ -415,6 +429,7 @@ impl Security {
         if !tx.queries().delete_api_key(key_id).await? {
             return Err(AuthError::KeyNotFound(key_id.to_owned()));
         }
+        audit::record(&mut tx, json!({ "keyId": key_id }));
         tx.commit().await?;
         self.refresh().await
     }
@@ -437,6 +452,7 @@ impl Security {
             return Err(AuthError::PrincipalNotFound(principal.to_owned()));
         }
         queries.insert_binding(&binding).await?;
+        audit::record(&mut tx, binding_details(&binding));
         tx.commit().await?;
         self.refresh().await?;
         Ok(BindingView::from(binding))
@@ -457,6 +473,7 @@ impl Security {
         if !tx.queries().delete_binding(&binding).await? {
             return Err(AuthError::BindingNotFound);
         }
+        audit::record(&mut tx, binding_details(&binding));
         tx.commit().await?;
         self.refresh().await
     }
@@ -498,6 +515,7 @@ impl Security {
                 &serde_json::to_string(&names).expect("names serialize"),
             )
             .await?;
+        audit::record(&mut tx, json!({ "role": name, "operations": names }));
         tx.commit().await?;
         self.refresh().await?;
         Ok(RoleView {
@@ -517,6 +535,7 @@ impl Security {
         if !tx.queries().delete_role(name).await? {
             return Err(AuthError::RoleNotFound(name.to_owned()));
         }
+        audit::record(&mut tx, json!({ "role": name }));
         tx.commit().await?;
         self.refresh().await
     }
@@ -561,6 +580,10 @@ async fn poll(security: Weak<Inner>) {
             tracing::warn!(error = %error, "could not re-read principals and keys");
         }
     }
+}
+
+fn binding_details(binding: &BindingRecord) -> Value {
+    json!({ "principal": binding.principal, "role": binding.role, "resource": binding.resource })
 }
 
 async fn hash_off_thread(password: Secret) -> Result<String, AuthError> {

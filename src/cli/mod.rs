@@ -30,7 +30,7 @@ pub use decode::{decode, DecodeArgs};
 pub use diff::{diff, DiffArgs};
 pub use encode::{encode, EncodeArgs};
 pub use register::{register, RegisterArgs};
-pub use security::{key, role, user, KeyArgs, RoleArgs, UserArgs};
+pub use security::{audit_command, key, role, user, AuditArgs, KeyArgs, RoleArgs, UserArgs};
 
 /// The help on message streams and exit statuses, shared by both commands.
 macro_rules! stream_help {

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use crate::audit::{self, AuditScope};
 use crate::auth::{Secret, Security, SecurityOptions};
 use crate::settings::DatabaseUrl;
 use crate::store::Store;
@@ -182,6 +183,27 @@ fn read_password(given: Option<String>) -> Result<Secret, String> {
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_owned()))
 }
 
+/// Runs a change with the command line as its audit scope: the principal
+/// is the operating-system user, the source `cli`.
+async fn audited<F: std::future::Future>(
+    operation: &'static str,
+    target: &str,
+    change: F,
+) -> F::Output {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_owned());
+    let request_id = format!("cli-{}-{}", std::process::id(), crate::store::now_millis());
+    let scope = AuditScope::new(
+        format!("cli:{user}"),
+        "cli",
+        request_id,
+        operation,
+        format!("Admin: {target}"),
+    );
+    audit::scoped(scope, change).await
+}
+
 async fn finish(
     store: Store,
     result: Result<(), crate::auth::AuthError>,
@@ -219,16 +241,18 @@ pub async fn user(args: UserArgs, out: &mut impl Write, err: &mut impl Write) ->
                     .into_iter()
                     .map(|role| (role, resource.clone()))
                     .collect();
-                security.add_principal(&name, password, &bindings).await?;
+                let add = security.add_principal(&name, password, &bindings);
+                audited("principal.add", &name, add).await?;
                 let _ = writeln!(out, "added user {name}");
             }
             UserCommand::Passwd { name, password } => {
                 let password = read_password(password).map_err(crate::auth::AuthError::Invalid)?;
-                security.set_password(&name, Some(password)).await?;
+                let change = security.set_password(&name, Some(password));
+                audited("principal.password", &name, change).await?;
                 let _ = writeln!(out, "password of {name} changed");
             }
             UserCommand::Remove { name } => {
-                security.remove_principal(&name).await?;
+                audited("principal.remove", &name, security.remove_principal(&name)).await?;
                 let _ = writeln!(out, "removed user {name}");
             }
             UserCommand::List => {
@@ -272,7 +296,8 @@ pub async fn key(args: KeyArgs, out: &mut impl Write, err: &mut impl Write) -> E
                 principal,
                 description,
             } => {
-                let created = security.create_key(&principal, &description).await?;
+                let create = security.create_key(&principal, &description);
+                let created = audited("key.create", &principal, create).await?;
                 let _ = writeln!(out, "{}", created.key);
                 let _ = writeln!(
                     err,
@@ -290,7 +315,7 @@ pub async fn key(args: KeyArgs, out: &mut impl Write, err: &mut impl Write) -> E
                 }
             }
             KeyCommand::Revoke { key_id } => {
-                security.revoke_key(&key_id).await?;
+                audited("key.revoke", &key_id, security.revoke_key(&key_id)).await?;
                 let _ = writeln!(out, "revoked key {key_id}");
             }
         }
@@ -315,11 +340,11 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
                 }
             }
             RoleCommand::Create { name, operations } => {
-                security.put_role(&name, &operations).await?;
+                audited("role.put", &name, security.put_role(&name, &operations)).await?;
                 let _ = writeln!(out, "role {name} saved");
             }
             RoleCommand::Delete { name } => {
-                security.delete_role(&name).await?;
+                audited("role.delete", &name, security.delete_role(&name)).await?;
                 let _ = writeln!(out, "role {name} deleted");
             }
             RoleCommand::Bind {
@@ -327,7 +352,8 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
                 role,
                 resource,
             } => {
-                let binding = security.bind(&principal, &role, &resource).await?;
+                let bind = security.bind(&principal, &role, &resource);
+                let binding = audited("binding.add", &principal, bind).await?;
                 let _ = writeln!(
                     out,
                     "granted {} on {} to {}",
@@ -339,7 +365,8 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
                 role,
                 resource,
             } => {
-                security.unbind(&principal, &role, &resource).await?;
+                let unbind = security.unbind(&principal, &role, &resource);
+                audited("binding.remove", &principal, unbind).await?;
                 let _ = writeln!(out, "took {role} on {resource} from {principal}");
             }
             RoleCommand::Bindings { principal } => {
@@ -356,4 +383,89 @@ pub async fn role(args: RoleArgs, out: &mut impl Write, err: &mut impl Write) ->
     }
     .await;
     finish(store, result, err).await
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: AuditCommand,
+    #[command(flatten)]
+    database: DatabaseArg,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain; exits 1 and names the first
+    /// event that was edited, removed or inserted.
+    Verify,
+    /// Print events as JSON lines, oldest first.
+    List {
+        /// Events after this position.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        principal: Option<String>,
+        #[arg(long)]
+        operation: Option<String>,
+    },
+}
+
+pub async fn audit_command(
+    args: AuditArgs,
+    out: &mut impl Write,
+    err: &mut impl Write,
+) -> ExitCode {
+    let Some((store, _)) = open(&args.database, err).await else {
+        return ExitCode::from(2);
+    };
+    let code = match args.command {
+        AuditCommand::Verify => match audit::verify(&store).await {
+            Ok(Ok(count)) => {
+                let _ = writeln!(out, "the audit trail is intact: {count} events");
+                ExitCode::SUCCESS
+            }
+            Ok(Err(broken)) => {
+                let _ = writeln!(err, "accord: the audit trail is broken: {broken}");
+                ExitCode::FAILURE
+            }
+            Err(error) => {
+                let _ = writeln!(err, "accord: {}", chain(&error));
+                ExitCode::from(2)
+            }
+        },
+        AuditCommand::List {
+            after,
+            limit,
+            principal,
+            operation,
+        } => {
+            let filter = crate::store::AuditFilter {
+                after,
+                limit,
+                principal,
+                operation,
+                ..Default::default()
+            };
+            match audit::events(&store, &filter).await {
+                Ok(events) => {
+                    for event in events {
+                        let _ = writeln!(
+                            out,
+                            "{}",
+                            serde_json::to_string(&event).expect("events serialize")
+                        );
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    let _ = writeln!(err, "accord: {}", chain(&error));
+                    ExitCode::from(2)
+                }
+            }
+        }
+    };
+    store.close().await;
+    code
 }

@@ -9,11 +9,12 @@ use std::sync::Arc;
 
 use accord_schema::{CompatibilityLevel, CompatibilityPolicy};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::source::SettingsSource;
 use super::subject::{context_scope, Subject};
 use super::{Registry, RegistryError};
+use crate::audit;
 
 /// The scope of settings that apply across every context.
 pub const GLOBAL_CONTEXT_SCOPE: &str = ":.__GLOBAL:";
@@ -447,13 +448,16 @@ impl Registry {
         let mut tx = self.store.begin().await?;
         let mut queries = tx.queries();
         self.ensure_writable(&mut queries, scope).await?;
-        let mut stored = match queries.config(&scope.key()).await? {
-            Some(stored) => Config::from_stored(stored)?,
-            None => Config::default(),
+        let previous = match queries.config(&scope.key()).await? {
+            Some(stored) => Some(Config::from_stored(stored)?),
+            None => None,
         };
+        let mut stored = previous.clone().unwrap_or_default();
         stored.merge(update)?;
         let stored = serde_json::to_value(&stored).expect("configs serialize");
         queries.put_config(&scope.key(), &stored).await?;
+        let details = json!({ "scope": scope.key(), "old": previous, "new": stored });
+        audit::record(&mut tx, details);
         self.caches.apply(&tx.commit().await?);
         Ok(())
     }
@@ -475,6 +479,7 @@ impl Registry {
         };
         self.ensure_writable(&mut queries, scope).await?;
         queries.delete_config(&scope.key()).await?;
+        audit::record(&mut tx, json!({ "scope": scope.key(), "old": previous }));
         self.caches.apply(&tx.commit().await?);
         Ok(previous)
     }
@@ -585,7 +590,14 @@ impl Registry {
                 }
             }
         }
+        let previous = SettingsSource::mode(&mut queries, &scope.key()).await?;
         queries.put_mode(&scope.key(), mode.as_str()).await?;
+        let details = json!({
+            "scope": scope.key(),
+            "old": previous.map(Mode::as_str),
+            "new": mode.as_str(),
+        });
+        audit::record(&mut tx, details);
         self.caches.apply(&tx.commit().await?);
         Ok(())
     }
@@ -601,6 +613,10 @@ impl Registry {
             None => return Err(RegistryError::SubjectNotFound(scope.display_name())),
         };
         queries.delete_mode(&scope.key()).await?;
+        audit::record(
+            &mut tx,
+            json!({ "scope": scope.key(), "old": previous.as_str() }),
+        );
         self.caches.apply(&tx.commit().await?);
         Ok(previous)
     }

@@ -5,8 +5,10 @@ use super::history::{SubjectHistory, VersionEntry};
 use super::source::Source;
 use super::subject::{Subject, VersionSpec};
 use super::{Registry, RegistryError};
+use crate::audit;
 use crate::domain::Version;
 use crate::store::Queries;
+use serde_json::json;
 use std::sync::Arc;
 
 impl Registry {
@@ -92,6 +94,13 @@ impl Registry {
                 .soft_delete_version(&subject.context, &subject.name, version.version)
                 .await?;
         }
+        let details = json!({
+            "subject": subject.qualified(),
+            "version": version.version,
+            "id": version.schema_id,
+            "permanent": permanent,
+        });
+        audit::record(&mut tx, details);
         self.caches.apply(&tx.commit().await?);
         Ok(version.version)
     }
@@ -141,6 +150,12 @@ impl Registry {
             }
             live.iter().map(|v| v.version).collect()
         };
+        let details = json!({
+            "subject": subject.qualified(),
+            "versions": deleted,
+            "permanent": permanent,
+        });
+        audit::record(&mut tx, details);
         self.caches.apply(&tx.commit().await?);
         Ok(deleted)
     }

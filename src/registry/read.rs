@@ -658,6 +658,7 @@ impl Registry {
             return Err(RegistryError::ContextNotEmpty(context.to_owned()));
         }
         queries.delete_context(context).await?;
+        crate::audit::record(&mut tx, serde_json::json!({ "context": context }));
         self.caches.apply(&tx.commit().await?);
         Ok(())
     }

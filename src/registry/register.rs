@@ -485,6 +485,9 @@ impl Registry {
             Planned::Write(plan) => plan,
         };
         let registered = self.insert(&mut tx, subject, &plan).await?;
+        if let Some(scope) = crate::audit::current() {
+            audit_registration(&scope, &mut tx, subject, &registered);
+        }
         self.caches.apply(&tx.commit().await?);
         Ok(registered)
     }
@@ -889,6 +892,22 @@ async fn parse_submitted(
         })
     })
     .await
+}
+
+/// Records a registration in its transaction: what it wrote.
+pub(super) fn audit_registration(
+    scope: &crate::audit::AuditScope,
+    tx: &mut WriteTx,
+    subject: &Subject,
+    registered: &Registered,
+) {
+    let details = serde_json::json!({
+        "subject": subject.qualified(),
+        "version": registered.version,
+        "id": registered.id,
+        "guid": registered.guid,
+    });
+    crate::audit::record_in(scope, tx, details);
 }
 
 /// Runs `work` inline when `size` is small, else on the blocking pool.

@@ -12,10 +12,11 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::cache::Ticket;
 use super::config::Scope;
-use super::register::{Plan, Registered};
+use super::register::{audit_registration, Plan, Registered};
 use super::source::SettingsSnapshot;
 use super::subject::Subject;
 use super::{Registry, RegistryError};
+use crate::audit::AuditScope;
 use crate::store::{Change, WriteTx};
 
 /// The most registrations one transaction takes.
@@ -30,6 +31,9 @@ struct Job {
     subject: Subject,
     plan: Plan,
     ticket: Ticket,
+    /// The audit scope of the request that asked for it: the writer runs in
+    /// a task of its own.
+    audit: Option<Arc<AuditScope>>,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -60,6 +64,7 @@ impl Registry {
                 subject: subject.clone(),
                 plan,
                 ticket,
+                audit: crate::audit::current(),
                 reply,
             })
             .await
@@ -129,7 +134,11 @@ impl Registry {
                 .still_holds(&mut tx, &mut settings, &job.subject, &job.plan)
                 .await?;
             written.push(if holds {
-                Some(self.insert(&mut tx, &job.subject, &job.plan).await?)
+                let registered = self.insert(&mut tx, &job.subject, &job.plan).await?;
+                if let Some(scope) = &job.audit {
+                    audit_registration(scope, &mut tx, &job.subject, &registered);
+                }
+                Some(registered)
             } else {
                 None
             });
@@ -149,6 +158,9 @@ impl Registry {
             return Ok(None);
         }
         let registered = self.insert(&mut tx, &job.subject, &job.plan).await?;
+        if let Some(scope) = &job.audit {
+            audit_registration(scope, &mut tx, &job.subject, &registered);
+        }
         let changes = tx.commit().await?;
         self.apply_group(
             std::slice::from_ref(job),

@@ -20,6 +20,10 @@ const SQLITE: &[Migration] = &[
         version: 3,
         sql: include_str!("../../migrations/sqlite/0003_security.sql"),
     },
+    Migration {
+        version: 4,
+        sql: include_str!("../../migrations/sqlite/0004_audit.sql"),
+    },
 ];
 
 const POSTGRES: &[Migration] = &[
@@ -34,6 +38,10 @@ const POSTGRES: &[Migration] = &[
     Migration {
         version: 3,
         sql: include_str!("../../migrations/postgres/0003_security.sql"),
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("../../migrations/postgres/0004_audit.sql"),
     },
 ];
 

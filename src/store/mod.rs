@@ -9,6 +9,7 @@
 //! write lock), so checks and inserts in one context are atomic across
 //! processes, and unique constraints back the invariants.
 
+mod audit;
 mod changes;
 mod migrate;
 mod postgres;
@@ -23,8 +24,12 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
 use crate::domain::SchemaId;
 
+pub use audit::{event_hash, AuditEvent, AuditFilter, NewAuditEvent, GENESIS_HASH};
 pub(crate) use changes::{Change, ChangePage, CHANNEL as CHANGE_CHANNEL};
 pub(crate) use queries::now_millis;
 pub(crate) use queries::{
@@ -167,6 +172,7 @@ impl Store {
             tx: self.begin_transaction().await?,
             locked: Vec::new(),
             changes: Vec::new(),
+            audit: Vec::new(),
             store: self.clone(),
         })
     }
@@ -205,6 +211,9 @@ pub(crate) struct WriteTx {
     locked: Vec<(String, Option<SchemaId>, bool)>,
     /// What the writes so far changed, for the caches.
     changes: Vec<Change>,
+    /// Audit events to append at commit, each with the flag that says it
+    /// was written (set once the commit succeeds).
+    audit: Vec<(NewAuditEvent, Arc<AtomicBool>)>,
     store: Store,
 }
 
@@ -250,6 +259,12 @@ impl WriteTx {
         }
     }
 
+    /// Appends an audit event to the chain at commit, in this transaction;
+    /// `written` is set once the commit succeeds.
+    pub fn add_audit_event(&mut self, event: NewAuditEvent, written: Arc<AtomicBool>) {
+        self.audit.push((event, written));
+    }
+
     /// Commits, and returns what the transaction changed. On PostgreSQL the
     /// changes are appended to the change log in the same transaction, and
     /// the other replicas are notified when it commits.
@@ -264,7 +279,15 @@ impl WriteTx {
         if self.store.backend == Backend::Postgres && !self.changes.is_empty() {
             changes::append(&mut self.tx, &self.store.origin, &self.changes).await?;
         }
+        let events: Vec<NewAuditEvent> =
+            self.audit.iter().map(|(event, _)| event.clone()).collect();
+        Queries::new(&mut self.tx)
+            .append_audit_events(&events)
+            .await?;
         self.tx.commit().await?;
+        for (_, written) in &self.audit {
+            written.store(true, Ordering::Release);
+        }
         Ok(self.changes)
     }
 }

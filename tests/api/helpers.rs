@@ -277,6 +277,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 impl TestApp {
+    /// The URL of the app's database, for tests that look inside it.
+    pub fn database_url(&self) -> String {
+        self._database.url.clone()
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
         if let Some(shutdown) = self.shutdown.take() {

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod audit;
 mod bad_input;
 mod basics;
 mod caching;

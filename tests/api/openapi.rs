@@ -1287,6 +1287,9 @@ async fn administration(s: &mut Session<'_>) {
         (M::DELETE, "/accord/v1/role-bindings?principal=svc&role=reader&resource=global", Body::None, Status(204)),
         (M::DELETE, "/accord/v1/role-bindings?principal=svc&role=reader&resource=global", Body::None, Error(404, 40423)),
         (M::GET, "/accord/v1/roles", Body::None, Status(200)),
+        (M::GET, "/accord/v1/audit?operation=principal.add&limit=5", Body::None, Status(200)),
+        (M::GET, "/accord/v1/audit?after=1&since=0&until=9999999999999&principal=root&subject=users-value", Body::None, Status(200)),
+        (M::GET, "/accord/v1/audit?limit=x", Body::None, Error(400, 400)),
     ]).await;
     let created = s
         .expect(

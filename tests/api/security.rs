@@ -108,7 +108,7 @@ fn every_route_is_declared_and_documented_with_its_access() {
         }
     }
     // Every declared route is documented.
-    for Declared { method, path, .. } in declared {
+    for Declared { method, path, .. } in &declared {
         let path = openapi_path(path);
         if path == "/contexts/{context}/{rest}" {
             // The context-scoped forms, each documented on its own.
@@ -131,13 +131,13 @@ fn every_route_is_declared_and_documented_with_its_access() {
 
 /// A request with optional Basic credentials or bearer key.
 #[derive(Clone, Copy)]
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     None,
     Basic(&'a str, &'a str),
     Bearer(&'a str),
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: Method,
     path: &str,
@@ -166,12 +166,12 @@ async fn call(
     (status, body, challenge)
 }
 
-const PASSWORD: &str = "a long enough password";
+pub(crate) const PASSWORD: &str = "a long enough password";
 const SUBJECT: &str = "team-s";
 
 /// A concrete request for a declared route: parameters filled in, a body
 /// where the route takes one.
-fn request_for(route: &Declared, id: i64, guid: &str) -> (String, Option<Value>) {
+pub(crate) fn request_for(route: &Declared, id: i64, guid: &str) -> (String, Option<Value>) {
     let name = if route.path.starts_with("/accord/v1/roles") {
         "custom-role"
     } else {
@@ -248,7 +248,7 @@ fn expected_denial(route: &Declared, role: &str) -> Option<String> {
     (!grants.contains(&op)).then(|| format!("User is denied operation {} on {resource}", verb(op)))
 }
 
-async fn add_principal(app: &TestApp, auth: Auth<'_>, body: Value) {
+pub(crate) async fn add_principal(app: &TestApp, auth: Auth<'_>, body: Value) {
     let (status, answer, _) = call(
         app,
         Method::POST,
@@ -281,7 +281,7 @@ async fn role_by_endpoint_matrix(app: TestApp) {
     }
     let routes = accord::router::routes();
     let mut checked = 0;
-    for route in routes.declared() {
+    for route in &routes.declared() {
         let method = route.method.clone().unwrap_or(Method::GET);
         let (path, body) = request_for(route, id, &guid);
         // Without credentials: 401 with the challenge, except for probes.
