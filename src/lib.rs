@@ -10,6 +10,7 @@ pub mod registry;
 pub mod router;
 pub mod settings;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 
@@ -38,6 +39,8 @@ pub enum StartupError {
     Security(#[source] AuthError),
     #[error("refusing to listen on {0} without authentication: add a principal (`accord user add NAME --role admin`) or pass --allow-anonymous")]
     Unprotected(std::net::SocketAddr),
+    #[error("cannot serve TLS")]
+    Tls(#[source] tls::TlsError),
     #[error("cannot open the audit log file")]
     AuditLog(#[source] std::io::Error),
     #[error("--allow-anonymous names the role {0:?}, which does not exist")]
@@ -84,7 +87,12 @@ pub async fn serve(
         }
     }
     let address = listener.local_addr().map_err(StartupError::Serve)?;
-    if !security.enabled() {
+    let tls = settings.tls_files();
+    // Required client certificates authenticate every caller.
+    let certificates_required = tls
+        .as_ref()
+        .is_some_and(|tls| tls.client_ca.is_some() && tls.client_auth == tls::ClientAuth::Required);
+    if !security.enabled() && !certificates_required {
         if !address.ip().is_loopback() && settings.allow_anonymous.is_none() {
             return Err(StartupError::Unprotected(address));
         }
@@ -107,18 +115,39 @@ pub async fn serve(
         settings.max_body_bytes(),
     );
     let app = tower::util::MapRequest::new(app, router::normalize_path);
-    tracing::info!(address = %listener.local_addr().map_err(StartupError::Serve)?, "accord is serving");
-    let served = axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-            std::net::SocketAddr,
-        >(app),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        tls::Peer,
+    >(app);
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%address, scheme, "accord is serving");
+    let served = match tls {
+        Some(files) => {
+            let listener = tls::TlsListener::new(listener, files).map_err(StartupError::Tls)?;
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        None => {
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    }
     .map_err(StartupError::Serve);
     store.close().await;
     served
+}
+
+/// An error with its causes, on one line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
 }
 
 /// Copies the audit trail to `--audit-log` as it grows (events of every

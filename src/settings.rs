@@ -59,6 +59,46 @@ pub struct ServeSettings {
     /// file (for shipping to central logging).
     #[arg(long = "audit-log", env = "ACCORD_AUDIT_LOG", value_name = "FILE")]
     pub audit_log: Option<std::path::PathBuf>,
+
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key);
+    /// reloaded on SIGHUP or when the file changes.
+    #[arg(
+        long = "tls-cert",
+        env = "ACCORD_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long = "tls-key",
+        env = "ACCORD_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// Verify client certificates against these PEM CA certificates; a
+    /// verified certificate's subject common name signs in as the
+    /// principal of that name.
+    #[arg(
+        long = "tls-client-ca",
+        env = "ACCORD_TLS_CLIENT_CA",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+
+    /// With --tls-client-ca: whether a client certificate is required or
+    /// only requested.
+    #[arg(
+        long = "tls-client-auth",
+        env = "ACCORD_TLS_CLIENT_AUTH",
+        value_enum,
+        default_value = "required"
+    )]
+    pub tls_client_auth: crate::tls::ClientAuth,
 }
 
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
@@ -138,6 +178,16 @@ impl ServeSettings {
             .filter(|role| !role.is_empty())
     }
 
+    /// The TLS files, when HTTPS is on.
+    pub fn tls_files(&self) -> Option<crate::tls::TlsFiles> {
+        Some(crate::tls::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+            client_ca: self.tls_client_ca.clone(),
+            client_auth: self.tls_client_auth,
+        })
+    }
+
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
@@ -148,6 +198,10 @@ impl ServeSettings {
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
             allow_anonymous: None,
             audit_log: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
+            tls_client_auth: crate::tls::ClientAuth::Required,
         }
     }
 

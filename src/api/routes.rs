@@ -5,7 +5,6 @@
 //! check runs after routing, when its path parameters are known.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, OnceLock};
 
@@ -26,6 +25,7 @@ use crate::auth::{AuthError, Caller, Operation, Principal};
 use crate::domain::SchemaId;
 use crate::error::{ApiError, ErrorCode};
 use crate::registry::{RegistryError, Scope, Subject};
+use crate::tls::Peer;
 
 /// What a route asks of its caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -251,8 +251,8 @@ fn request_id(request: &Request) -> RequestId {
 fn source(request: &Request) -> String {
     request
         .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |info| info.0.ip().to_string())
+        .get::<ConnectInfo<Peer>>()
+        .map_or_else(|| "unknown".to_owned(), |info| info.0.addr.ip().to_string())
 }
 
 /// Who is calling, for every request: set before routing, so that a wrong
@@ -267,7 +267,15 @@ pub async fn authenticate(
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    let mut response = match state.security.authenticate(authorization).await {
+    let certificate = request
+        .extensions()
+        .get::<ConnectInfo<Peer>>()
+        .and_then(|info| info.0.client_name.clone());
+    let authenticated = state
+        .security
+        .authenticate(authorization, certificate.as_deref())
+        .await;
+    let mut response = match authenticated {
         Ok(principal) => {
             let caller = match principal {
                 Some(principal) => Caller::Principal(principal),

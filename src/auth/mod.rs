@@ -26,6 +26,8 @@ use crate::store::StoreError;
 pub enum Credential {
     Password,
     ApiKey,
+    /// A client certificate whose subject's common name is the principal's.
+    Certificate,
     /// No credentials, let in by `--allow-anonymous=ROLE`.
     Anonymous,
     /// Authentication is off: no principal exists yet.

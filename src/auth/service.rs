@@ -127,16 +127,21 @@ impl Security {
         Ok(())
     }
 
-    /// Who an `Authorization` header (or its absence) names. `Ok(None)`:
-    /// no credentials and no anonymous role.
+    /// Who an `Authorization` header names, else the verified client
+    /// certificate's common name. `Ok(None)`: no credentials and no
+    /// anonymous role.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
+        certificate_name: Option<&str>,
     ) -> Result<Option<Arc<Principal>>, AuthError> {
         if !self.enabled() {
             return Ok(Some(self.inner.open.clone()));
         }
         let Some(header) = authorization else {
+            if let Some(name) = certificate_name {
+                return self.verify_certificate(name).await.map(Some);
+            }
             return Ok(self.inner.anonymous.read().expect("anonymous lock").clone());
         };
         let (scheme, value) = header.trim().split_once(' ').unwrap_or((header, ""));
@@ -221,6 +226,30 @@ impl Security {
             grants: self.bound_grants(&name).await?,
             name,
             credential: Credential::ApiKey,
+        });
+        self.remember(generation, digest, principal.clone());
+        Ok(principal)
+    }
+
+    /// A client certificate rustls verified against the client CA: its
+    /// common name must name a principal.
+    async fn verify_certificate(&self, name: &str) -> Result<Arc<Principal>, AuthError> {
+        let digest = credentials_digest(&["certificate", name]);
+        if let Some(principal) = self.inner.verified.get(&digest) {
+            return Ok(principal);
+        }
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let known = {
+            let mut reader = self.inner.store.reader().await?;
+            reader.queries().principal(name).await?.is_some()
+        };
+        if !known {
+            return Err(AuthError::Unauthenticated("certificate names no principal"));
+        }
+        let principal = Arc::new(Principal {
+            name: name.to_owned(),
+            credential: Credential::Certificate,
+            grants: self.bound_grants(name).await?,
         });
         self.remember(generation, digest, principal.clone());
         Ok(principal)

@@ -22,7 +22,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use accord_serde::{Auth, ClientConfig, RegistryClient, SchemaType};
+use accord_serde::{Auth, ClientConfig, ClientIdentity, RegistryClient, SchemaType};
 use clap::{Args, ValueEnum};
 
 pub use check::{check, CheckArgs};
@@ -189,6 +189,22 @@ pub struct AuthArgs {
     /// registry behind a private CA.
     #[arg(long, value_name = "FILE", env = "ACCORD_REGISTRY_CA_CERT")]
     pub ca_cert: Option<PathBuf>,
+    /// A PEM client certificate (chain) for mutual TLS, with --client-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "ACCORD_REGISTRY_CLIENT_CERT",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "ACCORD_REGISTRY_CLIENT_KEY",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
 }
 
 impl AuthArgs {
@@ -214,6 +230,15 @@ impl AuthArgs {
                 source,
             })?;
             config.root_certificates_pem.push(pem);
+        }
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            let read = |path: &PathBuf| {
+                std::fs::read(path).map_err(|source| CliError::ReadFile {
+                    path: path.clone(),
+                    source,
+                })
+            };
+            config.client_identity = Some(ClientIdentity::from_pem(&read(cert)?, &read(key)?));
         }
         RegistryClient::new(config).map_err(CliError::Codec)
     }

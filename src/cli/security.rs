@@ -150,16 +150,7 @@ async fn open(database: &DatabaseArg, err: &mut impl Write) -> Option<(Store, Se
     }
 }
 
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
+use crate::error_chain as chain;
 
 /// The password from the flag, else the first line of stdin (prompted for,
 /// without echo, on a terminal).

@@ -23,3 +23,4 @@ mod serde_errors;
 mod serde_features;
 mod serde_hot_path;
 mod serde_interop;
+mod tls;

@@ -20,11 +20,24 @@ const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 const ACCEPT: &str =
     "application/vnd.schemaregistry.v1+json, application/vnd.schemaregistry+json, application/json";
 
-/// How to authenticate to the registry.
-#[derive(Clone, Debug)]
+/// How to authenticate to the registry. `Debug` hides the secrets.
+#[derive(Clone)]
 pub enum Auth {
     Basic { username: String, password: String },
     Bearer(String),
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Auth::Basic { username, .. } => f
+                .debug_struct("Basic")
+                .field("username", username)
+                .field("password", &"***")
+                .finish(),
+            Auth::Bearer(_) => f.write_str("Bearer(***)"),
+        }
+    }
 }
 
 /// Registry client settings. `ClientConfig::new(url)` gives the defaults.
@@ -50,6 +63,32 @@ pub struct ClientConfig {
     pub latest_ttl: Duration,
     /// Extra trusted root certificates (PEM), besides the system's.
     pub root_certificates_pem: Vec<Vec<u8>>,
+    /// A client certificate for mutual TLS.
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// A client certificate chain and its private key, in PEM (one buffer with
+/// both, or the two files' contents concatenated). Never printed.
+#[derive(Clone)]
+pub struct ClientIdentity {
+    pem: Vec<u8>,
+}
+
+impl ClientIdentity {
+    pub fn from_pem(certificate_chain: &[u8], private_key: &[u8]) -> Self {
+        let mut pem = certificate_chain.to_vec();
+        if !pem.ends_with(b"\n") {
+            pem.push(b'\n');
+        }
+        pem.extend_from_slice(private_key);
+        ClientIdentity { pem }
+    }
+}
+
+impl std::fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientIdentity(***)")
+    }
 }
 
 impl ClientConfig {
@@ -70,6 +109,7 @@ impl ClientConfig {
             negative_cache_ttl: Duration::from_secs(1),
             latest_ttl: Duration::from_secs(60),
             root_certificates_pem: Vec::new(),
+            client_identity: None,
         }
     }
 }
@@ -203,6 +243,12 @@ impl RegistryClient {
                 crate::Error::Config(format!("unreadable root certificate: {error}"))
             })?;
             builder = builder.add_root_certificate(certificate);
+        }
+        if let Some(identity) = &config.client_identity {
+            let identity = reqwest::Identity::from_pem(&identity.pem).map_err(|error| {
+                crate::Error::Config(format!("unreadable client certificate or key: {error}"))
+            })?;
+            builder = builder.identity(identity);
         }
         let http = builder
             .build()
