@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 
 use crate::api::AppState;
 use crate::audit::Auditor;
-use crate::auth::{AuthError, Security, SecurityOptions};
+use crate::auth::{AuthError, Oidc, Security, SecurityOptions};
 use crate::registry::{ChangeFollower, Registry, RegistryOptions};
 use crate::settings::ServeSettings;
 use crate::store::{Store, StoreError};
@@ -35,7 +35,7 @@ pub enum StartupError {
     },
     #[error("the server failed")]
     Serve(#[source] std::io::Error),
-    #[error("could not read principals and roles")]
+    #[error("cannot set up authentication")]
     Security(#[source] AuthError),
     #[error("refusing to listen on {0} without authentication: add a principal (`accord user add NAME --role admin`) or pass --allow-anonymous")]
     Unprotected(std::net::SocketAddr),
@@ -72,10 +72,15 @@ pub async fn serve(
     let follower = ChangeFollower::start(registry.clone(), settings.database_url.expose())
         .await
         .map_err(store_error)?;
+    let oidc = match settings.oidc() {
+        Some(oidc) => Some(Oidc::load(oidc).await.map_err(StartupError::Security)?),
+        None => None,
+    };
     let security = Security::start(
         store.clone(),
         SecurityOptions {
             anonymous_role: settings.anonymous_role().map(str::to_owned),
+            oidc,
         },
     )
     .await

@@ -99,6 +99,55 @@ pub struct ServeSettings {
         default_value = "required"
     )]
     pub tls_client_auth: crate::tls::ClientAuth,
+
+    /// Accept bearer JWTs from this OIDC issuer (its `iss`); turns
+    /// authentication on.
+    #[arg(
+        long = "oidc-issuer",
+        env = "ACCORD_OIDC_ISSUER",
+        value_name = "URL",
+        requires = "oidc_audience"
+    )]
+    pub oidc_issuer: Option<String>,
+
+    /// The audience (`aud`) tokens must be for.
+    #[arg(
+        long = "oidc-audience",
+        env = "ACCORD_OIDC_AUDIENCE",
+        requires = "oidc_issuer"
+    )]
+    pub oidc_audience: Option<String>,
+
+    /// The issuer's signing keys: a JWKS file or URL (default: the
+    /// `jwks_uri` of the issuer's discovery document).
+    #[arg(long = "oidc-jwks", env = "ACCORD_OIDC_JWKS", value_name = "FILE|URL")]
+    pub oidc_jwks: Option<crate::auth::JwksSource>,
+
+    /// The claim holding the caller's roles (a list or space-separated;
+    /// dotted for nested claims such as `realm_access.roles`); each is a
+    /// role granted on everything, or `role@resource`.
+    #[arg(
+        long = "oidc-roles-claim",
+        env = "ACCORD_OIDC_ROLES_CLAIM",
+        default_value = "roles"
+    )]
+    pub oidc_roles_claim: String,
+
+    /// The claim naming the principal.
+    #[arg(
+        long = "oidc-principal-claim",
+        env = "ACCORD_OIDC_PRINCIPAL_CLAIM",
+        default_value = "sub"
+    )]
+    pub oidc_principal_claim: String,
+
+    /// Clock skew tolerated on `exp` and `nbf`, in seconds.
+    #[arg(
+        long = "oidc-clock-skew",
+        env = "ACCORD_OIDC_CLOCK_SKEW",
+        default_value_t = 60
+    )]
+    pub oidc_clock_skew: u64,
 }
 
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
@@ -188,6 +237,21 @@ impl ServeSettings {
         })
     }
 
+    /// The OIDC settings, when an issuer is configured.
+    pub fn oidc(&self) -> Option<crate::auth::OidcSettings> {
+        Some(crate::auth::OidcSettings {
+            issuer: self.oidc_issuer.clone()?,
+            audience: self.oidc_audience.clone()?,
+            jwks: self
+                .oidc_jwks
+                .clone()
+                .unwrap_or(crate::auth::JwksSource::Discovery),
+            roles_claim: self.oidc_roles_claim.clone(),
+            principal_claim: self.oidc_principal_claim.clone(),
+            clock_skew: std::time::Duration::from_secs(self.oidc_clock_skew),
+        })
+    }
+
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
@@ -202,6 +266,12 @@ impl ServeSettings {
             tls_key: None,
             tls_client_ca: None,
             tls_client_auth: crate::tls::ClientAuth::Required,
+            oidc_issuer: None,
+            oidc_audience: None,
+            oidc_jwks: None,
+            oidc_roles_claim: "roles".to_owned(),
+            oidc_principal_claim: "sub".to_owned(),
+            oidc_clock_skew: 60,
         }
     }
 

@@ -68,7 +68,7 @@ async fn whoami(caller: CallerPrincipal) -> Response {
         name: &caller.0.name,
         authenticated: matches!(
             caller.0.credential,
-            Credential::Password | Credential::ApiKey | Credential::Certificate
+            Credential::Password | Credential::ApiKey | Credential::Certificate | Credential::Token
         ),
     })
 }

@@ -4,12 +4,14 @@
 //! them; `Security` is the service over them that the HTTP layer and the
 //! `accord user|key|role` commands both use.
 
+mod oidc;
 mod roles;
 mod secrets;
 mod service;
 
 use std::sync::Arc;
 
+pub use oidc::{JwksSource, Oidc, OidcSettings, TokenIdentity};
 pub use roles::{
     built_in_role, glob_matches, Grants, Operation, Operations, ResourcePattern, BUILT_IN_ROLES,
 };
@@ -28,6 +30,8 @@ pub enum Credential {
     ApiKey,
     /// A client certificate whose subject's common name is the principal's.
     Certificate,
+    /// A JWT from the OIDC issuer.
+    Token,
     /// No credentials, let in by `--allow-anonymous=ROLE`.
     Anonymous,
     /// Authentication is off: no principal exists yet.

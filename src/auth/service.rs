@@ -16,7 +16,7 @@ use super::roles::{built_in_role, Grants, Operation, Operations, ResourcePattern
 use super::secrets::{
     credentials_digest, generate_key, hash_password, key_hash, verify_password, Secret, KEY_PREFIX,
 };
-use super::{AuthError, Credential, Principal};
+use super::{AuthError, Credential, Oidc, Principal};
 use crate::audit;
 use crate::store::{ApiKeyRecord, BindingRecord, Store};
 
@@ -37,11 +37,14 @@ const VERIFIED_MAX_ENTRIES: u64 = 10_000;
 const CONCURRENT_VERIFICATIONS: usize = 4;
 
 /// Settings of `accord serve` that concern authentication.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct SecurityOptions {
     /// The role anonymous callers get once authentication is on (`None`:
     /// they get 401).
     pub anonymous_role: Option<String>,
+    /// Bearer JWTs from this issuer sign in too; authentication is then on
+    /// even without principals.
+    pub oidc: Option<Arc<Oidc>>,
 }
 
 #[derive(Clone)]
@@ -56,6 +59,8 @@ struct Inner {
     enabled: AtomicBool,
     generation: AtomicI64,
     verified: Cache<[u8; 32], Arc<Principal>>,
+    /// Verified JWTs, with their expiry (seconds since the epoch).
+    tokens: Cache<[u8; 32], (Arc<Principal>, u64)>,
     anonymous: RwLock<Option<Arc<Principal>>>,
     open: Arc<Principal>,
     verifications: Semaphore,
@@ -80,6 +85,10 @@ impl Security {
                 enabled: AtomicBool::new(false),
                 generation: AtomicI64::new(-1),
                 verified: Cache::builder()
+                    .max_capacity(VERIFIED_MAX_ENTRIES)
+                    .time_to_live(VERIFIED_TTL)
+                    .build(),
+                tokens: Cache::builder()
                     .max_capacity(VERIFIED_MAX_ENTRIES)
                     .time_to_live(VERIFIED_TTL)
                     .build(),
@@ -109,6 +118,7 @@ impl Security {
             return Ok(());
         }
         self.inner.verified.invalidate_all();
+        self.inner.tokens.invalidate_all();
         let anonymous = match &self.inner.options.anonymous_role {
             Some(role) => {
                 let grants = self
@@ -123,6 +133,7 @@ impl Security {
             None => None,
         };
         *self.inner.anonymous.write().expect("anonymous lock") = anonymous;
+        let enabled = enabled || self.inner.options.oidc.is_some();
         self.inner.enabled.store(enabled, Ordering::Release);
         Ok(())
     }
@@ -159,10 +170,13 @@ impl Security {
                 .await
                 .map(Some)
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            if !value.starts_with(KEY_PREFIX) {
-                return Err(AuthError::Unauthenticated("unknown bearer token"));
+            if value.starts_with(KEY_PREFIX) {
+                return self.verify_key(value).await.map(Some);
             }
-            self.verify_key(value).await.map(Some)
+            match &self.inner.options.oidc {
+                Some(oidc) => self.verify_token(oidc, value).await.map(Some),
+                None => Err(AuthError::Unauthenticated("unknown bearer token")),
+            }
         } else {
             Err(AuthError::Unauthenticated(
                 "unsupported authorization scheme",
@@ -228,6 +242,41 @@ impl Security {
             credential: Credential::ApiKey,
         });
         self.remember(generation, digest, principal.clone());
+        Ok(principal)
+    }
+
+    /// A JWT from the OIDC issuer: its roles claim's bindings and those
+    /// stored for the principal it names.
+    async fn verify_token(&self, oidc: &Oidc, token: &str) -> Result<Arc<Principal>, AuthError> {
+        let digest = credentials_digest(&["jwt", token]);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs());
+        if let Some((principal, expires_at)) = self.inner.tokens.get(&digest) {
+            if now <= expires_at + oidc.clock_skew().as_secs() {
+                return Ok(principal);
+            }
+            self.inner.tokens.invalidate(&digest);
+        }
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        let identity = oidc.verify(token).await?;
+        let mut bindings = identity.bindings.clone();
+        {
+            let mut reader = self.inner.store.reader().await?;
+            for binding in reader.queries().bindings(Some(&identity.name)).await? {
+                bindings.push((binding.role, binding.resource));
+            }
+        }
+        let principal = Arc::new(Principal {
+            grants: self.grants_of(&bindings).await?,
+            name: identity.name,
+            credential: Credential::Token,
+        });
+        if self.inner.generation.load(Ordering::Acquire) == generation {
+            self.inner
+                .tokens
+                .insert(digest, (principal.clone(), identity.expires_at));
+        }
         Ok(principal)
     }
 

@@ -15,6 +15,7 @@ mod conformance;
 mod crash;
 mod explanations;
 mod nats_example;
+mod oidc;
 mod openapi;
 mod python_client;
 mod rust_client;
