@@ -1,7 +1,7 @@
 use std::io::{self, BufWriter};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use accord::cli::{
@@ -52,7 +52,19 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match Cli::parse().command {
+    let serve_command = Cli::command()
+        .find_subcommand("serve")
+        .cloned()
+        .expect("the serve command");
+    let args =
+        match accord::settings::with_config_file(std::env::args_os().collect(), &serve_command) {
+            Ok(args) => args,
+            Err(message) => {
+                eprintln!("accord: {message}");
+                return ExitCode::from(2);
+            }
+        };
+    match Cli::parse_from(args).command {
         Command::Serve(settings) => {
             // Only the server logs: encode and decode own stdout.
             tracing_subscriber::fmt()

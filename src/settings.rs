@@ -13,6 +13,12 @@ use crate::registry::DEFAULT_CACHE_MAX_BYTES;
 
 #[derive(Clone, Debug, Args)]
 pub struct ServeSettings {
+    /// A TOML file of settings, named as the flags are without their
+    /// dashes (`listen = "0.0.0.0:8081"`, `tls-cert = "…"`). Flags and
+    /// environment variables override it.
+    #[arg(long = "config", env = "ACCORD_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
     /// Address to listen on.
     #[arg(
         long = "listen",
@@ -255,6 +261,7 @@ impl ServeSettings {
     /// Settings for a given database with every other value at its default.
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
+            config: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: DatabaseUrl(database_url.to_owned()),
             max_schema_bytes: 1024 * 1024,
@@ -307,5 +314,135 @@ mod tests {
         let printed = format!("{settings:?} {}", settings.database_url);
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(printed.contains("accord:***@db"), "{printed}");
+    }
+}
+
+/// `accord serve`'s arguments with the settings of its config file (`--config
+/// FILE` or `ACCORD_CONFIG`) put in front of the given flags, each unless its
+/// environment variable is set: flags beat the environment, which beats the
+/// file. Unknown keys and values of the wrong type are refused, naming them.
+pub fn with_config_file(
+    args: Vec<std::ffi::OsString>,
+    serve: &clap::Command,
+) -> Result<Vec<std::ffi::OsString>, String> {
+    let Some(at) = args.iter().position(|arg| arg == "serve") else {
+        return Ok(args);
+    };
+    let named = args[at + 1..].iter().enumerate().find_map(|(i, arg)| {
+        let arg = arg.to_str()?;
+        match arg.strip_prefix("--config") {
+            Some("") => args.get(at + 2 + i).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(std::ffi::OsString::from),
+            None => None,
+        }
+    });
+    let Some(path) = named.or_else(|| std::env::var_os("ACCORD_CONFIG")) else {
+        return Ok(args);
+    };
+    let shown = std::path::Path::new(&path).display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read the config file {shown}: {error}"))?;
+    let table: toml::Table =
+        toml::from_str(&text).map_err(|error| format!("{shown} is not valid TOML: {error}"))?;
+    let mut injected = Vec::new();
+    for (key, value) in table {
+        let argument = serve
+            .get_arguments()
+            .find(|arg| arg.get_long() == Some(key.as_str()) && key != "config")
+            .ok_or_else(|| format!("{shown}: unknown setting `{key}`"))?;
+        let overridden = argument
+            .get_env()
+            .is_some_and(|env| std::env::var_os(env).is_some());
+        if overridden {
+            continue;
+        }
+        let value = match value {
+            toml::Value::String(text) => text,
+            toml::Value::Integer(number) => number.to_string(),
+            toml::Value::Boolean(true) => {
+                injected.push(format!("--{key}").into());
+                continue;
+            }
+            toml::Value::Boolean(false) => continue,
+            other => {
+                return Err(format!(
+                    "{shown}: `{key}` must be a string, a number or true, not {}",
+                    other.type_str()
+                ))
+            }
+        };
+        injected.push(format!("--{key}={value}").into());
+    }
+    let mut merged = args[..=at].to_vec();
+    merged.extend(injected);
+    merged.extend_from_slice(&args[at + 1..]);
+    Ok(merged)
+}
+
+#[cfg(test)]
+mod config_file_tests {
+    use super::*;
+    use clap::{Args, Command};
+
+    fn serve() -> Command {
+        ServeSettings::augment_args(Command::new("serve"))
+    }
+
+    #[test]
+    fn a_config_file_goes_in_front_of_the_flags() {
+        let file = tempfile_path(
+            "listen = \"0.0.0.0:9999\"\nmax-schema-bytes = 2048\nallow-anonymous = true\n",
+        );
+        let args: Vec<std::ffi::OsString> = [
+            "accord",
+            "serve",
+            "--config",
+            &file,
+            "--max-schema-bytes",
+            "4096",
+        ]
+        .iter()
+        .map(Into::into)
+        .collect();
+        let merged = with_config_file(args, &serve()).expect("merged");
+        let merged: Vec<String> = merged
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(&merged[..2], ["accord", "serve"]);
+        assert!(merged.contains(&"--listen=0.0.0.0:9999".to_owned()));
+        assert!(merged.contains(&"--allow-anonymous".to_owned()));
+        // The flag comes last, so it wins.
+        let file_value = merged
+            .iter()
+            .position(|a| a == "--max-schema-bytes=2048")
+            .expect("from the file");
+        let flag = merged
+            .iter()
+            .position(|a| a == "--max-schema-bytes")
+            .expect("the flag");
+        assert!(flag > file_value);
+        let _ = std::fs::remove_file(file);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_by_name() {
+        let file = tempfile_path("lisen = \"x\"\n");
+        let args: Vec<std::ffi::OsString> = ["accord", "serve", "--config", &file]
+            .iter()
+            .map(Into::into)
+            .collect();
+        let error = with_config_file(args, &serve()).expect_err("refused");
+        assert!(error.contains("unknown setting `lisen`"), "{error}");
+        let _ = std::fs::remove_file(file);
+    }
+
+    fn tempfile_path(content: &str) -> String {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("accord-config-{}-{n}.toml", std::process::id()));
+        std::fs::write(&path, content).expect("write");
+        path.display().to_string()
     }
 }
