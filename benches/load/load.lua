@@ -4,6 +4,7 @@
 --   line (METHOD TAB PATH [TAB BODY]), round-robin from the top, so the load
 --   is spread over every subject and id in the list. The requests are
 --   formatted once, in init, so a request costs wrk a table lookup.
+-- * AUTHORIZATION=VALUE sends that Authorization header with every request.
 -- * NEW_SUBJECT_PREFIX=P registers a schema nobody has registered before
 --   with every request: record P_<thread>_<n> (P with `-` as `_`) into
 --   subject P-<thread>-<n>. P must differ between wrk processes that share
@@ -27,8 +28,17 @@ local position = 0
 local new_subject_prefix = nil
 local new_record_prefix = nil
 local counter = 0
+local authorization = nil
+
+local function with_authorization(headers)
+  if authorization ~= nil then
+    headers["Authorization"] = authorization
+  end
+  return headers
+end
 
 function init(args)
+  authorization = os.getenv("AUTHORIZATION")
   new_subject_prefix = os.getenv("NEW_SUBJECT_PREFIX")
   if new_subject_prefix ~= nil then
     new_record_prefix = new_subject_prefix:gsub("[^%w]", "_") .. "_" .. thread_number .. "_"
@@ -44,7 +54,7 @@ function init(args)
       headers["Content-Type"] = CONTENT_TYPE
     end
     request_count = request_count + 1
-    requests[request_count] = wrk.format(method, target, headers, body)
+    requests[request_count] = wrk.format(method, target, with_authorization(headers), body)
   end
   if request_count == 0 then
     error("no requests in " .. path)
@@ -59,7 +69,7 @@ local function new_registration()
   local schema = '{\\"type\\":\\"record\\",\\"name\\":\\"' .. record
     .. '\\",\\"namespace\\":\\"bench.new\\",\\"fields\\":[{\\"name\\":\\"id\\",\\"type\\":\\"long\\"}]}'
   return wrk.format("POST", "/subjects/" .. subject .. "/versions",
-    { ["Content-Type"] = CONTENT_TYPE }, '{"schema":"' .. schema .. '"}')
+    with_authorization({ ["Content-Type"] = CONTENT_TYPE }), '{"schema":"' .. schema .. '"}')
 end
 
 function request()

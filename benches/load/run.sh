@@ -7,6 +7,9 @@
 #                                  16 writers registering new schemas
 #   benches/load/run.sh large      200,000 stored schemas on SQLite: start-up
 #                                  time, GET /schemas?limit=1000, RSS
+#   benches/load/run.sh auth       GET by id and register-new on SQLite without
+#                                  authentication, then with an API key and
+#                                  with HTTP Basic, as ratios to the first
 #
 # Environment: DURATION (wrk's -d, default 5s), CONNECTIONS (default 32),
 # ACCORD_BENCH_POSTGRES_URL (a database on the server where the benchmark may
@@ -340,11 +343,63 @@ mode_large() {
     } >"$WORK/report.md"
 }
 
+# ---------------------------------------------------------------- auth
+
+AUTH_PASSWORD=bench-password-1
+
+mode_auth() {
+    local database=sqlite://$WORK/auth.db key basic workload label rps p50 p99 errors
+    local -A base=()
+    log "== auth: starting Accord without authentication and seeding"
+    start_accord "$database" "$WORK/accord-auth.log"
+    mkdir -p "$WORK/auth"
+    python3 "$HERE/seed.py" "$ACCORD_URL" "$WORK/auth"
+    : >"$WORK/rows.md"
+    # $1 label, $2 Authorization header (or empty)
+    run_auth_workloads() {
+        for workload in ids register_new; do
+            if [[ $workload == register_new ]]; then
+                export NEW_SUBJECT_PREFIX=auth-$1
+                unset REQUESTS
+            else
+                export REQUESTS=$WORK/auth/$workload.req
+                unset NEW_SUBJECT_PREFIX
+            fi
+            if [[ -n $2 ]]; then export AUTHORIZATION=$2; else unset AUTHORIZATION; fi
+            read -r rps p50 p99 errors <<<"$(run_wrk "$ACCORD_URL" "$CONNECTIONS")"
+            [[ $errors == 0 ]] || die "$1 $workload: $errors errors"
+            [[ -n ${base[$workload]:-} ]] || base[$workload]=$rps
+            printf '| %s | %s | %s | %s | %s | %s |\n' "$(describe "$workload")" "$1" "$rps" "$p50" "$p99" \
+                "$(awk -v a="$rps" -v b="${base[$workload]}" 'BEGIN { printf "%.2f", a / b }')" |
+                tee -a "$WORK/rows.md" >&2
+        done
+        unset REQUESTS NEW_SUBJECT_PREFIX AUTHORIZATION
+    }
+    run_auth_workloads "no authentication" ""
+    log "== auth: adding an admin user and an API key"
+    "$ACCORD" user add bench --role admin --password "$AUTH_PASSWORD" --database "$database" >/dev/null
+    key=$("$ACCORD" key create bench --database "$database" 2>/dev/null)
+    basic="Basic $(printf 'bench:%s' "$AUTH_PASSWORD" | base64 -w0)"
+    # The server notices within 2 s (it polls the security tables).
+    local deadline=$((SECONDS + 30))
+    until [[ $(curl -s -o /dev/null -w '%{http_code}' "$ACCORD_URL/subjects") == 401 ]]; do
+        ((SECONDS < deadline)) || die "authentication did not turn on"
+        sleep 0.2
+    done
+    run_auth_workloads "API key (Bearer)" "Bearer $key"
+    run_auth_workloads "HTTP Basic (Argon2id, cached)" "$basic"
+    {
+        printf '## Accord with authentication (SQLite, wrk -t1 -c%s -d%s, %s)\n\n' "$CONNECTIONS" "$DURATION" "$(date -u +%Y-%m-%d)"
+        printf '| workload | credentials | req/s | p50 ms | p99 ms | / no authentication |\n|---|---|--:|--:|--:|--:|\n'
+        cat "$WORK/rows.md"
+    } >"$WORK/report.md"
+}
+
 # ---------------------------------------------------------------- main
 
 case $MODE in
-    workloads | replicas | large) ;;
-    *) die "usage: $0 [workloads|replicas|large]" ;;
+    workloads | replicas | large | auth) ;;
+    *) die "usage: $0 [workloads|replicas|large|auth]" ;;
 esac
 need_tools
 build
