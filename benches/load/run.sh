@@ -355,17 +355,17 @@ mode_auth() {
     mkdir -p "$WORK/auth"
     python3 "$HERE/seed.py" "$ACCORD_URL" "$WORK/auth"
     : >"$WORK/rows.md"
-    # $1 label, $2 Authorization header (or empty)
+    # $1 label, $2 a slug for subject names, $3 Authorization header (or empty)
     run_auth_workloads() {
         for workload in ids register_new; do
             if [[ $workload == register_new ]]; then
-                export NEW_SUBJECT_PREFIX=auth-$1
+                export NEW_SUBJECT_PREFIX=auth-$2
                 unset REQUESTS
             else
                 export REQUESTS=$WORK/auth/$workload.req
                 unset NEW_SUBJECT_PREFIX
             fi
-            if [[ -n $2 ]]; then export AUTHORIZATION=$2; else unset AUTHORIZATION; fi
+            if [[ -n $3 ]]; then export AUTHORIZATION=$3; else unset AUTHORIZATION; fi
             read -r rps p50 p99 errors <<<"$(run_wrk "$ACCORD_URL" "$CONNECTIONS")"
             [[ $errors == 0 ]] || die "$1 $workload: $errors errors"
             [[ -n ${base[$workload]:-} ]] || base[$workload]=$rps
@@ -375,7 +375,7 @@ mode_auth() {
         done
         unset REQUESTS NEW_SUBJECT_PREFIX AUTHORIZATION
     }
-    run_auth_workloads "no authentication" ""
+    run_auth_workloads "no authentication" open ""
     log "== auth: adding an admin user and an API key"
     "$ACCORD" user add bench --role admin --password "$AUTH_PASSWORD" --database "$database" >/dev/null
     key=$("$ACCORD" key create bench --database "$database" 2>/dev/null)
@@ -386,8 +386,8 @@ mode_auth() {
         ((SECONDS < deadline)) || die "authentication did not turn on"
         sleep 0.2
     done
-    run_auth_workloads "API key (Bearer)" "Bearer $key"
-    run_auth_workloads "HTTP Basic (Argon2id, cached)" "$basic"
+    run_auth_workloads "API key (Bearer)" key "Bearer $key"
+    run_auth_workloads "HTTP Basic (Argon2id, cached)" basic "$basic"
     {
         printf '## Accord with authentication (SQLite, wrk -t1 -c%s -d%s, %s)\n\n' "$CONNECTIONS" "$DURATION" "$(date -u +%Y-%m-%d)"
         printf '| workload | credentials | req/s | p50 ms | p99 ms | / no authentication |\n|---|---|--:|--:|--:|--:|\n'

@@ -28,6 +28,15 @@ impl Secret {
     }
 }
 
+/// From a command-line flag.
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(raw: &str) -> Result<Secret, Self::Err> {
+        Ok(Secret(raw.to_owned()))
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(***)")

@@ -166,7 +166,8 @@ impl RegistryArgs {
 }
 
 /// How to authenticate to a registry, and which TLS roots to trust.
-#[derive(Args, Clone, Debug, Default)]
+/// `Debug` hides the credentials.
+#[derive(Args, Clone, Default)]
 pub struct AuthArgs {
     /// HTTP basic authentication, as user:password.
     #[arg(
@@ -205,6 +206,19 @@ pub struct AuthArgs {
         requires = "client_cert"
     )]
     pub client_key: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for AuthArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "***");
+        f.debug_struct("AuthArgs")
+            .field("basic_auth", &hidden(&self.basic_auth))
+            .field("bearer_token", &hidden(&self.bearer_token))
+            .field("ca_cert", &self.ca_cert)
+            .field("client_cert", &self.client_cert)
+            .field("client_key", &self.client_key)
+            .finish()
+    }
 }
 
 impl AuthArgs {

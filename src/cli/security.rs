@@ -46,7 +46,7 @@ enum UserCommand {
         #[arg(long, default_value = "*")]
         resource: String,
         #[arg(long, conflicts_with = "no_password")]
-        password: Option<String>,
+        password: Option<Secret>,
         #[arg(long)]
         no_password: bool,
     },
@@ -54,7 +54,7 @@ enum UserCommand {
     Passwd {
         name: String,
         #[arg(long)]
-        password: Option<String>,
+        password: Option<Secret>,
     },
     /// Remove a user with its keys and bindings.
     Remove { name: String },
@@ -154,9 +154,9 @@ use crate::error_chain as chain;
 
 /// The password from the flag, else the first line of stdin (prompted for,
 /// without echo, on a terminal).
-fn read_password(given: Option<String>) -> Result<Secret, String> {
+fn read_password(given: Option<Secret>) -> Result<Secret, String> {
     if let Some(password) = given {
-        return Ok(Secret::new(password));
+        return Ok(password);
     }
     if io::stdin().is_terminal() {
         let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
