@@ -81,6 +81,7 @@ pub async fn serve(
         SecurityOptions {
             anonymous_role: settings.anonymous_role().map(str::to_owned),
             oidc,
+            hide_denied_reads: settings.deny_reads_as_not_found,
         },
     )
     .await

@@ -147,6 +147,15 @@ pub struct ServeSettings {
     )]
     pub oidc_principal_claim: String,
 
+    /// Answer a read the caller may not make with the "not found" it would
+    /// get for a subject or schema that does not exist (as Karapace does),
+    /// instead of Confluent's 403.
+    #[arg(
+        long = "deny-reads-as-not-found",
+        env = "ACCORD_DENY_READS_AS_NOT_FOUND"
+    )]
+    pub deny_reads_as_not_found: bool,
+
     /// Clock skew tolerated on `exp` and `nbf`, in seconds.
     #[arg(
         long = "oidc-clock-skew",
@@ -279,6 +288,7 @@ impl ServeSettings {
             oidc_roles_claim: "roles".to_owned(),
             oidc_principal_claim: "sub".to_owned(),
             oidc_clock_skew: 60,
+            deny_reads_as_not_found: false,
         }
     }
 

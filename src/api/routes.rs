@@ -408,11 +408,20 @@ async fn authorize(
         _ => None,
     };
     if let Err(denied) = check(&guard, &principal, &param, context).await {
-        if let ApiError::Auth(AuthError::Denied { operation, .. }) = &denied {
+        if let ApiError::Auth(AuthError::Denied {
+            operation,
+            resource: named,
+        }) = &denied
+        {
             let details = json!({ "operation": operation.name(), "method": method.as_str() });
             refused(&principal.name)
                 .record(&guard.state, "access.denied", resource, details)
                 .await;
+            if guard.state.security.hides_denied_reads() {
+                if let Some(not_found) = hidden_read(*operation, named) {
+                    return Err(not_found.into());
+                }
+            }
         }
         return Err(denied);
     }
@@ -447,6 +456,24 @@ async fn authorize(
         }
     }
     Ok(response)
+}
+
+/// Karapace's answer to a read the caller may not make: the resource does
+/// not exist, as far as the caller can tell (`--deny-reads-as-not-found`).
+fn hidden_read(operation: Operation, resource: &str) -> Option<RegistryError> {
+    let reads = matches!(
+        operation,
+        Operation::SubjectRead | Operation::SchemaRead | Operation::SubjectCompatibilityRead
+    );
+    if !reads {
+        return None;
+    }
+    if let Some(subject) = resource.strip_prefix("Subject: ") {
+        return Some(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    resource
+        .strip_prefix("Schema: ")
+        .map(|id| RegistryError::SchemaIdNotFound(id.to_owned()))
 }
 
 /// What an audit event names as the resource of a request.

@@ -45,6 +45,9 @@ pub struct SecurityOptions {
     /// Bearer JWTs from this issuer sign in too; authentication is then on
     /// even without principals.
     pub oidc: Option<Arc<Oidc>>,
+    /// Answer a denied read as if the subject or schema did not exist
+    /// (Karapace's way) instead of 403 (Confluent's).
+    pub hide_denied_reads: bool,
 }
 
 #[derive(Clone)]
@@ -101,6 +104,11 @@ impl Security {
                 verifications: Semaphore::new(CONCURRENT_VERIFICATIONS),
             }),
         }
+    }
+
+    /// Whether a denied read answers 404 rather than 403.
+    pub fn hides_denied_reads(&self) -> bool {
+        self.inner.options.hide_denied_reads
     }
 
     /// Whether authentication is on (a principal exists).

@@ -301,11 +301,46 @@ async fn tampering_is_detected_by_audit_verify(app: TestApp) {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
+    // The accord commands record their changes too.
+    let database = app.database_url();
+    let added = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_accord"))
+            .args([
+                "user",
+                "add",
+                "cli-made",
+                "--role",
+                "reader",
+                "--no-password",
+            ])
+            .args(["--database", &database])
+            .output()
+            .expect("accord runs")
+    })
+    .await
+    .expect("ran");
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let events = events_after(&app, 0).await;
+    let last = events.last().expect("events");
+    assert_eq!(last["operation"], "principal.add");
+    assert_eq!(last["source"], "cli");
+    assert!(
+        last["principal"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("cli:")),
+        "{last}"
+    );
+    assert_eq!(last["details"]["principal"], "cli-made");
+
     let (code, stdout, stderr) = tokio::task::spawn_blocking(verify.clone())
         .await
         .expect("ran");
     assert_eq!(code, Some(0), "{stdout}{stderr}");
-    assert!(stdout.contains("intact: 4 events"), "{stdout}");
+    assert!(stdout.contains("intact: 5 events"), "{stdout}");
 
     let store = sqlx_connection(&app).await;
     sqlx::query("UPDATE audit_events SET details = '{\"subject\":\"forged\"}' WHERE position = 3")

@@ -789,3 +789,104 @@ async fn public_addresses_need_authentication_or_an_explicit_opt_out() {
         .to_string()
         .contains("emperor"));
 }
+
+/// `--deny-reads-as-not-found`: a read the caller may not make answers as
+/// if the subject or schema did not exist; writes still answer 403.
+#[tokio::test]
+async fn denied_reads_can_answer_not_found() {
+    let Some(database) = TestDatabase::create(Backend::Sqlite).await else {
+        return;
+    };
+    let settings = ServeSettings {
+        deny_reads_as_not_found: true,
+        ..ServeSettings::for_database(&database.url)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(accord::serve(listener, settings, async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let send = |method: Method, path: &str, body: Option<Value>, user: Option<&str>| {
+        let mut request = client.request(method, format!("{base}{path}"));
+        if let Some(user) = user {
+            request = request.basic_auth(user, Some(PASSWORD));
+        }
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", SR_JSON)
+                .body(body.to_string());
+        }
+        async move {
+            let response = request.send().await.expect("sent");
+            let status = response.status();
+            (status, response.json::<Value>().await.expect("json"))
+        }
+    };
+    for body in [
+        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+        json!({ "name": "team", "password": PASSWORD, "roles": [{ "role": "writer", "resource": "subject:team-*" }] }),
+    ] {
+        let (status, _) = send(
+            Method::POST,
+            "/accord/v1/principals",
+            Some(body),
+            Some("root"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let schema = json!({ "schema": "\"string\"" });
+    let (status, registered) = send(
+        Method::POST,
+        "/subjects/secret-value/versions",
+        Some(schema.clone()),
+        Some("root"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let id = registered["id"].as_i64().expect("id");
+    let (status, body) = send(
+        Method::GET,
+        "/subjects/secret-value/versions/latest",
+        None,
+        Some("team"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(
+        body,
+        json!({ "error_code": 40401, "message": "Subject 'secret-value' not found." })
+    );
+    let (status, body) = send(
+        Method::GET,
+        &format!("/schemas/ids/{id}"),
+        None,
+        Some("team"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error_code"], 40403);
+    let (status, _) = send(
+        Method::POST,
+        "/subjects/secret-value/versions",
+        Some(schema),
+        Some("team"),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "writes are still refused with 403"
+    );
+    let _ = stop.send(());
+    server.await.expect("joined").expect("served");
+}
