@@ -109,7 +109,9 @@ pub async fn serve(
     let auditor =
         Auditor::new(store.clone(), settings.audit_log.clone()).map_err(StartupError::AuditLog)?;
     if auditor.has_sink() {
-        tokio::spawn(ship_audit_events(auditor.clone()));
+        // Events from now on: the file gets what happens while it is named.
+        let head = audit::head(&store).await.map_err(store_error)?;
+        tokio::spawn(ship_audit_events(auditor.clone(), head));
     }
     let app = router::router(
         AppState {
@@ -157,17 +159,8 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 /// Copies the audit trail to `--audit-log` as it grows (events of every
-/// replica, in chain order), once a second.
-async fn ship_audit_events(auditor: Auditor) {
-    let mut after = match auditor.store().reader().await {
-        Ok(mut reader) => reader
-            .queries()
-            .audit_head()
-            .await
-            .map(|(head, _)| head)
-            .unwrap_or(0),
-        Err(_) => 0,
-    };
+/// replica, in chain order), once a second, from position `after`.
+async fn ship_audit_events(auditor: Auditor, mut after: i64) {
     loop {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         match auditor.ship(after).await {

@@ -185,7 +185,10 @@ capture() {
         args+=(-H "Content-Type: $CONTENT_TYPE" --data-binary "$body")
     fi
     status=$(curl "${args[@]}" "$2$path")
-    [[ $status == 200 ]] || die "$method $path answered $status: $(cat "$3")"
+    if [[ $status != 200 ]]; then
+        tail -n 20 "$WORK"/accord-*.log >&2 || true
+        die "$method $path answered $status: $(cat "$3")"
+    fi
 }
 
 # ---------------------------------------------------------------- workloads

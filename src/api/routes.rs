@@ -429,27 +429,20 @@ async fn authorize(
         return Ok(next.run(request).await);
     };
     // A mutation: its event is written with the change, in its
-    // transaction; one that changed nothing or failed gets one here.
+    // transaction; one that failed gets one here.
     let scope = AuditScope::new(principal.name.clone(), source, id.0, operation, resource);
     let response = audit::scoped(scope.clone(), next.run(request)).await;
-    if !scope.is_written() {
-        let status = response.status();
+    // A success that wrote nothing (re-registering known content, which
+    // producers do on every start) changed nothing to record, and must stay
+    // off the write path.
+    let status = response.status();
+    if !scope.is_written() && !status.is_success() {
         let code = response.extensions().get::<ErrorCode>().map(|code| code.0);
-        let (outcome, details) = if status.is_success() {
-            (
-                "success",
-                json!({ "status": status.as_u16(), "changed": false }),
-            )
-        } else {
-            (
-                "failure",
-                json!({ "status": status.as_u16(), "errorCode": code }),
-            )
-        };
+        let details = json!({ "status": status.as_u16(), "errorCode": code });
         if let Err(error) = guard
             .state
             .auditor
-            .record_alone(&scope, outcome, details)
+            .record_alone(&scope, "failure", details)
             .await
         {
             tracing::error!(error = %error, "could not record a request in the audit trail");

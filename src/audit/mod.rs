@@ -212,6 +212,12 @@ impl Auditor {
     }
 }
 
+/// The position of the last event written.
+pub async fn head(store: &Store) -> Result<i64, StoreError> {
+    let mut reader = store.reader().await?;
+    Ok(reader.queries().audit_head().await?.0)
+}
+
 /// A page of the trail.
 pub async fn events(store: &Store, filter: &AuditFilter) -> Result<Vec<AuditEvent>, StoreError> {
     let mut reader = store.reader().await?;

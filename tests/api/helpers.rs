@@ -458,3 +458,62 @@ macro_rules! backend_tests {
         }
     };
 }
+
+/// Accord serving `listener` with custom settings, for tests of start-up
+/// flags; `base` is how `client` reaches it (`http://…` or `https://…`).
+pub struct CustomServer {
+    pub base: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<Result<(), accord::StartupError>>,
+}
+
+impl CustomServer {
+    /// Starts the server and waits until `client` gets any answer from
+    /// `/health`.
+    pub async fn start(
+        listener: tokio::net::TcpListener,
+        settings: ServeSettings,
+        base: String,
+        client: &reqwest::Client,
+    ) -> CustomServer {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(accord::serve(listener, settings, async {
+            let _ = stopped.await;
+        }));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{base}/health")).send().await.is_err() {
+            assert!(!server.is_finished(), "the server stopped while starting");
+            assert!(Instant::now() < deadline, "{base} did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        CustomServer {
+            base,
+            stop: Some(stop),
+            server,
+        }
+    }
+
+    /// On 127.0.0.1 over plain HTTP.
+    pub async fn local(settings: ServeSettings) -> CustomServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a random port");
+        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        CustomServer::start(listener, settings, base, &reqwest::Client::new()).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server; it must have served without error.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.server)
+            .await
+            .expect("the server task")
+            .expect("the server ran");
+    }
+}

@@ -2,7 +2,7 @@
 //! this test; expired, wrong-audience, wrong-issuer, badly signed and
 //! shared-secret tokens are refused with 401.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use accord::auth::JwksSource;
 use accord::settings::ServeSettings;
@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestDatabase, SR_JSON};
+use crate::helpers::{Backend, CustomServer, TestDatabase, SR_JSON};
 
 const ISSUER: &str = "https://idp.example.test/realms/data";
 const AUDIENCE: &str = "accord";
@@ -70,20 +70,9 @@ async fn bearer_tokens_from_the_issuer() {
         oidc_roles_claim: "realm_access.roles".to_owned(),
         ..ServeSettings::for_database(&database.url)
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord::serve(listener, settings, async {
-        let _ = stopped.await;
-    }));
+    let server = CustomServer::local(settings).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     // An issuer turns authentication on even without principals.
     let status = client
         .get(format!("{base}/subjects"))
@@ -179,6 +168,5 @@ async fn bearer_tokens_from_the_issuer() {
         assert_eq!(body["error_code"], 40101, "{what}");
     }
 
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    server.stop().await;
 }

@@ -10,7 +10,7 @@ use accord::settings::ServeSettings;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestApp, TestDatabase, SR_JSON};
+use crate::helpers::{Backend, CustomServer, TestApp, TestDatabase, SR_JSON};
 
 /// The operations each built-in role is documented to grant (README), as
 /// this test knows them, independently of the server's table.
@@ -728,17 +728,9 @@ async fn public_addresses_need_authentication_or_an_explicit_opt_out() {
         allow_anonymous: Some("reader".to_owned()),
         ..settings
     };
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord::serve(listener, settings.clone(), async {
-        let _ = stopped.await;
-    }));
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let server = CustomServer::start(listener, settings.clone(), base.clone(), &client).await;
     let created = client
         .post(format!("{base}/accord/v1/principals"))
         .header("Content-Type", SR_JSON)
@@ -772,8 +764,7 @@ async fn public_addresses_need_authentication_or_an_explicit_opt_out() {
         StatusCode::FORBIDDEN,
         "but do not write"
     );
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    server.stop().await;
 
     // An anonymous role that does not exist is refused at start-up.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -801,20 +792,9 @@ async fn denied_reads_can_answer_not_found() {
         deny_reads_as_not_found: true,
         ..ServeSettings::for_database(&database.url)
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("address"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord::serve(listener, settings, async {
-        let _ = stopped.await;
-    }));
+    let server = CustomServer::local(settings).await;
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
     let send = |method: Method, path: &str, body: Option<Value>, user: Option<&str>| {
         let mut request = client.request(method, format!("{base}{path}"));
         if let Some(user) = user {
@@ -887,6 +867,5 @@ async fn denied_reads_can_answer_not_found() {
         StatusCode::FORBIDDEN,
         "writes are still refused with 403"
     );
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    server.stop().await;
 }

@@ -13,7 +13,7 @@ use rcgen::{
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{Backend, TestDatabase, SR_JSON};
+use crate::helpers::{Backend, CustomServer, TestDatabase, SR_JSON};
 
 struct Ca {
     issuer: Issuer<'static, KeyPair>,
@@ -127,21 +127,8 @@ async fn https_with_reload_and_client_certificates() {
         .expect("bind");
     let port = listener.local_addr().expect("address").port();
     let base = format!("https://localhost:{port}");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord::serve(listener, settings, async {
-        let _ = stopped.await;
-    }));
     let anonymous = client(&ca, None);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while anonymous
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "HTTPS did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let server = CustomServer::start(listener, settings, base.clone(), &anonymous).await;
     // Plain HTTP on the TLS port gets no answer.
     assert!(reqwest::get(format!("http://127.0.0.1:{port}/health"))
         .await
@@ -268,8 +255,7 @@ async fn https_with_reload_and_client_certificates() {
         .status();
     assert_eq!(status, StatusCode::OK);
 
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    server.stop().await;
 }
 
 /// With client certificates required, a connection without one is refused
@@ -301,21 +287,8 @@ async fn required_client_certificates_refuse_connections_without_one() {
         .expect("bind");
     let port = listener.local_addr().expect("address").port();
     let base = format!("https://localhost:{port}");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(accord::serve(listener, settings, async {
-        let _ = stopped.await;
-    }));
     let with_certificate = client(&ca, Some(&leaf(&ca, "svc", false)));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while with_certificate
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "HTTPS did not come up");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let server = CustomServer::start(listener, settings, base.clone(), &with_certificate).await;
     assert!(
         client(&ca, None)
             .get(format!("{base}/health"))
@@ -324,6 +297,5 @@ async fn required_client_certificates_refuse_connections_without_one() {
             .is_err(),
         "a client without a certificate was served"
     );
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    server.stop().await;
 }
