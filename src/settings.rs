@@ -204,7 +204,7 @@ impl fmt::Debug for DatabaseUrl {
 
 /// Hides the password of a database URL for logs and errors.
 pub fn redact_password(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let url = match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];
             match credentials.find(':') {
@@ -217,19 +217,18 @@ pub fn redact_password(url: &str) -> String {
                 None => url.to_owned(),
             }
         }
-        _ => {
-            // `postgres://host/db?password=…` carries it as a parameter.
-            match url.find("password=") {
-                Some(start) => {
-                    let value_start = start + "password=".len();
-                    let end = url[value_start..]
-                        .find('&')
-                        .map_or(url.len(), |end| value_start + end);
-                    format!("{}***{}", &url[..value_start], &url[end..])
-                }
-                None => url.to_owned(),
-            }
+        _ => url.to_owned(),
+    };
+    // `postgres://user@host/db?password=…` carries it as a parameter too.
+    match url.find("password=") {
+        Some(start) => {
+            let value_start = start + "password=".len();
+            let end = url[value_start..]
+                .find('&')
+                .map_or(url.len(), |end| value_start + end);
+            format!("{}***{}", &url[..value_start], &url[end..])
         }
+        None => url,
     }
 }
 
@@ -315,6 +314,10 @@ mod tests {
         assert_eq!(
             redact_password("postgres://db/x?user=me&password=secret&sslmode=require"),
             "postgres://db/x?user=me&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_password("postgres://me@db/x?password=secret"),
+            "postgres://me@db/x?password=***"
         );
     }
 

@@ -25,6 +25,9 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const RELOAD_POLL: Duration = Duration::from_secs(2);
 /// Handshaken connections waiting for the server to take them.
 const ACCEPTED_BACKLOG: usize = 128;
+/// Handshakes in progress at once; further connections wait to start
+/// theirs, so slow or idle clients cannot exhaust memory or descriptors.
+const CONCURRENT_HANDSHAKES: usize = 256;
 
 /// Whether clients must present a certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -139,7 +142,11 @@ async fn accept_loop(
     acceptor: Arc<RwLock<TlsAcceptor>>,
     accepted: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
 ) {
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(CONCURRENT_HANDSHAKES));
     loop {
+        let Ok(permit) = handshakes.clone().acquire_owned().await else {
+            return;
+        };
         let (stream, peer) = match tcp.accept().await {
             Ok(connection) => connection,
             Err(error) => {
@@ -154,6 +161,7 @@ async fn accept_loop(
         let acceptor = acceptor.read().expect("TLS acceptor lock").clone();
         let accepted = accepted.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
                     let _ = accepted.send((tls, peer)).await;

@@ -162,6 +162,10 @@ impl FromRequestParts<AppState> for AliasedSubject {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Resolved by the access check, when it ran: the same subject it allowed.
+        if let Some(resolved) = parts.extensions.get::<super::routes::ResolvedSubject>() {
+            return Ok(AliasedSubject(resolved.0.clone()));
+        }
         let raw = path_param(parts, state, "subject").await?;
         let subject = state.registry.resolve_alias(Subject::parse(&raw)).await?;
         Ok(AliasedSubject(subject))

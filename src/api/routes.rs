@@ -24,7 +24,7 @@ use crate::audit::{self, AuditScope};
 use crate::auth::{AuthError, Caller, Credential, Operation, Principal};
 use crate::domain::SchemaId;
 use crate::error::{ApiError, ErrorCode};
-use crate::registry::{RegistryError, Scope, Subject};
+use crate::registry::{visibility, RegistryError, Scope, Subject};
 use crate::tls::Peer;
 
 /// What a route asks of its caller.
@@ -345,10 +345,16 @@ impl Refused {
     }
 }
 
+/// The subject a request acts on, its alias resolved once, by the access
+/// check: the handler acts on the subject that was checked, even if the
+/// alias changes while the request body is still arriving.
+#[derive(Clone, Debug)]
+pub struct ResolvedSubject(pub Subject);
+
 async fn authorize(
     State(guard): State<Guard>,
     params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     let access = guard.declared.access;
@@ -407,7 +413,13 @@ async fn authorize(
         }),
         _ => None,
     };
-    if let Err(denied) = check(&guard, &principal, &param, context).await {
+    let checked = check(&guard, &principal, &param, context).await;
+    if let Ok(Some(resolved)) = &checked {
+        request
+            .extensions_mut()
+            .insert(ResolvedSubject(resolved.clone()));
+    }
+    if let Err(denied) = checked {
         if let ApiError::Auth(AuthError::Denied {
             operation,
             resource: named,
@@ -425,13 +437,28 @@ async fn authorize(
         }
         return Err(denied);
     }
+    // A caller who may not read every subject sees only those it may read,
+    // also where the registry looks beyond the subject named.
+    let run = async {
+        if principal
+            .grants
+            .allows_on_all_subjects(Operation::SubjectRead)
+        {
+            next.run(request).await
+        } else {
+            let reader = principal.clone();
+            let filter: visibility::SubjectFilter =
+                Arc::new(move |subject| reader.allows(Operation::SubjectRead, Some(subject)));
+            visibility::scoped(filter, next.run(request)).await
+        }
+    };
     let Some(operation) = audited else {
-        return Ok(next.run(request).await);
+        return Ok(run.await);
     };
     // A mutation: its event is written with the change, in its
     // transaction; one that failed gets one here.
     let scope = AuditScope::new(principal.name.clone(), source, id.0, operation, resource);
-    let response = audit::scoped(scope.clone(), next.run(request)).await;
+    let response = audit::scoped(scope.clone(), run).await;
     // A success that wrote nothing (re-registering known content, which
     // producers do on every start) changed nothing to record, and must stay
     // off the write path.
@@ -490,7 +517,7 @@ async fn check(
     principal: &Principal,
     param: &impl Fn(&str) -> Option<String>,
     context: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<Option<Subject>, ApiError> {
     match guard.declared.access {
         Access::Public | Access::Authenticated | Access::Filtered => {}
         Access::Subject(operation) => {
@@ -501,6 +528,7 @@ async fn check(
             if target != subject {
                 require(principal, operation, &target.qualified())?;
             }
+            return Ok(Some(target));
         }
         Access::Scope { subject, global } => {
             match Scope::parse(&param("subject").unwrap_or_default()) {
@@ -540,7 +568,7 @@ async fn check(
             may_read_schema(principal, carrying, &guid)?;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 fn require(principal: &Principal, operation: Operation, subject: &str) -> Result<(), ApiError> {

@@ -1,7 +1,7 @@
 //! `/subjects`: list, lookup, versions, register, delete.
 
 use super::body::register_request;
-use super::routes::{Access, CallerPrincipal, Routes};
+use super::routes::{Access, CallerPrincipal, ResolvedSubject, Routes};
 use super::views::{RegisteredBody, SchemaBody};
 use super::{
     json_bytes, ok_json, raw_schema, AliasedSubject, AppState, JsonBody, Params, PathParams,
@@ -13,6 +13,7 @@ use crate::error::ApiError;
 use crate::registry::{SchemaFormat, SchemaView, Subject, SubjectListFilter};
 use axum::extract::State;
 use axum::response::Response;
+use axum::Extension;
 
 pub fn routes() -> Routes {
     let read = Access::Subject(Operation::SubjectRead);
@@ -117,13 +118,16 @@ async fn list_versions(
 async fn register(
     State(state): State<AppState>,
     PathParams(subject): PathParams<String>,
+    resolved: Option<Extension<ResolvedSubject>>,
     params: Params,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let subject = state
-        .registry
-        .resolve_alias(Subject::parse_for_write(&subject)?)
-        .await?;
+    let subject = Subject::parse_for_write(&subject)?;
+    // The alias as the access check resolved it, if it ran.
+    let subject = match resolved {
+        Some(Extension(ResolvedSubject(checked))) => checked,
+        None => state.registry.resolve_alias(subject).await?,
+    };
     let request = register_request(body)?;
     let registered = state
         .registry

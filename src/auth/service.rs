@@ -18,7 +18,7 @@ use super::secrets::{
 };
 use super::{AuthError, Credential, Oidc, Principal};
 use crate::audit;
-use crate::store::{ApiKeyRecord, BindingRecord, Store};
+use crate::store::{ApiKeyRecord, BindingRecord, Queries, Store};
 
 /// How often each process checks whether principals, keys or bindings
 /// changed (through another replica or the CLI): the bound on how long a
@@ -34,7 +34,17 @@ const VERIFIED_MAX_ENTRIES: u64 = 10_000;
 /// Password verifications running at once: each takes Argon2's 19 MiB and a
 /// core for tens of milliseconds, so a flood of wrong passwords queues here
 /// instead of exhausting memory and the blocking pool.
-const CONCURRENT_VERIFICATIONS: usize = 4;
+/// Half the cores (at least 2), so that a flood of wrong passwords cannot
+/// take every core from the requests that need none.
+fn concurrent_verifications() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |cores| cores.get() / 2)
+        .max(2)
+}
+
+/// A password check waits this long for its turn at most; then the caller
+/// is refused, rather than queued without bound.
+const VERIFICATION_WAIT: Duration = Duration::from_secs(10);
 
 /// Settings of `accord serve` that concern authentication.
 #[derive(Clone, Default)]
@@ -101,7 +111,7 @@ impl Security {
                     credential: Credential::Open,
                     grants: Grants::everything(),
                 }),
-                verifications: Semaphore::new(CONCURRENT_VERIFICATIONS),
+                verifications: Semaphore::new(concurrent_verifications()),
             }),
         }
     }
@@ -122,9 +132,12 @@ impl Security {
         let mut reader = self.inner.store.reader().await?;
         let (generation, enabled) = reader.queries().security_state().await?;
         drop(reader);
-        if self.inner.generation.swap(generation, Ordering::AcqRel) == generation {
+        if self.inner.generation.load(Ordering::Acquire) == generation {
             return Ok(());
         }
+        // No verification made before this point is kept, nor cached while
+        // the state is recomputed (`remember` compares generations).
+        self.inner.generation.store(-1, Ordering::Release);
         self.inner.verified.invalidate_all();
         self.inner.tokens.invalidate_all();
         let anonymous = match &self.inner.options.anonymous_role {
@@ -143,6 +156,9 @@ impl Security {
         *self.inner.anonymous.write().expect("anonymous lock") = anonymous;
         let enabled = enabled || self.inner.options.oidc.is_some();
         self.inner.enabled.store(enabled, Ordering::Release);
+        // Recorded only once the state above is current: a failure part way
+        // leaves the next poll to try again.
+        self.inner.generation.store(generation, Ordering::Release);
         Ok(())
     }
 
@@ -206,20 +222,23 @@ impl Security {
             let mut reader = self.inner.store.reader().await?;
             reader.queries().principal(user).await?
         };
-        let stored = record
-            .and_then(|record| record.password_hash)
-            .ok_or(AuthError::Unauthenticated("unknown user or no password"))?;
-        let _permit = self
-            .inner
-            .verifications
-            .acquire()
+        // An unknown user costs an Argon2 check too, so that answering
+        // does not tell which users exist.
+        let stored = record.and_then(|record| record.password_hash);
+        let known = stored.is_some();
+        let _permit = tokio::time::timeout(VERIFICATION_WAIT, self.inner.verifications.acquire())
             .await
+            .map_err(|_| AuthError::Unauthenticated("password checks saturated"))?
             .map_err(|_| AuthError::Internal("verification queue closed".to_owned()))?;
-        let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-            .await
-            .map_err(|error| {
-                AuthError::Internal(format!("password verification failed: {error}"))
-            })?;
+        let matches = tokio::task::spawn_blocking(move || {
+            let stored = stored.as_deref().unwrap_or_else(|| unknown_user_hash());
+            verify_password(&password, stored)
+        })
+        .await
+        .map_err(|error| AuthError::Internal(format!("password verification failed: {error}")))?;
+        if !known {
+            return Err(AuthError::Unauthenticated("unknown user or no password"));
+        }
         if !matches {
             return Err(AuthError::Unauthenticated("wrong password"));
         }
@@ -347,16 +366,7 @@ impl Security {
 
     async fn custom_roles(&self) -> Result<HashMap<String, Operations>, AuthError> {
         let mut reader = self.inner.store.reader().await?;
-        let mut roles = HashMap::new();
-        for (name, operations) in reader.queries().roles().await? {
-            let names: Vec<String> = serde_json::from_str(&operations).map_err(|error| {
-                crate::store::StoreError::Corrupt(format!("role {name}: {error}"))
-            })?;
-            let operations: Vec<Operation> =
-                names.iter().filter_map(|name| name.parse().ok()).collect();
-            roles.insert(name, Operations::of(&operations));
-        }
-        Ok(roles)
+        custom_roles_in(&mut reader.queries()).await
     }
 
     // ---- administration -------------------------------------------------
@@ -429,9 +439,13 @@ impl Security {
 
     pub async fn remove_principal(&self, name: &str) -> Result<(), AuthError> {
         let mut tx = self.inner.store.begin().await?;
-        if !tx.queries().delete_principal(name).await? {
-            return Err(AuthError::PrincipalNotFound(name.to_owned()));
-        }
+        keeping_an_administrator(&mut tx, async |queries: &mut Queries<'_>| {
+            match queries.delete_principal(name).await? {
+                true => Ok(()),
+                false => Err(AuthError::PrincipalNotFound(name.to_owned())),
+            }
+        })
+        .await?;
         audit::record(&mut tx, json!({ "principal": name }));
         tx.commit().await?;
         self.refresh().await
@@ -556,9 +570,13 @@ impl Security {
             resource: canonical_resource(resource)?,
         };
         let mut tx = self.inner.store.begin().await?;
-        if !tx.queries().delete_binding(&binding).await? {
-            return Err(AuthError::BindingNotFound);
-        }
+        keeping_an_administrator(&mut tx, async |queries: &mut Queries<'_>| {
+            match queries.delete_binding(&binding).await? {
+                true => Ok(()),
+                false => Err(AuthError::BindingNotFound),
+            }
+        })
+        .await?;
         audit::record(&mut tx, binding_details(&binding));
         tx.commit().await?;
         self.refresh().await
@@ -618,9 +636,13 @@ impl Security {
             )));
         }
         let mut tx = self.inner.store.begin().await?;
-        if !tx.queries().delete_role(name).await? {
-            return Err(AuthError::RoleNotFound(name.to_owned()));
-        }
+        keeping_an_administrator(&mut tx, async |queries: &mut Queries<'_>| {
+            match queries.delete_role(name).await? {
+                true => Ok(()),
+                false => Err(AuthError::RoleNotFound(name.to_owned())),
+            }
+        })
+        .await?;
         audit::record(&mut tx, json!({ "role": name }));
         tx.commit().await?;
         self.refresh().await
@@ -656,6 +678,57 @@ impl Security {
     }
 }
 
+async fn custom_roles_in(
+    queries: &mut Queries<'_>,
+) -> Result<HashMap<String, Operations>, AuthError> {
+    let mut roles = HashMap::new();
+    for (name, operations) in queries.roles().await? {
+        let names: Vec<String> = serde_json::from_str(&operations)
+            .map_err(|error| crate::store::StoreError::Corrupt(format!("role {name}: {error}")))?;
+        let operations: Vec<Operation> =
+            names.iter().filter_map(|name| name.parse().ok()).collect();
+        roles.insert(name, Operations::of(&operations));
+    }
+    Ok(roles)
+}
+
+/// How many principals may administer the registry (hold `ADMIN` on `*`
+/// or `admin`), as `queries` sees the tables.
+async fn administrators(queries: &mut Queries<'_>) -> Result<usize, AuthError> {
+    let custom = custom_roles_in(queries).await?;
+    let mut admins = std::collections::HashSet::new();
+    for binding in queries.bindings(None).await? {
+        let operations =
+            built_in_role(&binding.role).or_else(|| custom.get(&binding.role).copied());
+        let administers = matches!(
+            binding.resource.parse::<ResourcePattern>(),
+            Ok(ResourcePattern::Everything | ResourcePattern::Admin)
+        );
+        if administers && operations.is_some_and(|ops| ops.contains(Operation::Admin)) {
+            admins.insert(binding.principal);
+        }
+    }
+    Ok(admins.len())
+}
+
+/// Runs `change` in `tx` unless it takes away the last administrator: with
+/// no one left to administer it, the registry could only be mended in its
+/// database (and without principals, it would be open to anyone).
+async fn keeping_an_administrator(
+    tx: &mut crate::store::WriteTx,
+    change: impl AsyncFnOnce(&mut Queries<'_>) -> Result<(), AuthError>,
+) -> Result<(), AuthError> {
+    let mut queries = tx.queries();
+    let before = administrators(&mut queries).await?;
+    change(&mut queries).await?;
+    if before > 0 && administrators(&mut queries).await? == 0 {
+        return Err(AuthError::Invalid(
+            "this would leave no principal who may administer the registry: grant admin to another principal first".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 async fn poll(security: Weak<Inner>) {
     loop {
         tokio::time::sleep(SECURITY_POLL).await;
@@ -670,6 +743,16 @@ async fn poll(security: Weak<Inner>) {
 
 fn binding_details(binding: &BindingRecord) -> Value {
     json!({ "principal": binding.principal, "role": binding.role, "resource": binding.resource })
+}
+
+/// A hash no password matches in practice, checked for users who do not
+/// exist (made once, with the same parameters as real ones).
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| {
+        let (_, random) = super::secrets::generate_key();
+        super::secrets::hash_password(&random).expect("hashing a random key")
+    })
 }
 
 async fn hash_off_thread(password: Secret) -> Result<String, AuthError> {

@@ -15,6 +15,7 @@ mod read;
 mod register;
 mod source;
 mod subject;
+pub mod visibility;
 mod writer;
 
 use std::sync::Arc;

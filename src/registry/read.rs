@@ -176,6 +176,8 @@ impl Registry {
                 context: context.clone(),
                 name: subject.name.clone(),
             })
+            // Never fall back to a subject the caller may not read.
+            .filter(|other| super::visibility::may_see(&other.qualified()))
             .collect())
     }
 

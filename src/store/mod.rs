@@ -86,7 +86,9 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else {
-            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+            return Err(StoreError::UnsupportedUrl(
+                crate::settings::redact_password(url),
+            ));
         };
         let url = match backend {
             Backend::Sqlite => sqlite::connection_url(url),

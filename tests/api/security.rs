@@ -469,6 +469,17 @@ async fn scoped_keys_and_revocation(app: TestApp) {
         "User is denied operation Read on Subject: payments-value"
     );
 
+    // An unqualified read falls back to the same name in another context
+    // (as Confluent's does) only where the caller may read.
+    let secret = "/subjects/:.secret:orders-hidden/versions";
+    assert_eq!(root.post(secret, schema.clone()).await.0, StatusCode::OK);
+    let hidden = "/subjects/orders-hidden/versions/latest";
+    assert_eq!(root.get(hidden).await.0, StatusCode::OK, "root falls back");
+    let (status, body) = orders.get(hidden).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    let (status, body) = orders.post("/subjects/orders-hidden", schema.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
     // A revoked key stops working at once on the replica that revoked it.
     let (status, _) = root
         .delete(&format!("/accord/v1/keys/{orders_key_id}"))
@@ -605,16 +616,23 @@ async fn anonymous_role_and_custom_roles(app: TestApp) {
         ci.get("/accord/v1/whoami").await.1,
         json!({ "name": "ci", "authenticated": true })
     );
-    // Removing every principal turns authentication off again.
-    for name in ["ci", "root"] {
-        let (status, _) = root.delete(&format!("/accord/v1/principals/{name}")).await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
-    }
+    // The last administrator cannot be removed, nor its admin binding:
+    // without principals the registry would be open to anyone.
+    assert_eq!(
+        root.delete("/accord/v1/principals/ci").await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (status, body) = root.delete("/accord/v1/principals/root").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, _) = root
+        .delete("/accord/v1/role-bindings?principal=root&role=admin")
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let anonymous = As {
         app: &app,
         auth: Auth::None,
     };
-    assert_eq!(anonymous.get("/subjects").await.0, StatusCode::OK);
+    assert_eq!(anonymous.get("/subjects").await.0, StatusCode::UNAUTHORIZED);
 }
 
 /// accord-serde's client with a reader key: it reads schemas by id and
