@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::helpers::{Backend, CustomServer, TestApp, TestDatabase, SR_JSON};
-use crate::security::{add_principal, call, request_for, Auth, PASSWORD};
+use crate::security::{add_principal, add_root, call, request_for, Auth, PASSWORD};
 
 const ROOT: Auth<'static> = Auth::Basic("root", PASSWORD);
 
@@ -43,12 +43,7 @@ async fn every_mutation_leaves_exactly_one_event(app: TestApp) {
     let id = app.register("team-s", "\"string\"").await;
     let (_, by_id) = app.get(&format!("/schemas/ids/{id}")).await;
     let guid = by_id["guid"].as_str().expect("guid").to_owned();
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     let routes = accord::router::routes();
     let mutating: Vec<_> = routes
         .declared()
@@ -118,12 +113,7 @@ async fn every_mutation_leaves_exactly_one_event(app: TestApp) {
 }
 
 async fn registrations_record_what_they_wrote_and_failures_change_nothing(app: TestApp) {
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     let record = |fields: &str| json!({ "schema": format!("{{\"type\":\"record\",\"name\":\"R\",\"fields\":[{fields}]}}") });
     let before = last_position(&app).await;
     let request = || {
@@ -210,12 +200,7 @@ async fn app_versions(app: &TestApp, subject: &str) -> (StatusCode, Value) {
 }
 
 async fn refusals_are_recorded_and_rate_limited(app: TestApp) {
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     add_principal(
         &app,
         ROOT,
@@ -287,12 +272,7 @@ async fn refusals_are_recorded_and_rate_limited(app: TestApp) {
 }
 
 async fn tampering_is_detected_by_audit_verify(app: TestApp) {
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     for subject in ["a-value", "b-value", "c-value"] {
         let (status, _, _) = call(
             &app,

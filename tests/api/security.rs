@@ -248,6 +248,16 @@ fn expected_denial(route: &Declared, role: &str) -> Option<String> {
     (!grants.contains(&op)).then(|| format!("User is denied operation {} on {resource}", verb(op)))
 }
 
+/// The first principal, `root` with `admin`: it turns authentication on.
+pub(crate) async fn add_root(app: &TestApp) {
+    add_principal(
+        app,
+        Auth::None,
+        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
+    )
+    .await;
+}
+
 pub(crate) async fn add_principal(app: &TestApp, auth: Auth<'_>, body: Value) {
     let (status, answer, _) = call(
         app,
@@ -392,12 +402,7 @@ async fn scoped_keys_and_revocation(app: TestApp) {
         app: &app,
         auth: admin_auth,
     };
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     add_principal(&app, admin_auth, json!({ "name": "orders-team", "roles": [{ "role": "writer", "resource": "subject:orders-*" }] })).await;
     add_principal(&app, admin_auth, json!({ "name": "payments-reader", "roles": [{ "role": "reader", "resource": "subject:payments-*" }] })).await;
     let (orders_key, orders_key_id) = root.new_key("orders-team").await;
@@ -549,12 +554,7 @@ async fn scoped_keys_and_revocation(app: TestApp) {
 }
 
 async fn anonymous_role_and_custom_roles(app: TestApp) {
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     let root = As {
         app: &app,
         auth: Auth::Basic("root", PASSWORD),
@@ -639,12 +639,7 @@ async fn anonymous_role_and_custom_roles(app: TestApp) {
 /// subject, and its registration is refused with Confluent's 403.
 async fn accord_serde_with_a_reader_key(app: TestApp) {
     use accord_serde::{Auth as SerdeAuth, ClientConfig, RegistryClient, Schema, SchemaType};
-    add_principal(
-        &app,
-        Auth::None,
-        json!({ "name": "root", "password": PASSWORD, "roles": [{ "role": "admin" }] }),
-    )
-    .await;
+    add_root(&app).await;
     add_principal(
         &app,
         Auth::Basic("root", PASSWORD),

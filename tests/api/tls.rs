@@ -62,6 +62,17 @@ fn write(path: &Path, text: &str) {
     std::fs::rename(&temporary, path).expect("rename");
 }
 
+/// A server certificate, its key and the CA, written to `directory`:
+/// [certificate, key, CA].
+fn server_files(directory: &Path, ca: &Ca) -> [std::path::PathBuf; 3] {
+    let (certificate, key) = leaf(ca, "accord", true);
+    let paths = ["server.pem", "server.key", "ca.pem"].map(|name| directory.join(name));
+    write(&paths[0], &certificate);
+    write(&paths[1], &key);
+    write(&paths[2], &ca.pem);
+    paths
+}
+
 fn client(ca: &Ca, identity: Option<&(String, String)>) -> reqwest::Client {
     let mut builder = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes()).expect("CA"))
@@ -106,15 +117,7 @@ async fn https_with_reload_and_client_certificates() {
     };
     let directory = tempfile::tempdir().expect("temp dir");
     let ca = ca();
-    let (cert_path, key_path, ca_path) = (
-        directory.path().join("server.pem"),
-        directory.path().join("server.key"),
-        directory.path().join("ca.pem"),
-    );
-    let (server_cert, server_key) = leaf(&ca, "accord", true);
-    write(&cert_path, &server_cert);
-    write(&key_path, &server_key);
-    write(&ca_path, &ca.pem);
+    let [cert_path, key_path, ca_path] = server_files(directory.path(), &ca);
     let settings = ServeSettings {
         tls_cert: Some(cert_path.clone()),
         tls_key: Some(key_path.clone()),
@@ -267,12 +270,7 @@ async fn required_client_certificates_refuse_connections_without_one() {
     };
     let directory = tempfile::tempdir().expect("temp dir");
     let ca = ca();
-    let (server_cert, server_key) = leaf(&ca, "accord", true);
-    let paths = ["server.pem", "server.key", "ca.pem"].map(|name| directory.path().join(name));
-    write(&paths[0], &server_cert);
-    write(&paths[1], &server_key);
-    write(&paths[2], &ca.pem);
-    let [cert, key, client_ca] = paths;
+    let [cert, key, client_ca] = server_files(directory.path(), &ca);
     let settings = ServeSettings {
         tls_cert: Some(cert),
         tls_key: Some(key),
