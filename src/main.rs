@@ -5,8 +5,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use accord::cli::{
-    AuditArgs, CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, KeyArgs, RegisterArgs, RoleArgs,
-    UserArgs,
+    AuditArgs, CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, HealthArgs, KeyArgs, RegisterArgs,
+    RoleArgs, UserArgs,
 };
 use accord::settings::ServeSettings;
 
@@ -48,6 +48,9 @@ enum Command {
     Role(RoleArgs),
     /// Read and verify the audit trail.
     Audit(AuditArgs),
+    /// Probe a registry's health (for container health checks): exit 0 when
+    /// ready.
+    Health(HealthArgs),
 }
 
 #[tokio::main]
@@ -115,6 +118,9 @@ async fn main() -> ExitCode {
         }
         Command::Audit(args) => {
             accord::cli::audit_command(args, &mut io::stdout().lock(), &mut io::stderr()).await
+        }
+        Command::Health(args) => {
+            accord::cli::health(args, &mut io::stdout().lock(), &mut io::stderr()).await
         }
     }
 }

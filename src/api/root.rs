@@ -18,6 +18,8 @@ pub fn routes() -> Routes {
         .get("/v1/metadata/id", Access::Public, metadata_id)
         .get("/v1/metadata/version", Access::Public, metadata_version)
         .get("/health", Access::Public, health)
+        .get("/health/ready", Access::Public, health)
+        .get("/health/live", Access::Public, live)
         .get("/master_available", Access::Public, master_available)
         .any("/associations", associations)
         .any("/associations/{*rest}", associations)
@@ -79,6 +81,12 @@ async fn health(State(state): State<AppState>) -> Response {
             )
         }
     }
+}
+
+/// The process answers: for liveness probes, which must not fail while the
+/// database is away (restarting the process would not bring it back).
+async fn live() -> Response {
+    ok_json(&json!({ "status": "UP" }))
 }
 
 /// Karapace clients and tests probe this.

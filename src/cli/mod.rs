@@ -10,6 +10,7 @@ mod check;
 mod decode;
 mod diff;
 mod encode;
+mod health;
 mod locate;
 mod messages;
 mod project;
@@ -29,6 +30,7 @@ pub use check::{check, CheckArgs};
 pub use decode::{decode, DecodeArgs};
 pub use diff::{diff, DiffArgs};
 pub use encode::{encode, EncodeArgs};
+pub use health::{health, HealthArgs};
 pub use register::{register, RegisterArgs};
 pub use security::{audit_command, key, role, user, AuditArgs, KeyArgs, RoleArgs, UserArgs};
 

@@ -1,6 +1,7 @@
 //! HTTP-level tests: each runs against a real server on a random port, once
 //! per storage backend.
 
+mod health;
 mod helpers;
 
 mod audit;

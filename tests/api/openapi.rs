@@ -500,6 +500,8 @@ async fn root_and_probes(s: &mut Session<'_>) {
         (M::GET, "/v1/metadata/id", Body::None, Status(200)),
         (M::GET, "/v1/metadata/version", Body::None, Status(200)),
         (M::GET, "/health", Body::None, Answer(json!({ "status": "UP" }))),
+        (M::GET, "/health/ready", Body::None, Answer(json!({ "status": "UP" }))),
+        (M::GET, "/health/live", Body::None, Answer(json!({ "status": "UP" }))),
         (M::GET, "/master_available", Body::None, Status(200)),
         (M::GET, "/schemas/types", Body::None, Answer(json!(["JSON", "PROTOBUF", "AVRO"]))),
     ]).await;
