@@ -1,4 +1,4 @@
-use std::io::{self, BufWriter};
+use std::io::{self, BufWriter, IsTerminal};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
@@ -69,13 +69,23 @@ async fn main() -> ExitCode {
         };
     match Cli::parse_from(args).command {
         Command::Serve(settings) => {
-            // Only the server logs: encode and decode own stdout.
-            tracing_subscriber::fmt()
-                .with_env_filter(
-                    EnvFilter::try_from_env("ACCORD_LOG")
-                        .unwrap_or_else(|_| EnvFilter::new("info")),
-                )
-                .init();
+            // Only the server logs: encode and decode own stdout. Lines go to
+            // stderr from a writer thread (blocking, never dropping, when it
+            // falls behind); colours only on a terminal.
+            let (writer, _flush_on_exit) =
+                tracing_appender::non_blocking::NonBlockingBuilder::default()
+                    .lossy(false)
+                    .finish(io::stderr());
+            let filter =
+                EnvFilter::try_from_env("ACCORD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+            let logs = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(writer)
+                .with_ansi(io::stderr().is_terminal());
+            match settings.log_format {
+                accord::settings::LogFormat::Json => logs.json().flatten_event(true).init(),
+                accord::settings::LogFormat::Text => logs.init(),
+            }
             serve(settings).await
         }
         Command::Encode(args) => {

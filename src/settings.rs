@@ -19,6 +19,16 @@ pub struct ServeSettings {
     #[arg(long = "config", env = "ACCORD_CONFIG", value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
 
+    /// How log lines are written: `text`, or `json` (one object a line).
+    /// Every request logs one line at `info` (target `accord::request`).
+    #[arg(
+        long = "log-format",
+        env = "ACCORD_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    pub log_format: LogFormat,
+
     /// Address to listen on.
     #[arg(
         long = "listen",
@@ -165,6 +175,13 @@ pub struct ServeSettings {
     pub oidc_clock_skew: u64,
 }
 
+/// The format of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 fn parse_level(raw: &str) -> Result<CompatibilityLevel, String> {
     raw.parse()
         .map_err(|()| format!("unknown compatibility level {raw:?}"))
@@ -270,6 +287,7 @@ impl ServeSettings {
     pub fn for_database(database_url: &str) -> ServeSettings {
         ServeSettings {
             config: None,
+            log_format: LogFormat::Text,
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             database_url: DatabaseUrl(database_url.to_owned()),
             max_schema_bytes: 1024 * 1024,

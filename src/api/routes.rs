@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use axum::extract::{ConnectInfo, FromRequestParts, RawPathParams, Request, State};
 use axum::handler::Handler;
@@ -262,7 +263,15 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
+    let started = Instant::now();
     let id = request_id(&request);
+    let method = request.method().clone();
+    let remote = source(&request);
+    let traceparent = request
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
@@ -275,8 +284,13 @@ pub async fn authenticate(
         .security
         .authenticate(authorization, certificate.as_deref())
         .await;
+    let mut principal_name = None;
     let mut response = match authenticated {
         Ok(principal) => {
+            principal_name = principal
+                .as_ref()
+                .filter(|p| p.credential != Credential::Open)
+                .map(|p| p.name.clone());
             let caller = match principal {
                 Some(principal) => Caller::Principal(principal),
                 None => Caller::Unauthenticated,
@@ -308,8 +322,29 @@ pub async fn authenticate(
     if let Ok(value) = HeaderValue::from_str(&id.0) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    let route = response
+        .extensions()
+        .get::<RouteTemplate>()
+        .map_or("-", |route| route.0);
+    let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
+    tracing::info!(
+        target: "accord::request",
+        request_id = %id.0,
+        method = %method,
+        route,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        bytes,
+        principal = principal_name.as_deref().unwrap_or("-"),
+        remote = %remote,
+        traceparent,
+    );
     response
 }
+
+/// The route template that served a response, for the request log.
+#[derive(Clone, Copy, Debug)]
+struct RouteTemplate(&'static str);
 
 /// Who made a request that is refused, for its audit event.
 struct Refused {
@@ -353,6 +388,20 @@ pub struct ResolvedSubject(pub Subject);
 
 async fn authorize(
     State(guard): State<Guard>,
+    params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let template = RouteTemplate(guard.declared.path);
+    let mut response = guarded(guard, params, request, next)
+        .await
+        .unwrap_or_else(IntoResponse::into_response);
+    response.extensions_mut().insert(template);
+    response
+}
+
+async fn guarded(
+    guard: Guard,
     params: Result<RawPathParams, axum::extract::rejection::RawPathParamsRejection>,
     mut request: Request,
     next: Next,

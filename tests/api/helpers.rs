@@ -335,8 +335,22 @@ impl ServerProcess {
     /// which it does once it is ready to serve; a process that lost its port
     /// to someone else is replaced.
     pub async fn start_many(database_url: &str, count: usize) -> Vec<ServerProcess> {
+        ServerProcess::start_many_logging(database_url, count, "warn").await
+    }
+
+    /// One process whose log keeps what `ACCORD_LOG=filter` lets through.
+    pub async fn start_logging(database_url: &str, filter: &str) -> ServerProcess {
+        let mut started = ServerProcess::start_many_logging(database_url, 1, filter).await;
+        started.pop().expect("one server")
+    }
+
+    async fn start_many_logging(
+        database_url: &str,
+        count: usize,
+        filter: &str,
+    ) -> Vec<ServerProcess> {
         let mut pending: Vec<ServerProcess> = (0..count)
-            .map(|_| ServerProcess::spawn(database_url))
+            .map(|_| ServerProcess::spawn(database_url, filter))
             .collect();
         let mut ready = Vec::new();
         let mut retries = 0;
@@ -355,7 +369,7 @@ impl ServerProcess {
                         "accord serve exited early ({status}):\n{log}"
                     );
                     retries += 1;
-                    still_pending.push(ServerProcess::spawn(database_url));
+                    still_pending.push(ServerProcess::spawn(database_url, filter));
                 } else if server.is_healthy().await {
                     ready.push(server);
                 } else {
@@ -373,7 +387,7 @@ impl ServerProcess {
     /// Starts the process on a port that was free a moment ago, so that its
     /// address is known without parsing its log; the port may have been
     /// taken since, which `start_many` notices.
-    fn spawn(database_url: &str) -> ServerProcess {
+    fn spawn(database_url: &str, filter: &str) -> ServerProcess {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -388,7 +402,7 @@ impl ServerProcess {
         let child = Command::new(env!("CARGO_BIN_EXE_accord"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(["--database", database_url])
-            .env("ACCORD_LOG", "warn")
+            .env("ACCORD_LOG", filter)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(out)
@@ -411,6 +425,11 @@ impl ServerProcess {
     }
 
     /// Kills the process with SIGKILL (no graceful shutdown) and reaps it.
+    /// What the process has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
