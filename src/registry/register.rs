@@ -21,6 +21,14 @@ use super::{parsed_schema_weight, Registry, RegistryError};
 use crate::domain::{SchemaId, SchemaReference, Version};
 use crate::store::{RegistrationState, SchemaRecord, VersionRecord, WriteTx};
 
+/// The most references one schema may name itself.
+pub const MAX_DIRECT_REFERENCES: usize = 1_000;
+/// How deep references may nest: a schema's own references are level 1,
+/// theirs level 2.
+pub const MAX_REFERENCE_DEPTH: usize = 64;
+/// The most schemas one schema may depend on, transitively.
+pub const MAX_DEPENDENCIES: usize = 10_000;
+
 /// How often a registration plans again after the subject moved between
 /// its check and its write lock, before it checks under the lock instead.
 const OPTIMISTIC_ATTEMPTS: usize = 3;
@@ -303,16 +311,23 @@ impl Registry {
         subject: &Subject,
         references: &[RequestedReference],
     ) -> Result<(Vec<SchemaReference>, Vec<(String, String)>), RegistryError> {
+        if references.len() > MAX_DIRECT_REFERENCES {
+            return Err(RegistryError::InvalidSchema(format!(
+                "The schema names {} references; a schema may name at most {MAX_DIRECT_REFERENCES}",
+                references.len()
+            )));
+        }
         let mut concrete = Vec::with_capacity(references.len());
         let mut dependencies = Vec::new();
         let mut done: HashSet<(String, String, Version)> = HashSet::new();
-        // (reference, the subject it is relative to, children already pushed)
-        let mut stack: Vec<(RequestedReference, Subject, bool, bool)> = references
+        // (reference, the subject it is relative to, children already
+        // pushed, named by the schema itself, depth)
+        let mut stack: Vec<(RequestedReference, Subject, bool, bool, usize)> = references
             .iter()
             .rev()
-            .map(|r| (r.clone(), subject.clone(), false, true))
+            .map(|r| (r.clone(), subject.clone(), false, true, 1))
             .collect();
-        while let Some((reference, base, expanded, top_level)) = stack.pop() {
+        while let Some((reference, base, expanded, top_level, depth)) = stack.pop() {
             let target = base.relative(&reference.subject);
             let not_found = || RegistryError::ReferenceNotFound {
                 subject: reference.subject.clone(),
@@ -342,16 +357,29 @@ impl Registry {
             if expanded {
                 done.insert(key);
                 dependencies.push((reference.name.clone(), schema.schema.clone()));
+                if dependencies.len() > MAX_DEPENDENCIES {
+                    return Err(RegistryError::InvalidSchema(format!(
+                        "The schema depends on more than {MAX_DEPENDENCIES} schemas through its references"
+                    )));
+                }
                 continue;
             }
-            if stack.len() > 10_000 {
-                return Err(RegistryError::InvalidSchema(
-                    "References nest too deeply".to_owned(),
-                ));
+            if !schema.references.is_empty() && depth >= MAX_REFERENCE_DEPTH {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "References nest more than {MAX_REFERENCE_DEPTH} levels deep (through subject '{}')",
+                    target.qualified()
+                )));
             }
-            stack.push((reference.clone(), target.clone(), true, false));
+            // Bounded by the limits above: each schema is expanded once.
+            if stack.len() > MAX_DEPENDENCIES * 4 {
+                return Err(RegistryError::InvalidSchema(format!(
+                    "The schema's references fan out to more than {} schemas",
+                    MAX_DEPENDENCIES * 4
+                )));
+            }
+            stack.push((reference.clone(), target.clone(), true, false, depth));
             for child in schema.references.iter().rev() {
-                stack.push((child.into(), target.clone(), false, false));
+                stack.push((child.into(), target.clone(), false, false, depth + 1));
             }
         }
         Ok((concrete, dependencies))

@@ -19,6 +19,7 @@ mod nats_example;
 mod oidc;
 mod openapi;
 mod python_client;
+mod reference_limits;
 mod rust_client;
 mod security;
 mod serde_errors;
