@@ -26,4 +26,5 @@ mod serde_errors;
 mod serde_features;
 mod serde_hot_path;
 mod serde_interop;
+mod store_failure;
 mod tls;
