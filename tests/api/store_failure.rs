@@ -59,11 +59,19 @@ async fn a_lost_database_answers_50001_and_the_server_recovers() {
         json!({ "error_code": 50001, "message": "Error in the backend data store" }),
         "nothing internal in the body"
     );
-    let log = server.log_text();
-    assert!(log.contains("request failed"), "{log}");
+    // Log lines are written by a thread of their own: poll for the line.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let failure = loop {
+        let log = server.log_text();
+        if let Some(line) = log.lines().find(|line| line.contains("request failed")) {
+            break line.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no failure logged:\n{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(
-        log.contains("backend store failed"),
-        "the cause is logged: {log}"
+        failure.contains("backend store failed"),
+        "the cause is logged: {failure}"
     );
 
     // The database is back: the same server serves again.
