@@ -303,7 +303,7 @@ pub async fn authenticate(
             if let AuthError::Unauthenticated(reason) = &error {
                 let refused = Refused {
                     principal: "anonymous".to_owned(),
-                    source: source(&request),
+                    source: remote.clone(),
                     request_id: id.0.clone(),
                 };
                 let resource = format!("Path: {}", request.uri().path());
@@ -586,15 +586,11 @@ async fn check(
             }
         }
         Access::Global(operation) => require_global(principal, operation, "config")?,
-        Access::Admin => {
-            if !principal.allows(Operation::Admin, None) {
-                return Err(AuthError::Denied {
-                    operation: Operation::Admin,
-                    resource: "Admin: principals".to_owned(),
-                }
-                .into());
-            }
-        }
+        Access::Admin => allow_or_deny(
+            principal.allows(Operation::Admin, None),
+            Operation::Admin,
+            || "Admin: principals".to_owned(),
+        )?,
         // A caller who reads every subject reads every schema: no lookup.
         Access::SchemaById | Access::SchemaByGuid
             if principal
@@ -620,16 +616,29 @@ async fn check(
     Ok(None)
 }
 
-fn require(principal: &Principal, operation: Operation, subject: &str) -> Result<(), ApiError> {
-    if principal.allows(operation, Some(subject)) {
+/// Confluent's 403 unless `allowed`; `resource` names what was denied.
+fn allow_or_deny(
+    allowed: bool,
+    operation: Operation,
+    resource: impl FnOnce() -> String,
+) -> Result<(), ApiError> {
+    if allowed {
         Ok(())
     } else {
         Err(AuthError::Denied {
             operation,
-            resource: format!("Subject: {subject}"),
+            resource: resource(),
         }
         .into())
     }
+}
+
+fn require(principal: &Principal, operation: Operation, subject: &str) -> Result<(), ApiError> {
+    allow_or_deny(
+        principal.allows(operation, Some(subject)),
+        operation,
+        || format!("Subject: {subject}"),
+    )
 }
 
 fn require_global(
@@ -637,15 +646,9 @@ fn require_global(
     operation: Operation,
     scope: &str,
 ) -> Result<(), ApiError> {
-    if principal.allows(operation, None) {
-        Ok(())
-    } else {
-        Err(AuthError::Denied {
-            operation,
-            resource: format!("Global: {scope}"),
-        }
-        .into())
-    }
+    allow_or_deny(principal.allows(operation, None), operation, || {
+        format!("Global: {scope}")
+    })
 }
 
 /// A schema is readable by a caller who may read any subject that uses
@@ -660,18 +663,12 @@ fn may_read_schema(
         Err(RegistryError::SchemaNotFound | RegistryError::SchemaIdNotFound(_)) => return Ok(()),
         Err(other) => return Err(other.into()),
     };
-    if versions
+    let readable = versions
         .iter()
-        .any(|(subject, _)| principal.allows(Operation::SubjectRead, Some(&subject.qualified())))
-    {
-        Ok(())
-    } else {
-        Err(AuthError::Denied {
-            operation: Operation::SchemaRead,
-            resource: format!("Schema: {named}"),
-        }
-        .into())
-    }
+        .any(|(subject, _)| principal.allows(Operation::SubjectRead, Some(&subject.qualified())));
+    allow_or_deny(readable, Operation::SchemaRead, || {
+        format!("Schema: {named}")
+    })
 }
 
 /// The caller, for handlers that filter what they list.

@@ -465,21 +465,25 @@ impl Security {
             .principals()
             .await?
             .into_iter()
-            .map(|record| PrincipalView {
-                has_password: record.password_hash.is_some(),
-                bindings: bindings.remove(&record.name).unwrap_or_default(),
-                name: record.name,
-                created_at: record.created_at,
+            .map(|record| {
+                let own = bindings.remove(&record.name).unwrap_or_default();
+                PrincipalView::new(record, own)
             })
             .collect())
     }
 
     pub async fn principal(&self, name: &str) -> Result<PrincipalView, AuthError> {
-        self.principals()
+        let mut reader = self.inner.store.reader().await?;
+        let mut queries = reader.queries();
+        let record = queries
+            .principal(name)
             .await?
-            .into_iter()
-            .find(|principal| principal.name == name)
-            .ok_or_else(|| AuthError::PrincipalNotFound(name.to_owned()))
+            .ok_or_else(|| AuthError::PrincipalNotFound(name.to_owned()))?;
+        let bindings = queries.bindings(Some(name)).await?;
+        Ok(PrincipalView::new(
+            record,
+            bindings.into_iter().map(BindingView::from).collect(),
+        ))
     }
 
     /// Creates an API key for a principal; the key is in the answer only.
@@ -815,6 +819,17 @@ pub struct PrincipalView {
     #[serde(rename = "createdAt")]
     pub created_at: i64,
     pub bindings: Vec<BindingView>,
+}
+
+impl PrincipalView {
+    fn new(record: crate::store::PrincipalRecord, bindings: Vec<BindingView>) -> PrincipalView {
+        PrincipalView {
+            has_password: record.password_hash.is_some(),
+            bindings,
+            name: record.name,
+            created_at: record.created_at,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -35,7 +35,7 @@ pub(crate) use queries::now_millis;
 pub(crate) use queries::{
     ListFilter, LiveFilter, Queries, RegistrationState, SchemaRecord, VersionRecord,
 };
-pub(crate) use security::{ApiKeyRecord, BindingRecord};
+pub(crate) use security::{ApiKeyRecord, BindingRecord, PrincipalRecord};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
