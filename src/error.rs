@@ -34,6 +34,10 @@ pub enum ApiError {
     /// A required body was missing (`null` or empty).
     #[error("{0}")]
     MissingBody(String),
+    #[error("The request body did not arrive within {0} seconds")]
+    BodyTimedOut(u64),
+    #[error("The request was not answered within {0} seconds")]
+    RequestTimedOut(u64),
     #[error(transparent)]
     Registry(#[from] RegistryError),
     #[error(transparent)]
@@ -52,6 +56,9 @@ impl ApiError {
             ApiError::MalformedBody(_) => (StatusCode::BAD_REQUEST, 400),
             ApiError::MissingBody(_) => (StatusCode::UNPROCESSABLE_ENTITY, 422),
             ApiError::BodyTooLarge => (StatusCode::UNPROCESSABLE_ENTITY, 42209),
+            ApiError::BodyTimedOut(_) => (StatusCode::REQUEST_TIMEOUT, 408),
+            // Confluent's code for an operation that timed out.
+            ApiError::RequestTimedOut(_) => (StatusCode::INTERNAL_SERVER_ERROR, 50002),
             ApiError::Registry(error) => match error {
                 R::SubjectNotFound(_) => (StatusCode::NOT_FOUND, 40401),
                 R::VersionNotFound(_) => (StatusCode::NOT_FOUND, 40402),
@@ -112,6 +119,7 @@ impl IntoResponse for ApiError {
             tracing::error!(error = %chain, error_code = code, "request failed");
             match code {
                 50001 => "Error in the backend data store".to_owned(),
+                50002 => self.to_string(),
                 _ => "Internal Server Error".to_owned(),
             }
         } else if let ApiError::Auth(AuthError::Unauthenticated(reason)) = &self {

@@ -6,8 +6,10 @@ pub mod auth;
 pub mod cli;
 pub mod domain;
 pub mod error;
+pub mod metrics;
 pub mod registry;
 pub mod router;
+pub mod serve;
 pub mod settings;
 pub mod store;
 pub mod tls;
@@ -115,35 +117,28 @@ pub async fn serve(
     }
     let app = router::router(
         AppState {
+            metrics: metrics::Metrics::new(registry.metrics().clone(), store.backend()),
             registry,
             security,
             auditor,
             follower,
         },
         settings.max_body_bytes(),
+        std::time::Duration::from_secs(settings.request_timeout),
     );
     let app = tower::util::MapRequest::new(app, router::normalize_path);
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-        tls::Peer,
-    >(app);
+    let limits = settings.connection_limits();
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%address, scheme, "accord is serving");
-    let served = match tls {
+    match tls {
         Some(files) => {
             let listener = tls::TlsListener::new(listener, files).map_err(StartupError::Tls)?;
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
+            serve::serve(listener, app, limits, shutdown).await
         }
-        None => {
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-        }
+        None => serve::serve(listener, app, limits, shutdown).await,
     }
-    .map_err(StartupError::Serve);
     store.close().await;
-    served
+    Ok(())
 }
 
 /// An error with its causes, on one line.

@@ -1,9 +1,13 @@
 //! Merges the resource routers; unknown routes and wrong methods answer with
 //! Confluent-style JSON errors.
 
-use axum::extract::{DefaultBodyLimit, Request};
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::Uri;
 use axum::middleware::from_fn_with_state;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::api::routes::{authenticate, Routes};
@@ -23,14 +27,26 @@ pub fn routes() -> Routes {
         .merge(api::admin::routes())
 }
 
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration) -> Router {
     routes()
         .into_router(&state)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Inside `authenticate`, so that a timed-out request is logged and
+        // counted like any other.
+        .layer(from_fn_with_state(request_timeout, answer_within))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+/// Answers 500/50002 when the handler takes longer than `limit`; the
+/// handler's work is dropped (a transaction not yet committed rolls back).
+async fn answer_within(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::RequestTimedOut(limit.as_secs()).into_response(),
+    }
 }
 
 /// Rewrites a request's path before routing: empty segments and a trailing

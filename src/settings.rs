@@ -173,6 +173,32 @@ pub struct ServeSettings {
         default_value_t = 60
     )]
     pub oidc_clock_skew: u64,
+
+    /// Seconds a client has to send a request's head, counted from when the
+    /// connection is ready for it (so also how long a keep-alive connection
+    /// may wait for its next request).
+    #[arg(long = "header-read-timeout", env = "ACCORD_HEADER_READ_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout: u64,
+
+    /// Seconds a client has to send a request's whole body, from its head;
+    /// a slower body gets 408 and the connection is closed.
+    #[arg(long = "body-read-timeout", env = "ACCORD_BODY_READ_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout: u64,
+
+    /// Seconds after which a request not yet answered gets 500/50002 (its
+    /// work is cancelled; a write is rolled back unless it committed).
+    #[arg(long = "request-timeout", env = "ACCORD_REQUEST_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub request_timeout: u64,
+
+    /// Seconds after which a connection on which no byte moves either way
+    /// is closed (a client that stops reading its response). Longer than
+    /// --request-timeout, which bounds the wait for a handler.
+    #[arg(long = "idle-timeout", env = "ACCORD_IDLE_TIMEOUT", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+
+    /// Connections served at once; more wait in the accept backlog.
+    #[arg(long = "max-connections", env = "ACCORD_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
 }
 
 /// The format of log lines.
@@ -306,6 +332,21 @@ impl ServeSettings {
             oidc_principal_claim: "sub".to_owned(),
             oidc_clock_skew: 60,
             deny_reads_as_not_found: false,
+            header_read_timeout: 10,
+            body_read_timeout: 30,
+            request_timeout: 30,
+            idle_timeout: 60,
+            max_connections: 1024,
+        }
+    }
+
+    /// What each connection may take.
+    pub fn connection_limits(&self) -> crate::serve::Limits {
+        crate::serve::Limits {
+            header_read: std::time::Duration::from_secs(self.header_read_timeout),
+            body_read: std::time::Duration::from_secs(self.body_read_timeout),
+            idle: std::time::Duration::from_secs(self.idle_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
         }
     }
 

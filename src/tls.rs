@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
-use axum::extract::connect_info::Connected;
-use axum::serve::{IncomingStream, Listener};
+use axum::serve::Listener;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
@@ -261,28 +260,29 @@ pub struct Peer {
     pub client_name: Option<String>,
 }
 
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Peer {
+/// The peer of an accepted connection.
+pub trait PeerOf {
+    fn peer(&self, addr: SocketAddr) -> Peer;
+}
+
+impl PeerOf for TcpStream {
+    fn peer(&self, addr: SocketAddr) -> Peer {
         Peer {
-            addr: *stream.remote_addr(),
+            addr,
             client_name: None,
         }
     }
 }
 
-impl Connected<IncomingStream<'_, TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TlsListener>) -> Peer {
-        let client_name = stream
-            .io()
+impl PeerOf for TlsStream<TcpStream> {
+    fn peer(&self, addr: SocketAddr) -> Peer {
+        let client_name = self
             .get_ref()
             .1
             .peer_certificates()
             .and_then(|chain| chain.first())
             .and_then(|leaf| common_name(leaf));
-        Peer {
-            addr: *stream.remote_addr(),
-            client_name,
-        }
+        Peer { addr, client_name }
     }
 }
 

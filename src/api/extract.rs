@@ -47,6 +47,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .map_err(|rejection| {
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                     ApiError::BodyTooLarge
+                } else if let Some(timed_out) = body_timeout(&rejection) {
+                    ApiError::BodyTimedOut(timed_out.0.as_secs())
                 } else {
                     ApiError::MalformedBody(rejection.body_text())
                 }
@@ -182,4 +184,18 @@ impl<S: Send + Sync> FromRequestParts<S> for VersionParam {
         let raw = path_param(parts, state, "version").await?;
         Ok(VersionParam(VersionSpec::parse(&raw)?))
     }
+}
+
+/// The body read timeout, if that is why the body could not be read.
+fn body_timeout<'e>(
+    error: &'e (dyn std::error::Error + 'static),
+) -> Option<&'e crate::serve::BodyTimedOut> {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(timed_out) = error.downcast_ref::<crate::serve::BodyTimedOut>() {
+            return Some(timed_out);
+        }
+        cause = error.source();
+    }
+    None
 }

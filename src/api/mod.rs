@@ -22,6 +22,7 @@ pub use extract::{AliasedSubject, JsonBody, Params, PathParams, VersionParam};
 
 use crate::audit::Auditor;
 use crate::auth::Security;
+use crate::metrics::Metrics;
 use crate::registry::{ChangeFollower, Registry, Rendered};
 
 /// What every handler can reach; cheap to clone.
@@ -32,6 +33,7 @@ pub struct AppState {
     pub auditor: Auditor,
     /// Whether this replica's caches have caught up with the others' writes.
     pub follower: ChangeFollower,
+    pub metrics: Metrics,
 }
 
 /// Confluent's preferred media type, used for every JSON response.

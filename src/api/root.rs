@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::routes::{Access, Routes};
@@ -21,6 +21,7 @@ pub fn routes() -> Routes {
         .get("/health/ready", Access::Public, health)
         .get("/health/live", Access::Public, live)
         .get("/master_available", Access::Public, master_available)
+        .get("/metrics", Access::Public, metrics)
         .any("/associations", associations)
         .any("/associations/{*rest}", associations)
 }
@@ -104,4 +105,29 @@ async fn associations() -> Response {
             "message": "Association not found: this registry does not manage associations",
         }),
     )
+}
+
+/// Prometheus metrics (text format 0.0.4). Public like the probes: it holds
+/// counts and route templates, never a subject's name.
+async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let store = state.registry.store();
+    let counts = state
+        .metrics
+        .format_counts(|| store.format_counts())
+        .await
+        .map_err(crate::registry::RegistryError::from)?;
+    let snapshot = crate::metrics::Snapshot {
+        caches: state.registry.caches().stats(),
+        pool: store.pool_status(),
+        change_log: state.follower.lag(store).await,
+    };
+    let text = state.metrics.render(&snapshot, &counts);
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+        )],
+        text,
+    )
+        .into_response())
 }

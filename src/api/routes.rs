@@ -264,6 +264,7 @@ pub async fn authenticate(
     next: Next,
 ) -> Response {
     let started = Instant::now();
+    let _in_flight = state.metrics.request_started();
     let id = request_id(&request);
     let method = request.method().clone();
     let remote = source(&request);
@@ -327,13 +328,17 @@ pub async fn authenticate(
         .get::<RouteTemplate>()
         .map_or("-", |route| route.0);
     let bytes = axum::body::HttpBody::size_hint(response.body()).exact();
+    let latency = started.elapsed();
+    state
+        .metrics
+        .request_finished(&method, route, response.status().as_u16(), latency);
     tracing::info!(
         target: "accord::request",
         request_id = %id.0,
         method = %method,
         route,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = latency.as_secs_f64() * 1000.0,
         bytes,
         principal = principal_name.as_deref().unwrap_or("-"),
         remote = %remote,

@@ -140,6 +140,23 @@ impl Registry {
         normalize: bool,
         verbose: bool,
     ) -> Result<CompatibilityReport, RegistryError> {
+        let report = self
+            .check_compatibility(subject, version, request, normalize, verbose)
+            .await;
+        if let Ok(report) = &report {
+            self.metrics.compatibility_check(report.is_compatible);
+        }
+        report
+    }
+
+    async fn check_compatibility(
+        &self,
+        subject: &Subject,
+        version: Option<VersionSpec>,
+        request: RegisterRequest,
+        normalize: bool,
+        verbose: bool,
+    ) -> Result<CompatibilityReport, RegistryError> {
         let mut source = self.cached();
         let (subject, history) = self
             .versions_resolving_context(&mut source, subject, false)

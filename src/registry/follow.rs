@@ -71,6 +71,22 @@ impl ChangeFollower {
         })
     }
 
+    /// How far behind the change log this replica is: positions written
+    /// (by any replica) after the last one applied, and seconds since it
+    /// last caught up. `None` where there is no log to follow (SQLite).
+    pub async fn lag(&self, store: &crate::store::Store) -> Option<(i64, f64)> {
+        self.task.as_ref()?;
+        let head = store.change_head().await.ok()?;
+        let position = self.state.position.load(Ordering::Acquire);
+        let since = self
+            .state
+            .caught_up_at
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map_or(f64::INFINITY, |at| at.elapsed().as_secs_f64());
+        Some(((head - position).max(0), since))
+    }
+
     /// Caught up within the staleness bound.
     pub fn is_ready(&self) -> bool {
         if self.task.is_none() {

@@ -22,6 +22,8 @@ use std::sync::Arc;
 
 use accord_schema::{CompatibilityLevel, ParsedSchema};
 
+use crate::metrics::RegistryMetrics;
+
 pub use cache::{CacheStats, Caches, Rendered, DEFAULT_CACHE_MAX_BYTES};
 pub use compatibility::{CompatibilityReport, Finding};
 pub use config::{Config, ConfigUpdate, Mode, Scope};
@@ -55,6 +57,7 @@ pub struct Registry {
     caches: Arc<Caches>,
     /// Registrations waiting to be committed together.
     queue: Arc<writer::WriteQueue>,
+    metrics: RegistryMetrics,
 }
 
 impl Registry {
@@ -62,6 +65,7 @@ impl Registry {
         Registry {
             caches: Arc::new(Caches::new(options.cache_max_bytes)),
             queue: Arc::default(),
+            metrics: RegistryMetrics::default(),
             store,
             options,
         }
@@ -69,6 +73,11 @@ impl Registry {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What registrations and checks counted, for `/metrics`.
+    pub fn metrics(&self) -> &RegistryMetrics {
+        &self.metrics
     }
 
     pub fn caches(&self) -> &Caches {

@@ -449,6 +449,20 @@ impl Registry {
         normalize: bool,
         force: bool,
     ) -> Result<Registered, RegistryError> {
+        let outcome = self
+            .register_planned(subject, request, normalize, force)
+            .await;
+        self.metrics.registration(&outcome);
+        outcome
+    }
+
+    async fn register_planned(
+        &self,
+        subject: &Subject,
+        request: RegisterRequest,
+        normalize: bool,
+        force: bool,
+    ) -> Result<Registered, RegistryError> {
         for _ in 0..OPTIMISTIC_ATTEMPTS {
             let ticket = self.caches.ticket();
             // The plan's reads end (and give back any pooled connection)
@@ -517,6 +531,7 @@ impl Registry {
             audit_registration(&scope, &mut tx, subject, &registered);
         }
         self.caches.apply(&tx.commit().await?);
+        self.metrics.versions_created(1);
         Ok(registered)
     }
 

@@ -173,6 +173,8 @@ impl Registry {
     /// Makes the group's changes visible to this process's readers, keeping
     /// the histories the writes left where nothing else moved meanwhile.
     fn apply_group(&self, group: &[Job], written: &[Option<Registered>], changes: &[Change]) {
+        self.metrics
+            .versions_created(written.iter().flatten().count() as u64);
         let histories = group
             .iter()
             .zip(written)

@@ -18,13 +18,13 @@ mod security;
 mod sqlite;
 mod values;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Transaction};
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::domain::SchemaId;
@@ -47,8 +47,10 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
-    #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
+    #[error("unsupported database URL {0:?}: expected sqlite://FILE, memory or postgres://")]
     UnsupportedUrl(String),
+    #[error("cannot serve the database URL {url:?}: {reason}")]
+    UnservableUrl { url: String, reason: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -75,13 +77,56 @@ pub struct Store {
     /// This process's name in the change log: the changes it wrote itself
     /// are applied already and are skipped when it reads the log.
     origin: std::sync::Arc<str>,
+    /// An in-memory database's own connection, outside the pool, so that
+    /// the database outlives the pool's idle connections.
+    _memory_keeper: Option<MemoryKeeper>,
+    waits: Arc<PoolWaits>,
+}
+
+/// Connections taken from the pool, and the time spent waiting for them.
+#[derive(Debug, Default)]
+struct PoolWaits {
+    count: AtomicU64,
+    nanos: AtomicU64,
+}
+
+impl PoolWaits {
+    fn count(&self, started: Instant) {
+        let waited = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.nanos.fetch_add(waited, Ordering::Relaxed);
+    }
+}
+
+/// The pool's figures at one moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open, in use or idle.
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+    /// Connections taken and write transactions begun, since start.
+    pub acquires: u64,
+    /// Time spent waiting for them, since start.
+    pub wait: Duration,
+}
+
+#[derive(Clone)]
+struct MemoryKeeper {
+    _connection: Arc<tokio::sync::Mutex<sqlx::AnyConnection>>,
+}
+
+impl std::fmt::Debug for MemoryKeeper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MemoryKeeper")
+    }
 }
 
 impl Store {
     /// Connects, creating a SQLite file if missing, and applies migrations.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
-        let backend = if url.starts_with("sqlite:") {
+        let backend = if url.starts_with("sqlite:") || url == "memory" {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -90,17 +135,31 @@ impl Store {
                 crate::settings::redact_password(url),
             ));
         };
-        let url = match backend {
-            Backend::Sqlite => sqlite::connection_url(url),
-            Backend::Postgres => url.to_owned(),
+        let (url, in_memory) = match backend {
+            Backend::Sqlite => {
+                let target = sqlite::target(url).map_err(|error| match error {
+                    StoreError::UnservableUrl { reason, .. } => StoreError::UnservableUrl {
+                        url: crate::settings::redact_password(url),
+                        reason,
+                    },
+                    other => other,
+                })?;
+                (target.url, target.in_memory)
+            }
+            Backend::Postgres => (url.to_owned(), false),
         };
         let options: AnyConnectOptions = url.parse()?;
-        let pool = AnyPoolOptions::new()
+        let mut pool_options = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             })
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10));
+        if in_memory {
+            // Closing the last connection would drop the database.
+            pool_options = pool_options.idle_timeout(None).max_lifetime(None);
+        }
+        let pool = pool_options
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -111,10 +170,19 @@ impl Store {
             })
             .connect_with(options)
             .await?;
+        let memory_keeper = if in_memory {
+            Some(MemoryKeeper {
+                _connection: Arc::new(tokio::sync::Mutex::new(pool.acquire().await?.detach())),
+            })
+        } else {
+            None
+        };
         let store = Store {
             pool,
             backend,
             origin: process_origin().into(),
+            _memory_keeper: memory_keeper,
+            waits: Arc::default(),
         };
         migrate::run(&store).await?;
         Ok(store)
@@ -126,7 +194,7 @@ impl Store {
 
     /// The last change-log position handed out.
     pub(crate) async fn change_head(&self) -> Result<i64, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         changes::head(&mut conn).await
     }
 
@@ -136,13 +204,13 @@ impl Store {
         position: i64,
         limit: i64,
     ) -> Result<ChangePage, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         changes::after(&mut conn, position, &self.origin, limit).await
     }
 
     /// Drops change-log entries older than `max_age`.
     pub(crate) async fn prune_changes(&self, max_age: Duration) -> Result<u64, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.acquire().await?;
         changes::prune(&mut conn, max_age.as_millis() as i64).await
     }
 
@@ -155,7 +223,7 @@ impl Store {
     /// A pooled connection for reads.
     pub(crate) async fn reader(&self) -> Result<Reader, StoreError> {
         Ok(Reader {
-            conn: self.pool.acquire().await?,
+            conn: self.acquire().await?,
         })
     }
 
@@ -184,10 +252,38 @@ impl Store {
     /// (SQLITE_BUSY, no waiting) when it must upgrade to a writer while
     /// another connection writes or has written since its read began.
     async fn begin_transaction(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        let started = Instant::now();
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        };
+        self.waits.count(started);
+        Ok(tx?)
+    }
+
+    /// A pooled connection, its wait counted for the metrics.
+    async fn acquire(&self) -> Result<PoolConnection<Any>, StoreError> {
+        let started = Instant::now();
+        let conn = self.pool.acquire().await;
+        self.waits.count(started);
+        Ok(conn?)
+    }
+
+    /// The pool's figures, for the metrics.
+    pub fn pool_status(&self) -> PoolStatus {
+        PoolStatus {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+            acquires: self.waits.count.load(Ordering::Relaxed),
+            wait: Duration::from_nanos(self.waits.nanos.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// Schemas (distinct ids) and subjects with a live version, per format.
+    pub async fn format_counts(&self) -> Result<crate::metrics::FormatCounts, StoreError> {
+        let mut conn = self.acquire().await?;
+        queries::format_counts(&mut conn).await
     }
 
     pub async fn close(&self) {

@@ -721,3 +721,22 @@ impl Queries<'_> {
         stored_max_id(max_id.unwrap_or(0))
     }
 }
+
+/// Schemas (distinct ids in every context) and subjects with a live
+/// version, per format: one scan each, read for the metrics.
+pub(super) async fn format_counts(
+    conn: &mut AnyConnection,
+) -> Result<crate::metrics::FormatCounts, StoreError> {
+    let schemas: Vec<(String, i64)> =
+        sqlx::query_as("SELECT schema_type, COUNT(*) FROM schemas GROUP BY schema_type")
+            .fetch_all(&mut *conn)
+            .await?;
+    let subjects: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT s.schema_type, COUNT(DISTINCT v.context || ':' || v.subject) \
+         FROM subject_versions v JOIN schemas s ON s.context = v.context AND s.id = v.schema_id \
+         WHERE v.deleted = 0 GROUP BY s.schema_type",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(crate::metrics::FormatCounts { schemas, subjects })
+}
