@@ -13,6 +13,7 @@ mod cli_codec;
 mod coherence;
 mod concurrency;
 mod conformance;
+mod container;
 mod crash;
 mod explanations;
 mod memory;
