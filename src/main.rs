@@ -5,8 +5,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use accord::cli::{
-    AuditArgs, CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, HealthArgs, KeyArgs, RegisterArgs,
-    RoleArgs, UserArgs,
+    AuditArgs, BackupArgs, CheckArgs, DecodeArgs, DiffArgs, EncodeArgs, ExportArgs, HealthArgs,
+    ImportArgs, KeyArgs, MigrateArgs, RegisterArgs, RoleArgs, UserArgs,
 };
 use accord::settings::ServeSettings;
 
@@ -51,6 +51,16 @@ enum Command {
     /// Probe a registry's health (for container health checks): exit 0 when
     /// ready.
     Health(HealthArgs),
+    /// Writes a registry (an Accord database, or any Confluent-compatible
+    /// registry's API) to one JSON-lines file, ids and versions included.
+    Export(ExportArgs),
+    /// Writes an export into a registry through IMPORT mode, every id and
+    /// version kept; idempotent and resumable.
+    Import(ImportArgs),
+    /// Export from one registry and import into another in one go.
+    Migrate(MigrateArgs),
+    /// An online, consistent copy of an SQLite database.
+    Backup(BackupArgs),
 }
 
 #[tokio::main]
@@ -132,6 +142,10 @@ async fn main() -> ExitCode {
         Command::Health(args) => {
             accord::cli::health(args, &mut io::stdout().lock(), &mut io::stderr()).await
         }
+        Command::Export(args) => accord::cli::export(args, &mut io::stderr()).await,
+        Command::Import(args) => accord::cli::import(args, &mut io::stderr()).await,
+        Command::Migrate(args) => accord::cli::migrate(args, &mut io::stderr()).await,
+        Command::Backup(args) => accord::cli::backup(args, &mut io::stderr()).await,
     }
 }
 

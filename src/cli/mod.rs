@@ -17,6 +17,7 @@ mod project;
 mod register;
 mod report;
 mod security;
+mod transfer;
 mod tree;
 
 use std::io::{self, Write};
@@ -33,6 +34,10 @@ pub use encode::{encode, EncodeArgs};
 pub use health::{health, HealthArgs};
 pub use register::{register, RegisterArgs};
 pub use security::{audit_command, key, role, user, AuditArgs, KeyArgs, RoleArgs, UserArgs};
+pub use transfer::{
+    backup, export, import, migrate, BackupArgs, Export, ExportArgs, ExportedVersion, ImportArgs,
+    MigrateArgs, Record,
+};
 
 /// The help on message streams and exit statuses, shared by both commands.
 macro_rules! stream_help {

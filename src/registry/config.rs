@@ -417,6 +417,19 @@ impl Registry {
         Ok(aliases)
     }
 
+    /// Every config and mode as stored, by scope key (`:.:` the top level,
+    /// `:.ctx:` a context, else a qualified subject), for exports.
+    pub async fn stored_settings(
+        &self,
+    ) -> Result<(Vec<(String, serde_json::Value)>, Vec<(String, String)>), RegistryError> {
+        let mut reader = self.store.reader().await?;
+        let mut queries = reader.queries();
+        let mut configs = queries.configs().await?;
+        configs.sort_by(|a, b| a.0.cmp(&b.0));
+        let modes = queries.modes().await?;
+        Ok((configs, modes))
+    }
+
     /// `GET /config[/{s}]`.
     pub async fn get_config(
         &self,

@@ -214,6 +214,16 @@ impl Store {
         changes::prune(&mut conn, max_age.as_millis() as i64).await
     }
 
+    /// SQLite: writes a consistent copy of the database to `path` (`VACUUM
+    /// INTO` reads in one transaction; WAL lets writers go on meanwhile).
+    pub async fn backup_into(&self, path: &str) -> Result<(), StoreError> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Answers once the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

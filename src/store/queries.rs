@@ -548,6 +548,15 @@ impl<'c> Queries<'c> {
             .collect()
     }
 
+    /// Every stored mode, by scope.
+    pub async fn modes(&mut self) -> Result<Vec<(String, String)>, StoreError> {
+        Ok(
+            sqlx::query_as("SELECT scope, mode FROM modes ORDER BY scope")
+                .fetch_all(&mut *self.conn)
+                .await?,
+        )
+    }
+
     pub async fn put_config(
         &mut self,
         scope: &str,

@@ -32,3 +32,4 @@ mod serde_interop;
 mod slow_clients;
 mod store_failure;
 mod tls;
+mod transfer;

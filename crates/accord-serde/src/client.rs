@@ -327,9 +327,9 @@ impl RegistryClient {
             .registrations
             .get_or_fetch(&key, || async {
                 let path = if register {
-                    format!("/subjects/{}/versions", encode_segment(subject))
+                    format!("/subjects/{}/versions", encode_path_segment(subject))
                 } else {
-                    format!("/subjects/{}", encode_segment(subject))
+                    format!("/subjects/{}", encode_path_segment(subject))
                 };
                 let body = serde_json::json!({
                     "schema": schema.schema,
@@ -361,7 +361,7 @@ impl RegistryClient {
     ) -> Result<CompatibilityAnswer, RegistryError> {
         let path = format!(
             "/compatibility/subjects/{}/versions",
-            encode_segment(subject)
+            encode_path_segment(subject)
         );
         let body = serde_json::json!({
             "schema": schema.schema,
@@ -375,7 +375,7 @@ impl RegistryClient {
     /// The live versions of `subject`, oldest first: `GET /subjects/{s}/versions`.
     /// Not cached.
     pub async fn versions(&self, subject: &str) -> Result<Vec<i32>, RegistryError> {
-        let path = format!("/subjects/{}/versions", encode_segment(subject));
+        let path = format!("/subjects/{}/versions", encode_path_segment(subject));
         self.call(Method::GET, &path, &[], None).await
     }
 
@@ -387,7 +387,7 @@ impl RegistryClient {
         struct ConfigBody {
             compatibility_level: String,
         }
-        let path = format!("/config/{}", encode_segment(subject));
+        let path = format!("/config/{}", encode_path_segment(subject));
         let body: ConfigBody = self
             .call(Method::GET, &path, &[("defaultToGlobal", "true")], None)
             .await?;
@@ -441,7 +441,10 @@ impl RegistryClient {
         self.inner
             .versions
             .get_or_fetch(&(subject.to_owned(), version), || async {
-                let path = format!("/subjects/{}/versions/{version}", encode_segment(subject));
+                let path = format!(
+                    "/subjects/{}/versions/{version}",
+                    encode_path_segment(subject)
+                );
                 let body: VersionBody = self
                     .call(Method::GET, &path, &[("deleted", "true")], None)
                     .await?;
@@ -458,7 +461,7 @@ impl RegistryClient {
         self.inner
             .latest
             .get_or_fetch(&subject.to_owned(), || async {
-                let path = format!("/subjects/{}/versions/latest", encode_segment(subject));
+                let path = format!("/subjects/{}/versions/latest", encode_path_segment(subject));
                 let body: VersionBody = self.call(Method::GET, &path, &[], None).await?;
                 body.into_version().map(Arc::new)
             })
@@ -499,6 +502,21 @@ impl RegistryClient {
             }
         }
         Ok(resolved)
+    }
+
+    /// Any request of the registry's REST API, with this client's retries,
+    /// authentication and TLS settings, for tools that need more than the
+    /// serializers do (`accord export` and `import`): the answer's JSON, or
+    /// the registry's error. `path` is percent-encoded by the caller (see
+    /// [`encode_path_segment`]).
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<Value, RegistryError> {
+        self.call(method, path, query, body).await
     }
 
     /// Sends one request, with retries, the outage cache and the miss cache.
@@ -683,8 +701,9 @@ fn random_fraction() -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// Percent-encodes one path segment (a subject may contain `/`).
-fn encode_segment(segment: &str) -> String {
+/// A subject name (or any value) as one percent-encoded path segment (a
+/// subject may contain `/`).
+pub fn encode_path_segment(segment: &str) -> String {
     let mut encoded = String::with_capacity(segment.len());
     for byte in segment.bytes() {
         if byte.is_ascii_alphanumeric() || b"-._~".contains(&byte) {
@@ -763,9 +782,12 @@ mod tests {
 
     #[test]
     fn subjects_are_percent_encoded() {
-        assert_eq!(encode_segment("test/common.proto"), "test%2Fcommon.proto");
-        assert_eq!(encode_segment("orders-value"), "orders-value");
-        assert_eq!(encode_segment(":.ctx:s b"), "%3A.ctx%3As%20b");
+        assert_eq!(
+            encode_path_segment("test/common.proto"),
+            "test%2Fcommon.proto"
+        );
+        assert_eq!(encode_path_segment("orders-value"), "orders-value");
+        assert_eq!(encode_path_segment(":.ctx:s b"), "%3A.ctx%3As%20b");
     }
 
     #[test]

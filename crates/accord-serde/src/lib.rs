@@ -32,8 +32,8 @@ mod protobuf;
 pub use accord_schema::SchemaType;
 pub use avro::{AvroDeserializer, AvroSerializer};
 pub use client::{
-    Auth, ClientConfig, ClientIdentity, CompatibilityAnswer, ExplainedIncompatibility, Reference,
-    Registration, RegistryClient, Schema, SubjectVersion,
+    encode_path_segment, Auth, ClientConfig, ClientIdentity, CompatibilityAnswer,
+    ExplainedIncompatibility, Reference, Registration, RegistryClient, Schema, SubjectVersion,
 };
 pub use config::{SerializerConfig, SubjectNameStrategy};
 pub use error::{DecodeError, Error, RegistryError};
