@@ -277,11 +277,13 @@ pub fn redact_password(url: &str) -> String {
 
 impl ServeSettings {
     /// The role `--allow-anonymous=ROLE` grants, if any.
+    /// `true` (as environment files write a flag) allows anonymous callers
+    /// without naming a role, like the bare flag.
     pub fn anonymous_role(&self) -> Option<&str> {
         self.allow_anonymous
             .as_deref()
             .map(str::trim)
-            .filter(|role| !role.is_empty())
+            .filter(|role| !role.is_empty() && !role.eq_ignore_ascii_case("true"))
     }
 
     /// The TLS files, when HTTPS is on.

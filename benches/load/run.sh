@@ -12,6 +12,8 @@
 #                                  with HTTP Basic, as ratios to the first
 #
 # Environment: DURATION (wrk's -d, default 5s), CONNECTIONS (default 32),
+# ACCORD_BIN (an accord binary to measure instead of this tree's release
+# build, e.g. an earlier commit's, to compare two builds in one sitting),
 # ACCORD_BENCH_POSTGRES_URL (a database on the server where the benchmark may
 # create and drop its own; default postgres://postgres@127.0.0.1:5432/test).
 # Needs cargo, curl, python3, psql and wrk (installed with apt-get if missing).
@@ -27,7 +29,7 @@ CONTENT_TYPE=application/vnd.schemaregistry.v1+json
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/benches/load
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-ACCORD=$TARGET/release/accord
+ACCORD=${ACCORD_BIN:-$TARGET/release/accord}
 CEILING=$TARGET/release/examples/load_ceiling
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/accord-load.XXXXXX")
 RUN_ID=$(date +%s)_$$

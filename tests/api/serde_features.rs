@@ -301,7 +301,41 @@ async fn auth_headers_are_sent(app: TestApp) {
     }
 }
 
+/// `normalize` reaches the registry: the same JSON Schema, keys out of
+/// order, is stored as written without it and in normal form with it (so
+/// both serializers find one id on a registry that normalizes).
+async fn normalize_reaches_the_registry(app: TestApp) {
+    const SCHEMA: &str = r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}"#;
+    let mut stored = Vec::new();
+    for normalize in [false, true] {
+        let serializer = accord_serde::JsonSerializer::new(
+            client(&app),
+            Some(SCHEMA),
+            SerializerConfig {
+                normalize,
+                ..SerializerConfig::default()
+            },
+        )
+        .unwrap();
+        let framed = serializer
+            .serialize(&format!("normalized-{normalize}"), &json!({ "a": 1, "b": "x" }))
+            .await
+            .unwrap();
+        let id = u32::from_be_bytes(framed.payload[1..5].try_into().unwrap());
+        let (status, body) = app.get(&format!("/schemas/ids/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
+        stored.push(body["schema"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(stored[0], SCHEMA, "stored as written without normalize");
+    assert_eq!(
+        stored[1],
+        r#"{"properties":{"a":{"type":"integer"},"b":{"type":"string"}},"type":"object"}"#,
+        "normalize=true was not sent"
+    );
+}
+
 crate::backend_tests!(
+    normalize_reaches_the_registry,
     avro_reader_schemas_resolve,
     latest_version_and_given_ids_write_with_registered_schemas,
     subject_name_strategies_and_keys,
