@@ -18,6 +18,7 @@ mod explanations;
 mod nats_example;
 mod oidc;
 mod openapi;
+mod protobuf_corpus;
 mod python_client;
 mod reference_limits;
 mod rust_client;
