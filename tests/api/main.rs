@@ -21,6 +21,7 @@ mod metrics;
 mod nats_example;
 mod oidc;
 mod openapi;
+mod protobuf_corpus;
 mod python_client;
 mod reference_limits;
 mod rust_client;

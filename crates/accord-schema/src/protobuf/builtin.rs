@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
-use prost_reflect::prost_types::FileDescriptorProto;
+use prost_reflect::prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto};
 use prost_reflect::{DescriptorPool, FileDescriptor};
 use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
@@ -301,9 +301,91 @@ pub struct Builtins {
     /// The names every built-in file declares.
     pub table: TypeTable,
     names: HashSet<&'static str>,
-    /// The first segment of every built-in package (`google`, `confluent`):
-    /// every name a built-in file defines starts with one of them.
-    roots: HashSet<String>,
+    /// What each file of `pool` defines, in the pool's order.
+    defined: Vec<Defined>,
+}
+
+/// The names files define, as protoc's symbol table holds them: two files
+/// that define the same one cannot be in one pool.
+#[derive(Default)]
+struct Defined {
+    /// The packages, each with every enclosing one.
+    packages: HashSet<String>,
+    /// Messages, enums, enum constants (which belong to the enum's scope),
+    /// services and extension fields. Fields and methods are left out: they
+    /// clash only inside a message or service that clashes already.
+    symbols: HashSet<String>,
+}
+
+impl Defined {
+    fn of(files: &[FileDescriptorProto]) -> Defined {
+        let mut defined = Defined::default();
+        for file in files {
+            let package = file.package();
+            let mut enclosing = String::new();
+            for component in package.split('.').filter(|component| !component.is_empty()) {
+                if !enclosing.is_empty() {
+                    enclosing.push('.');
+                }
+                enclosing.push_str(component);
+                defined.packages.insert(enclosing.clone());
+            }
+            for message in &file.message_type {
+                defined.add_message(package, message);
+            }
+            for enumeration in &file.enum_type {
+                defined.add_enum(package, enumeration);
+            }
+            for service in &file.service {
+                defined.symbols.insert(qualify(package, service.name()));
+            }
+            for extension in &file.extension {
+                defined.symbols.insert(qualify(package, extension.name()));
+            }
+        }
+        defined
+    }
+
+    fn add_message(&mut self, scope: &str, message: &DescriptorProto) {
+        let name = qualify(scope, message.name());
+        for nested in &message.nested_type {
+            self.add_message(&name, nested);
+        }
+        for enumeration in &message.enum_type {
+            self.add_enum(&name, enumeration);
+        }
+        for extension in &message.extension {
+            self.symbols.insert(qualify(&name, extension.name()));
+        }
+        self.symbols.insert(name);
+    }
+
+    fn add_enum(&mut self, scope: &str, enumeration: &EnumDescriptorProto) {
+        self.symbols.insert(qualify(scope, enumeration.name()));
+        for value in &enumeration.value {
+            self.symbols.insert(qualify(scope, value.name()));
+        }
+    }
+
+    /// Whether a name is defined in both, or is a package in one and some
+    /// other kind of name in the other.
+    fn clashes_with(&self, other: &Defined) -> bool {
+        self.symbols
+            .iter()
+            .any(|name| other.symbols.contains(name) || other.packages.contains(name))
+            || self
+                .packages
+                .iter()
+                .any(|name| other.symbols.contains(name))
+    }
+}
+
+fn qualify(scope: &str, name: &str) -> String {
+    if scope.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{scope}.{name}")
+    }
 }
 
 impl Builtins {
@@ -312,31 +394,73 @@ impl Builtins {
     }
 
     /// A pool holding the built-in files `files` depend on, and theirs in
-    /// turn, ready for `files` to be added. Each schema owns its pool, and
-    /// prost-reflect copies a shared pool whole before adding to it, so
-    /// starting every schema from all the built-in files cost each one
-    /// about 700 KB; a schema that uses none of them now starts empty.
+    /// turn, ready for `files` to be added. A built-in file that `files`
+    /// provide themselves (a reference under its name) is not added, nor is
+    /// one nothing imports: as in protoc, and in Confluent's own descriptors
+    /// (`toDynamicSchema` adds an import only), a file may then define the
+    /// names a built-in file defines. Each schema owns its pool, and
+    /// prost-reflect copies a shared pool whole before adding to it, so a
+    /// schema that uses no built-in file also costs no memory for them.
     ///
-    /// Two cases keep every built-in file, so that nothing a schema could
-    /// observe changes: a file that may define a name clashing with one of
-    /// a built-in file it does not use (its package, or a package-less
-    /// top-level name, starts with `google` or `confluent`), which the full
-    /// pool refuses; and a schema using `google.protobuf.Any`, whose content
-    /// is resolved by type name in the pool when a message is read or
-    /// written, whichever built-in type it holds.
+    /// A schema using `google.protobuf.Any` gets every built-in file that
+    /// does not clash with its own: the content of an `Any` is resolved by
+    /// type name in the pool when a message is read or written, whichever
+    /// built-in type it holds.
     pub fn pool_for(&self, files: &[FileDescriptorProto]) -> DescriptorPool {
-        if files.iter().any(|file| self.may_clash(file)) {
-            return self.pool.clone();
-        }
         let own: HashSet<&str> = files.iter().map(FileDescriptorProto::name).collect();
         // A dependency that is neither given nor built in fails when `files`
-        // are added, as it did against the full pool.
-        let mut pending: Vec<FileDescriptor> = files
-            .iter()
-            .flat_map(|file| &file.dependency)
-            .filter(|name| !own.contains(name.as_str()))
-            .filter_map(|name| self.pool.get_file_by_name(name))
-            .collect();
+        // are added.
+        let mut closure = self.closure(
+            files
+                .iter()
+                .flat_map(|file| &file.dependency)
+                .filter(|name| !own.contains(name.as_str()))
+                .filter_map(|name| self.pool.get_file_by_name(name)),
+        );
+        let uses_any = own.contains(ANY) || closure.iter().any(|file| file.name() == ANY);
+        if uses_any {
+            let defined = Defined::of(files);
+            let mut chosen: HashSet<String> =
+                closure.iter().map(|file| file.name().to_owned()).collect();
+            let mut refused: HashSet<String> = own.iter().map(|name| (*name).to_owned()).collect();
+            // Built-in files come after their dependencies, so a file that
+            // depends on a refused one is refused in turn.
+            for (file, names) in self.pool.files().zip(&self.defined) {
+                if chosen.contains(file.name()) {
+                    continue;
+                }
+                let depends_on_refused = file
+                    .dependencies()
+                    .any(|dependency| refused.contains(dependency.name()));
+                if depends_on_refused || names.clashes_with(&defined) {
+                    refused.insert(file.name().to_owned());
+                } else {
+                    chosen.insert(file.name().to_owned());
+                    closure.push(file);
+                }
+            }
+        }
+        let chosen: HashSet<&str> = closure.iter().map(FileDescriptor::name).collect();
+        let mut pool = DescriptorPool::new();
+        let added = pool.add_file_descriptor_protos(
+            // prost-reflect wants a file's dependencies before it.
+            self.pool
+                .files()
+                .filter(|file| chosen.contains(file.name()))
+                .map(|file| file.file_descriptor_proto().clone()),
+        );
+        match added {
+            Ok(()) => pool,
+            // The built-in files compile together, so any subset closed
+            // under imports does too; should it not, adding `files` to an
+            // empty pool says which import is missing.
+            Err(_) => DescriptorPool::new(),
+        }
+    }
+
+    /// `files` and the built-in files they import, transitively.
+    fn closure(&self, files: impl IntoIterator<Item = FileDescriptor>) -> Vec<FileDescriptor> {
+        let mut pending: Vec<FileDescriptor> = files.into_iter().collect();
         let mut seen: HashSet<String> = HashSet::new();
         let mut closure: Vec<FileDescriptor> = Vec::new();
         while let Some(file) = pending.pop() {
@@ -345,40 +469,7 @@ impl Builtins {
                 closure.push(file);
             }
         }
-        if closure.iter().any(|file| file.name() == ANY) {
-            return self.pool.clone();
-        }
-        let mut pool = DescriptorPool::new();
-        match pool.add_file_descriptor_protos(
-            closure
-                .iter()
-                .map(|file| file.file_descriptor_proto().clone()),
-        ) {
-            Ok(()) => pool,
-            // The built-in files compile together, so any subset closed
-            // under imports does too; should it not, use them all.
-            Err(_) => self.pool.clone(),
-        }
-    }
-
-    /// Whether `file` may define a name some built-in file defines too.
-    fn may_clash(&self, file: &FileDescriptorProto) -> bool {
-        let root = |name: &str| self.roots.contains(name.split('.').next().unwrap_or(name));
-        if !file.package().is_empty() {
-            return root(file.package());
-        }
-        file.message_type
-            .iter()
-            .map(|message| message.name())
-            .chain(file.enum_type.iter().map(|enumeration| enumeration.name()))
-            .chain(
-                file.enum_type
-                    .iter()
-                    .flat_map(|enumeration| enumeration.value.iter().map(|value| value.name())),
-            )
-            .chain(file.service.iter().map(|service| service.name()))
-            .chain(file.extension.iter().map(|extension| extension.name()))
-            .any(root)
+        closure
     }
 }
 
@@ -428,17 +519,16 @@ pub fn builtins() -> &'static Builtins {
         for (name, file) in &files {
             table.add_file(name, file);
         }
-        let roots = pool
+        let defined = pool
             .files()
-            .filter_map(|file| file.package_name().split('.').next().map(str::to_owned))
-            .filter(|root| !root.is_empty())
+            .map(|file| Defined::of(std::slice::from_ref(file.file_descriptor_proto())))
             .collect();
         Builtins {
             pool,
             table,
             names: files.iter().map(|(name, _)| *name).collect(),
             files,
-            roots,
+            defined,
         }
     })
 }

@@ -8,10 +8,13 @@
 //! and leave the rest out: a field with an invalid or repeated number or
 //! name, a reserved or extension range that collides with a field, custom
 //! options. Types are resolved as Confluent resolves them (any referenced or
-//! built-in file, imported or not) and each file depends on the files that
-//! define the types it uses; the pool holds the given files and only the
-//! built-in files they depend on (`Builtins::pool_for`), so that a parsed
-//! schema's memory grows with what it uses. If the pool still refuses the
+//! built-in file, imported or not; see `types`) and each file depends on the
+//! files that define the types it uses; the pool holds the given files
+//! (references named as built-in files included) and only the built-in
+//! files they import or depend on and do not provide themselves
+//! (`Builtins::pool_for`), so that a file may define the names of a
+//! built-in file it does not use, and a parsed schema's memory grows with
+//! what it uses. If the pool still refuses the
 //! files, a second, plainer attempt leaves out defaults, JSON names, reserved
 //! ranges, extensions and explicit map entries.
 

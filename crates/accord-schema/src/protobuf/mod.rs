@@ -3,10 +3,14 @@
 //! The text is parsed as Square Wire parses it (`parse`), or, when it is not
 //! `.proto` text, decoded as a base64 `FileDescriptorProto` (what Confluent's
 //! Python and JavaScript serializers send) and turned into the same parsed
-//! form (`from_descriptor`). Names are resolved as Confluent resolves them,
-//! against every referenced file and the built-in ones (`types`, `builtin`);
-//! a type name that resolves nowhere makes the schema invalid, an import that
-//! nothing provides does not. From the parsed form come the canonical and
+//! form (`from_descriptor`). Names are looked up as Confluent looks them up,
+//! in every referenced file and the built-in ones no reference replaces, with
+//! protoc's scoping rules (`types`, `builtin`); a type name that resolves
+//! nowhere makes the schema invalid, an import that nothing provides does
+//! not. A built-in file joins the schema's descriptor pool only when the
+//! schema imports it (or uses one of its types) and no reference provides
+//! it, so a schema may define a name that a built-in file it does not use
+//! defines too (`google/type/date.proto` registered as a reference, say). From the parsed form come the canonical and
 //! normalized texts (`print`), the `format=serialized` descriptor
 //! (`serialize`), and a prost-reflect pool for inspection (`compile`).
 //!
@@ -183,9 +187,10 @@ impl ProtobufSchema {
         let serialized = base64::engine::general_purpose::STANDARD
             .encode(serialize::serialize(&file, &table, &available));
 
+        // A reference named as a built-in file replaces it in the pool too.
         let mut sources: Vec<compile::Source<'_>> = dependencies
             .iter()
-            .filter(|(name, _)| *name != MAIN_FILE && !builtins.contains(name))
+            .filter(|(name, _)| *name != MAIN_FILE)
             .map(|(name, file)| compile::Source { name, file })
             .collect();
         sources.push(compile::Source {

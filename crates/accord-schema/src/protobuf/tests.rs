@@ -521,26 +521,122 @@ fn a_pool_holds_the_built_in_files_a_schema_uses_and_what_they_import() {
 }
 
 #[test]
-fn a_schema_using_any_or_a_built_in_namespace_keeps_every_built_in_file() {
+fn a_schema_using_any_keeps_every_built_in_file_it_does_not_clash_with() {
     let every_file = builtin::builtins().files.len() + 1;
     // An `Any` is read and written by looking up the type it holds by name.
-    let schema = parse_ok(
-        "syntax = \"proto3\";\nimport \"google/protobuf/any.proto\";\n\
-         message M {\n  google.protobuf.Any payload = 1;\n}\n",
-    );
+    let text = "syntax = \"proto3\";\nimport \"google/protobuf/any.proto\";\n\
+                message M {\n  google.protobuf.Any payload = 1;\n}\n";
+    let schema = parse_ok(text);
     assert_eq!(pool_files(&schema).len(), every_file);
-    // A package under `google` may clash with a built-in file's names.
+    // Less the one whose name the schema defines too.
+    let text = text.replace("\nimport", "\npackage google.type;\nimport")
+        + "message Date { int32 year = 1; }\n";
+    let schema = parse_ok(&text);
+    let files = pool_files(&schema);
+    assert_eq!(files.len(), every_file - 1);
+    assert!(!files.iter().any(|file| file == "google/type/date.proto"));
+    let pool = schema.file().parent_pool().clone();
+    let date = pool.get_message_by_name("google.type.Date").expect("Date");
+    assert_eq!(date.parent_file().name(), MAIN_FILE);
+    assert!(pool.get_message_by_name("google.type.Money").is_some());
+}
+
+#[test]
+fn a_name_a_built_in_file_defines_is_free_when_the_file_is_not_used() {
+    // Before, any file whose package or top-level name started with a
+    // built-in root (`google`, `confluent`) got every built-in file in its
+    // pool, and a name one of them defines was refused as defined twice.
+    let schema =
+        parse_ok("syntax = \"proto3\";\npackage google.type;\nmessage Date { int32 year = 1; }\n");
+    assert_eq!(pool_files(&schema), [MAIN_FILE]);
+    assert_eq!(
+        field_kinds(&schema, "google.type.Date"),
+        vec![("year".to_owned(), 1, "int32".to_owned())]
+    );
     let schema =
         parse_ok("syntax = \"proto3\";\npackage google.shop;\nmessage M { int32 a = 1; }\n");
-    assert_eq!(pool_files(&schema).len(), every_file);
-    // A message named like a built-in package is refused as before.
+    assert_eq!(pool_files(&schema), [MAIN_FILE]);
+    // As protoc, a message named like a built-in package is accepted, and
+    // refused once a built-in file with that package is used.
+    let schema = parse_ok("syntax = \"proto3\";\nmessage google { int32 a = 1; }\n");
+    assert_eq!(pool_files(&schema), [MAIN_FILE]);
     let error = parse_with(
-        "syntax = \"proto3\";\nmessage google { int32 a = 1; }\n",
+        "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\n\
+         message google { google.protobuf.Timestamp at = 1; }\n",
         &[],
     )
     .unwrap_err();
+    assert_eq!(
+        error,
+        "Could not build a descriptor for this Protobuf schema: \
+         name 'google' is already defined in file 'google/protobuf/timestamp.proto'"
+    );
+}
+
+#[test]
+fn a_reference_named_as_a_built_in_file_replaces_it() {
+    // What clients registering the well-known files as references send
+    // (`skip.known.types=false`): the reference is the file in the pool,
+    // even when it differs from the built-in one.
+    let timestamp = "syntax = \"proto3\";\npackage google.protobuf;\n\
+                     message Timestamp {\n  int64 seconds = 1;\n  int32 nanos = 2;\n  string zone = 3;\n}\n";
+    let text = "syntax = \"proto3\";\nimport \"google/protobuf/timestamp.proto\";\n\
+                message M {\n  google.protobuf.Timestamp at = 1;\n}\n";
+    let schema = parse_with(text, &[("google/protobuf/timestamp.proto", timestamp)])
+        .expect("a reference may define a built-in file's names");
+    assert_eq!(
+        pool_files(&schema),
+        [MAIN_FILE, "google/protobuf/timestamp.proto"]
+    );
+    let fields: Vec<String> = schema
+        .file()
+        .parent_pool()
+        .get_message_by_name("google.protobuf.Timestamp")
+        .expect("Timestamp")
+        .fields()
+        .map(|field| field.name().to_owned())
+        .collect();
+    assert_eq!(fields, ["seconds", "nanos", "zone"]);
+    // The file itself registers with no reference, as a subject of its own.
+    let schema = parse_ok(timestamp);
+    assert_eq!(pool_files(&schema), [MAIN_FILE]);
+}
+
+#[test]
+fn relative_names_resolve_through_the_enclosing_packages() {
+    // `b.Y` from package `a.b` is `a.b.Y`; `protobuf.Timestamp` from
+    // `google.api` is `google.protobuf.Timestamp` (google/protobuf/compiler/
+    // plugin.proto writes `protobuf.FileDescriptorProto` this way).
+    let schema = parse_ok(
+        "syntax = \"proto3\";\npackage a.b;\nmessage Y {}\nmessage M {\n  b.Y y = 1;\n}\n",
+    );
+    assert!(parse_ok(
+        "syntax = \"proto3\";\npackage google.api;\nimport \"google/protobuf/timestamp.proto\";\n\
+         message N {\n  protobuf.Timestamp at = 1;\n}\n"
+    )
+    .normalized()
+    .contains(".google.protobuf.Timestamp at = 1;"));
+    assert_eq!(
+        field_kinds(&schema, "a.b.M"),
+        vec![("y".to_owned(), 1, "a.b.Y".to_owned())]
+    );
     assert!(
-        error.starts_with("Could not build a descriptor for this Protobuf schema: "),
+        schema.normalized().contains(".a.b.Y y = 1;"),
+        "{}",
+        schema.normalized()
+    );
+    // A qualified name whose first component is found is looked for
+    // inside it only: `b` is the package `a.b`, which has no `Z`.
+    let error = parse_with(
+        "syntax = \"proto3\";\npackage a.b;\nmessage M {\n  b.Z z = 1;\n}\n",
+        &[(
+            "b.proto",
+            "syntax = \"proto3\";\npackage b;\nmessage Z {}\n",
+        )],
+    )
+    .unwrap_err();
+    assert!(
+        error.starts_with("Could not resolve type: b.Z (field `M.z`"),
         "{error}"
     );
 }
