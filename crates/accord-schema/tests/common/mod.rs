@@ -455,5 +455,11 @@ impl Report {
             self.failures.len(),
             self.failures.join("\n")
         );
+        // A case whose schemas no longer parse would otherwise pass unseen.
+        assert_eq!(
+            self.skipped, 0,
+            "{}: {} cases skipped because a schema does not parse (see above)",
+            self.name, self.skipped
+        );
     }
 }
