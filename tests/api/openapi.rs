@@ -503,6 +503,7 @@ async fn root_and_probes(s: &mut Session<'_>) {
         (M::GET, "/health/ready", Body::None, Answer(json!({ "status": "UP" }))),
         (M::GET, "/health/live", Body::None, Answer(json!({ "status": "UP" }))),
         (M::GET, "/master_available", Body::None, Status(200)),
+        (M::GET, "/metrics", Body::None, Status(200)),
         (M::GET, "/schemas/types", Body::None, Answer(json!(["JSON", "PROTOBUF", "AVRO"]))),
     ]).await;
     for method in [M::GET, M::POST, M::PUT, M::DELETE, M::PATCH] {
