@@ -9,6 +9,7 @@ use axum::Router;
 use crate::api::routes::{authenticate, Routes};
 use crate::api::{self, AppState};
 use crate::error::ApiError;
+use crate::registry::context_in_path;
 
 /// Every route of the API, with the access each declares.
 pub fn routes() -> Routes {
@@ -48,15 +49,18 @@ pub fn normalize_path(mut request: Request) -> Request {
         .split('/')
         .filter(|segment| !segment.is_empty())
         .collect();
-    let (segments, extra_query) = match segments.as_slice() {
-        // A context name with a colon is left for the contexts router to refuse.
-        ["contexts", context, rest @ ..]
-            if !rest.is_empty() && !context.contains("%3A") && !context.contains(':') =>
-        {
-            context_scoped(context, rest)
+    let scoped = match segments.as_slice() {
+        // A context name with a colon inside is left for the contexts
+        // router to refuse.
+        ["contexts", context, rest @ ..] if !rest.is_empty() => {
+            context_in_segment(context).map(|context| context_scoped(&context, rest))
         }
-        _ => {
-            if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        _ => None,
+    };
+    let (segments, extra_query) = match scoped {
+        Some(scoped) => scoped,
+        None => {
+            if clean {
                 return request;
             }
             (segments.iter().map(|s| (*s).to_owned()).collect(), None)
@@ -91,12 +95,17 @@ pub fn normalize_path(mut request: Request) -> Request {
     request
 }
 
+/// The context a still percent-encoded `/contexts/{ctx}` segment names (see
+/// `context_in_path`); only its colons need decoding for that.
+fn context_in_segment(segment: &str) -> Option<String> {
+    context_in_path(&segment.replace("%3A", ":").replace("%3a", ":"))
+}
+
 /// `/contexts/{ctx}/rest…` as a request on `:{ctx}:`-qualified subjects;
 /// returns the new path segments and any query parameter to add.
 fn context_scoped(context: &str, rest: &[&str]) -> (Vec<String>, Option<String>) {
-    // `%3A` is `:`; a context is named with its leading dot.
-    let dot = if context.starts_with('.') { "" } else { "." };
-    let qualifier = format!("%3A{dot}{context}%3A");
+    // `%3A` is `:`.
+    let qualifier = format!("%3A{context}%3A");
     let owned = |segments: &[&str]| segments.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match rest {
         ["subjects"] | ["schemas"] => (owned(rest), Some(format!("subjectPrefix={qualifier}"))),
@@ -168,5 +177,10 @@ mod tests {
             "/compatibility/subjects/%3A.c%3Aa/versions/latest"
         );
         assert_eq!(normalized("/contexts/.c"), "/contexts/.c");
+        assert_eq!(normalized("/contexts/%3A.c%3A/mode"), "/mode/%3A.c%3A");
+        assert_eq!(normalized("/contexts/:.c:/config/a"), "/config/%3A.c%3Aa");
+        // Left for the contexts router to refuse.
+        assert_eq!(normalized("/contexts/a:b/mode"), "/contexts/a:b/mode");
+        assert_eq!(normalized("/contexts/a%3ab/mode/"), "/contexts/a%3ab/mode");
     }
 }

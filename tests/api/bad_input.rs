@@ -327,7 +327,125 @@ async fn bad_protobuf_and_json_schemas_are_refused(app: TestApp) {
     );
 }
 
+/// Found by fuzzing: a context name with a colon inside is refused the
+/// same way by every `/contexts/{context}…` operation, delete included, as
+/// Confluent's context filter refuses it (400, error_code 400); `:.ctx:`
+/// names the context `.ctx` there as it does on delete.
+async fn context_names_with_a_colon_are_refused_alike(app: TestApp) {
+    app.register(":.fuzz:colon-value", USER).await;
+    let before = snapshot(&app).await;
+    let schema = json!({ "schema": USER });
+    for context in ["a:b", "a%3Ab", "a%3ab", ":.fuzz:x:"] {
+        for (method, path, body) in [
+            (Method::GET, "mode", None),
+            (Method::PUT, "mode", Some(json!({ "mode": "READONLY" }))),
+            (Method::DELETE, "mode", None),
+            (Method::GET, "config", None),
+            (Method::GET, "config/colon-value", None),
+            (Method::GET, "subjects", None),
+            (Method::GET, "schemas", None),
+            (Method::GET, "schemas/ids/1", None),
+            (Method::GET, "subjects/colon-value/versions", None),
+            (Method::DELETE, "subjects/colon-value", None),
+            (
+                Method::POST,
+                "subjects/colon-value/versions",
+                Some(schema.clone()),
+            ),
+            (
+                Method::POST,
+                "compatibility/subjects/colon-value/versions/latest",
+                Some(schema.clone()),
+            ),
+        ] {
+            let path = format!("/contexts/{context}/{path}");
+            let answer = app.request(method.clone(), &path, body.as_ref()).await;
+            assert_error(&format!("{method} {path}"), answer.clone(), 400, 400);
+            assert_eq!(
+                answer.1["message"], "Context name cannot contain a colon",
+                "{method} {path}"
+            );
+        }
+        let path = format!("/contexts/{context}");
+        assert_error(&format!("DELETE {path}"), app.delete(&path).await, 400, 400);
+    }
+    // The default context cannot be deleted (`/contexts/.` would lose its
+    // dot segment on the way).
+    assert_error(
+        "DELETE /contexts/:.:",
+        app.delete("/contexts/:.:").await,
+        422,
+        42208,
+    );
+    for context in ["fuzz", ".fuzz", ":.fuzz:", "%3A.fuzz%3A"] {
+        let (status, body) = app.get(&format!("/contexts/{context}/subjects")).await;
+        assert_eq!(status, StatusCode::OK, "{context}: {body}");
+        assert_eq!(body, json!([":.fuzz:colon-value"]), "{context}");
+        assert_error(
+            &format!("DELETE /contexts/{context}"),
+            app.delete(&format!("/contexts/{context}")).await,
+            422,
+            42211,
+        );
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused request changed the store"
+    );
+}
+
+/// Found by fuzzing: testing a body that is not a schema against a subject
+/// with nothing to compare it to answered `{"is_compatible":true}`; it is
+/// refused as registration refuses it (42201), as in Confluent, and with
+/// `verbose=true` it is incompatible with the parse error as the message.
+async fn compatibility_of_an_invalid_schema_without_versions_is_refused(app: TestApp) {
+    app.register("compat-deleted-value", USER).await;
+    let (status, body) = app.delete("/subjects/compat-deleted-value").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let not_a_schema = json!({ "schema": "{\"type\":\"nothing-like-a-type\"}" });
+    for subject in ["compat-unknown-value", "compat-deleted-value"] {
+        for path in [
+            format!("/compatibility/subjects/{subject}/versions/latest"),
+            format!("/compatibility/subjects/{subject}/versions"),
+        ] {
+            let registration = app
+                .post(&format!("/subjects/{subject}/versions"), &not_a_schema)
+                .await;
+            assert_error(&format!("register on {subject}"), registration, 422, 42201);
+            assert_error(&path, app.post(&path, &not_a_schema).await, 422, 42201);
+            assert_error(&path, app.post(&path, &json!({})).await, 422, 42201);
+            let (status, verbose) = app
+                .post(&format!("{path}?verbose=true"), &not_a_schema)
+                .await;
+            assert_eq!(status, StatusCode::OK, "{path}: {verbose}");
+            assert_eq!(verbose["is_compatible"], false, "{path}: {verbose}");
+            assert_eq!(
+                verbose["messages"].as_array().map(Vec::len),
+                Some(1),
+                "{path}: {verbose}"
+            );
+            let (status, valid) = app.post(&path, &json!({ "schema": USER })).await;
+            assert_eq!(
+                (status, valid),
+                (StatusCode::OK, json!({ "is_compatible": true })),
+                "{path}"
+            );
+        }
+    }
+}
+
+/// `/schemas/types` lists every format this registry accepts.
+async fn schema_types_are_all_three_formats(app: TestApp) {
+    let (status, body) = app.get("/schemas/types").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!(["JSON", "PROTOBUF", "AVRO"]));
+}
+
 crate::backend_tests!(
     bad_input_is_refused_and_changes_nothing,
-    bad_protobuf_and_json_schemas_are_refused
+    bad_protobuf_and_json_schemas_are_refused,
+    context_names_with_a_colon_are_refused_alike,
+    compatibility_of_an_invalid_schema_without_versions_is_refused,
+    schema_types_are_all_three_formats
 );

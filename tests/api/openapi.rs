@@ -1166,7 +1166,10 @@ async fn contexts(s: &mut Session<'_>) {
     s.run([
         (M::DELETE, "/contexts/.staging", Body::None, Error(422, 42211)),
         (M::DELETE, "/contexts/:.staging:", Body::None, Error(422, 42211)),
-        (M::DELETE, "/contexts/staging", Body::None, Error(422, 42208)),
+        (M::DELETE, "/contexts/staging", Body::None, Error(422, 42211)),
+        (M::DELETE, "/contexts/a:b", Body::None, Error(400, 400)),
+        (M::DELETE, "/contexts/:.:", Body::None, Error(422, 42208)),
+        (M::GET, "/contexts/a:b/mode", Body::None, Error(400, 400)),
         (M::DELETE, "/contexts/%FF", Body::None, Error(404, 404)),
         // Once its subject is gone, it can be.
         (M::DELETE, "/contexts/staging/subjects/orders-value/versions/2", Body::None, Answer(json!(2))),
