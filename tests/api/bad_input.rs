@@ -435,6 +435,79 @@ async fn compatibility_of_an_invalid_schema_without_versions_is_refused(app: Tes
     }
 }
 
+/// Found by fuzzing: a rule set was stored and returned as sent, so a rule
+/// with `"doc": null`, a number where text belongs, or a rule set that was
+/// not an object at all came back violating the document. Rule sets are
+/// read as Confluent types them.
+async fn rule_sets_are_typed_as_confluent_types_them(app: TestApp) {
+    let sent = json!({
+        "domainRules": [{
+            "name": "positive", "doc": null, "kind": "CONDITION", "mode": "WRITE",
+            "type": "CEL", "expr": "message.id > 0", "onFailure": null, "tags": ["PII", 7],
+            "params": { "a": 1, "b": null }, "disabled": "false", "unknown": [1],
+        }],
+        "migrationRules": null,
+        "extra": {},
+    });
+    let typed = json!({
+        "domainRules": [{
+            "name": "positive", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+            "expr": "message.id > 0", "tags": ["PII", "7"], "params": { "a": "1" },
+            "disabled": false,
+        }],
+    });
+    let (status, body) = app
+        .put("/config/rules-value", &json!({ "defaultRuleSet": sent }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["defaultRuleSet"], typed);
+    let (_, config) = app.get("/config/rules-value").await;
+    assert_eq!(config["defaultRuleSet"], typed);
+    // Another subject: the config's default rule set would be merged in.
+    let (status, registered) = app
+        .post(
+            "/subjects/registered-rules-value/versions",
+            &json!({ "schema": USER, "ruleSet": sent }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{registered}");
+    let (_, version) = app
+        .get("/subjects/registered-rules-value/versions/latest")
+        .await;
+    assert_eq!(version["ruleSet"], typed);
+
+    let before = snapshot(&app).await;
+    for rule_set in [
+        json!(5),
+        json!({ "domainRules": {} }),
+        json!({ "domainRules": [7] }),
+        json!({ "domainRules": [{ "name": "r", "kind": "SOMETIMES" }] }),
+        json!({ "domainRules": [{ "name": "r", "mode": "write" }] }),
+        json!({ "domainRules": [{ "name": ["r"] }] }),
+        json!({ "domainRules": [{ "name": "r", "params": { "a": [] } }] }),
+    ] {
+        let update = json!({ "overrideRuleSet": rule_set });
+        assert_error(
+            &format!("config {rule_set}"),
+            app.put("/config/rules-value", &update).await,
+            400,
+            400,
+        );
+        let register = json!({ "schema": USER, "ruleSet": rule_set });
+        assert_error(
+            &format!("register {rule_set}"),
+            app.post("/subjects/rules-value/versions", &register).await,
+            400,
+            400,
+        );
+    }
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused request changed the store"
+    );
+}
+
 /// `/schemas/types` lists every format this registry accepts.
 async fn schema_types_are_all_three_formats(app: TestApp) {
     let (status, body) = app.get("/schemas/types").await;
@@ -447,5 +520,6 @@ crate::backend_tests!(
     bad_protobuf_and_json_schemas_are_refused,
     context_names_with_a_colon_are_refused_alike,
     compatibility_of_an_invalid_schema_without_versions_is_refused,
-    schema_types_are_all_three_formats
+    schema_types_are_all_three_formats,
+    rule_sets_are_typed_as_confluent_types_them
 );
