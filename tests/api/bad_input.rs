@@ -508,6 +508,22 @@ async fn rule_sets_are_typed_as_confluent_types_them(app: TestApp) {
     );
 }
 
+/// Found by fuzzing: the admin API's bodies answered an empty or `null`
+/// body with 422/422 where the document said only 42220 (and, for keys,
+/// no 422 at all).
+async fn admin_bodies_that_are_null_are_refused(app: TestApp) {
+    for (method, path) in [
+        (Method::POST, "/accord/v1/principals"),
+        (Method::PUT, "/accord/v1/principals/nobody/password"),
+        (Method::POST, "/accord/v1/keys"),
+        (Method::POST, "/accord/v1/role-bindings"),
+        (Method::PUT, "/accord/v1/roles/custom"),
+    ] {
+        let answer = app.request(method.clone(), path, Some(&Value::Null)).await;
+        assert_error(&format!("{method} {path}"), answer, 422, 422);
+    }
+}
+
 /// `/schemas/types` lists every format this registry accepts.
 async fn schema_types_are_all_three_formats(app: TestApp) {
     let (status, body) = app.get("/schemas/types").await;
@@ -521,5 +537,6 @@ crate::backend_tests!(
     context_names_with_a_colon_are_refused_alike,
     compatibility_of_an_invalid_schema_without_versions_is_refused,
     schema_types_are_all_three_formats,
-    rule_sets_are_typed_as_confluent_types_them
+    rule_sets_are_typed_as_confluent_types_them,
+    admin_bodies_that_are_null_are_refused
 );
