@@ -3,7 +3,7 @@
 
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::Uri;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
 use crate::api::routes::{authenticate, Routes};
@@ -29,6 +29,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .into_router(&state)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(from_fn(api::refuse_nul))
         .layer(from_fn_with_state(state.clone(), authenticate))
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

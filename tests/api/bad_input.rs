@@ -435,6 +435,66 @@ async fn compatibility_of_an_invalid_schema_without_versions_is_refused(app: Tes
     }
 }
 
+/// Found by fuzzing on PostgreSQL, which cannot keep a NUL character: a
+/// NUL in a path segment or query parameter answered 500/50001 (or, set as
+/// an alias, broke every later request on the subject). No name or setting
+/// can hold one: the path or query matches no route, and a body string with
+/// one is malformed, on both backends alike.
+async fn nul_characters_are_refused_before_the_store(app: TestApp) {
+    app.register("nul-value", USER).await;
+    let before = snapshot(&app).await;
+    for path in [
+        "/subjects/nul%00value/versions",
+        "/subjects/nul-value/versions?deleted=%00",
+        "/schemas?subjectPrefix=a%00b",
+        "/schemas/ids/1/schema?subject=c%00c",
+        "/config/nul%00value",
+        "/mode?x=%00",
+        "/contexts/.c%00/subjects",
+        "/accord/v1/keys?principal=a%00q",
+    ] {
+        assert_error(path, app.get(path).await, 404, 404);
+    }
+    assert_error(
+        "PUT /mode/s%00",
+        app.put("/mode/s%00", &json!({ "mode": "READONLY" })).await,
+        404,
+        404,
+    );
+    for (path, body) in [
+        ("/config/nul-value", json!({ "alias": "a\u{0}b" })),
+        (
+            "/config/nul-value",
+            json!({ "compatibilityGroup": "a\u{0}b" }),
+        ),
+        ("/mode/nul-value", json!({ "mode": "READ\u{0}ONLY" })),
+    ] {
+        assert_error(path, app.put(path, &body).await, 400, 400);
+    }
+    for body in [
+        json!({ "schema": USER, "metadata": { "properties": { "a": "x\u{0}y" } } }),
+        json!({ "schema": USER, "metadata": { "properties": { "a\u{0}": "x" } } }),
+        json!({ "schema": "\"string\"", "references": [{ "name": "a", "subject": "b\u{0}", "version": 1 }] }),
+    ] {
+        let path = "/subjects/nul-value/versions";
+        assert_error(path, app.post(path, &body).await, 400, 400);
+    }
+    let principal = json!({ "name": "p\u{0}", "password": "a password" });
+    assert_error(
+        "POST /accord/v1/principals",
+        app.post("/accord/v1/principals", &principal).await,
+        400,
+        400,
+    );
+    let (status, body) = app.get("/subjects/nul-value/versions/latest").await;
+    assert_eq!(status, StatusCode::OK, "the subject still answers: {body}");
+    assert_eq!(
+        snapshot(&app).await,
+        before,
+        "a refused request changed the store"
+    );
+}
+
 /// Found by fuzzing: a rule set was stored and returned as sent, so a rule
 /// with `"doc": null`, a number where text belongs, or a rule set that was
 /// not an object at all came back violating the document. Rule sets are
@@ -537,6 +597,7 @@ crate::backend_tests!(
     context_names_with_a_colon_are_refused_alike,
     compatibility_of_an_invalid_schema_without_versions_is_refused,
     schema_types_are_all_three_formats,
+    nul_characters_are_refused_before_the_store,
     rule_sets_are_typed_as_confluent_types_them,
     admin_bodies_that_are_null_are_refused
 );
