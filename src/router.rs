@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::Uri;
-use axum::middleware::from_fn_with_state;
-use axum::middleware::Next;
+use axum::middleware::{from_fn, from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 
 use crate::api::routes::{authenticate, Routes};
 use crate::api::{self, AppState};
 use crate::error::ApiError;
+use crate::registry::context_in_path;
 
 /// Every route of the API, with the access each declares.
 pub fn routes() -> Routes {
@@ -32,6 +32,7 @@ pub fn router(state: AppState, max_body_bytes: usize, request_timeout: Duration)
         .into_router(&state)
         .fallback(|| async { ApiError::RouteNotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(from_fn(api::refuse_nul))
         // Inside `authenticate`, so that a timed-out request is logged and
         // counted like any other.
         .layer(from_fn_with_state(request_timeout, answer_within))
@@ -64,15 +65,18 @@ pub fn normalize_path(mut request: Request) -> Request {
         .split('/')
         .filter(|segment| !segment.is_empty())
         .collect();
-    let (segments, extra_query) = match segments.as_slice() {
-        // A context name with a colon is left for the contexts router to refuse.
-        ["contexts", context, rest @ ..]
-            if !rest.is_empty() && !context.contains("%3A") && !context.contains(':') =>
-        {
-            context_scoped(context, rest)
+    let scoped = match segments.as_slice() {
+        // A context name with a colon inside is left for the contexts
+        // router to refuse.
+        ["contexts", context, rest @ ..] if !rest.is_empty() => {
+            context_in_segment(context).map(|context| context_scoped(&context, rest))
         }
-        _ => {
-            if !path.contains("//") && (path.len() <= 1 || !path.ends_with('/')) {
+        _ => None,
+    };
+    let (segments, extra_query) = match scoped {
+        Some(scoped) => scoped,
+        None => {
+            if clean {
                 return request;
             }
             (segments.iter().map(|s| (*s).to_owned()).collect(), None)
@@ -107,12 +111,17 @@ pub fn normalize_path(mut request: Request) -> Request {
     request
 }
 
+/// The context a still percent-encoded `/contexts/{ctx}` segment names (see
+/// `context_in_path`); only its colons need decoding for that.
+fn context_in_segment(segment: &str) -> Option<String> {
+    context_in_path(&segment.replace("%3A", ":").replace("%3a", ":"))
+}
+
 /// `/contexts/{ctx}/rest…` as a request on `:{ctx}:`-qualified subjects;
 /// returns the new path segments and any query parameter to add.
 fn context_scoped(context: &str, rest: &[&str]) -> (Vec<String>, Option<String>) {
-    // `%3A` is `:`; a context is named with its leading dot.
-    let dot = if context.starts_with('.') { "" } else { "." };
-    let qualifier = format!("%3A{dot}{context}%3A");
+    // `%3A` is `:`.
+    let qualifier = format!("%3A{context}%3A");
     let owned = |segments: &[&str]| segments.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
     match rest {
         ["subjects"] | ["schemas"] => (owned(rest), Some(format!("subjectPrefix={qualifier}"))),
@@ -184,5 +193,10 @@ mod tests {
             "/compatibility/subjects/%3A.c%3Aa/versions/latest"
         );
         assert_eq!(normalized("/contexts/.c"), "/contexts/.c");
+        assert_eq!(normalized("/contexts/%3A.c%3A/mode"), "/mode/%3A.c%3A");
+        assert_eq!(normalized("/contexts/:.c:/config/a"), "/config/%3A.c%3Aa");
+        // Left for the contexts router to refuse.
+        assert_eq!(normalized("/contexts/a:b/mode"), "/contexts/a:b/mode");
+        assert_eq!(normalized("/contexts/a%3ab/mode/"), "/contexts/a%3ab/mode");
     }
 }

@@ -85,6 +85,24 @@ pub fn bool_field(object: &Map<String, Value>, field: &str) -> Result<Option<boo
     }
 }
 
+/// A list of strings; scalar items are coerced to their text.
+fn string_list(field: &str, value: &Value) -> Result<Value, ApiError> {
+    match value {
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(_) => Ok(item.clone()),
+                scalar @ (Value::Number(_) | Value::Bool(_)) => {
+                    Ok(Value::String(scalar.to_string()))
+                }
+                other => Err(wrong_shape(field, "a list of strings", other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        other => Err(wrong_shape(field, "a list of strings", other)),
+    }
+}
+
 /// Schema metadata as Confluent types it: `properties` (string values;
 /// scalars are coerced), `tags` (lists of strings per path) and `sensitive`
 /// (a list of strings). Unknown keys are dropped and empty parts left out,
@@ -94,22 +112,6 @@ pub fn metadata(field: &str, value: Option<&Value>) -> Result<Option<Value>, Api
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(object)) => object,
         Some(other) => return Err(wrong_shape(field, "an object", other)),
-    };
-    let string_list = |part: &str, value: &Value| -> Result<Value, ApiError> {
-        match value {
-            Value::Array(items) => items
-                .iter()
-                .map(|item| match item {
-                    Value::String(_) => Ok(item.clone()),
-                    scalar @ (Value::Number(_) | Value::Bool(_)) => {
-                        Ok(Value::String(scalar.to_string()))
-                    }
-                    other => Err(wrong_shape(part, "a list of strings", other)),
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map(Value::Array),
-            other => Err(wrong_shape(part, "a list of strings", other)),
-        }
     };
     let mut typed = Map::new();
     if let Some(Value::Object(properties)) = object.get("properties") {
@@ -143,6 +145,102 @@ pub fn metadata(field: &str, value: Option<&Value>) -> Result<Option<Value>, Api
         }
     }
     Ok(Some(Value::Object(typed)))
+}
+
+/// The rule lists of a rule set.
+const RULE_LISTS: [&str; 3] = ["migrationRules", "domainRules", "encodingRules"];
+/// The text fields of a rule.
+const RULE_TEXT_FIELDS: [&str; 6] = ["name", "doc", "type", "expr", "onSuccess", "onFailure"];
+/// The values Confluent's `RuleKind` and `RuleMode` enums take.
+const RULE_KINDS: [&str; 2] = ["CONDITION", "TRANSFORM"];
+const RULE_MODES: [&str; 6] = [
+    "UPGRADE",
+    "DOWNGRADE",
+    "UPDOWN",
+    "WRITE",
+    "READ",
+    "WRITEREAD",
+];
+
+/// A data-contract rule set as Confluent types it: the three rule lists and
+/// `enableAt`. Unknown keys and `null`s are dropped, so what is stored and
+/// returned is a rule set whatever a client sent; a shape that cannot be
+/// read as one is a 400.
+pub fn rule_set(field: &str, value: Option<&Value>) -> Result<Option<Value>, ApiError> {
+    let object = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(object)) => object,
+        Some(other) => return Err(wrong_shape(field, "an object", other)),
+    };
+    let mut typed = Map::new();
+    for list in RULE_LISTS {
+        match object.get(list) {
+            None | Some(Value::Null) => {}
+            Some(Value::Array(rules)) => {
+                let rules = rules
+                    .iter()
+                    .map(|r| rule(list, r))
+                    .collect::<Result<_, _>>()?;
+                typed.insert(list.to_owned(), Value::Array(rules));
+            }
+            Some(other) => return Err(wrong_shape(list, "a list of rules", other)),
+        }
+    }
+    if let Some(enable_at) = string_field(object, "enableAt")? {
+        typed.insert("enableAt".to_owned(), Value::String(enable_at));
+    }
+    Ok(Some(Value::Object(typed)))
+}
+
+/// One rule of a rule set (see `rule_set`).
+fn rule(list: &str, value: &Value) -> Result<Value, ApiError> {
+    let Value::Object(rule) = value else {
+        return Err(wrong_shape(list, "a list of rule objects", value));
+    };
+    let mut typed = Map::new();
+    for field in RULE_TEXT_FIELDS {
+        if let Some(text) = string_field(rule, field)? {
+            typed.insert(field.to_owned(), Value::String(text));
+        }
+    }
+    for (field, values) in [("kind", &RULE_KINDS[..]), ("mode", &RULE_MODES[..])] {
+        if let Some(text) = string_field(rule, field)? {
+            if !values.contains(&text.as_str()) {
+                return Err(ApiError::MalformedBody(format!(
+                    "Field `{field}` must be one of {}, not \"{text}\"",
+                    values.join(", ")
+                )));
+            }
+            typed.insert(field.to_owned(), Value::String(text));
+        }
+    }
+    match rule.get("tags") {
+        None | Some(Value::Null) => {}
+        Some(tags) => {
+            typed.insert("tags".to_owned(), string_list("tags", tags)?);
+        }
+    }
+    match rule.get("params") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(params)) => {
+            let mut coerced = Map::new();
+            for (key, value) in params {
+                let text = match value {
+                    Value::String(text) => text.clone(),
+                    scalar @ (Value::Number(_) | Value::Bool(_)) => scalar.to_string(),
+                    Value::Null => continue,
+                    other => return Err(wrong_shape("params", "a map of strings", other)),
+                };
+                coerced.insert(key.clone(), Value::String(text));
+            }
+            typed.insert("params".to_owned(), Value::Object(coerced));
+        }
+        Some(other) => return Err(wrong_shape("params", "a map of strings", other)),
+    }
+    if let Some(disabled) = bool_field(rule, "disabled")? {
+        typed.insert("disabled".to_owned(), Value::Bool(disabled));
+    }
+    Ok(Value::Object(typed))
 }
 
 fn references(value: Option<&Value>) -> Result<Vec<RequestedReference>, ApiError> {
@@ -200,11 +298,7 @@ pub fn register_request(value: Value) -> Result<RegisterRequest, ApiError> {
         schema_type: string_field(&object, "schemaType")?,
         references: references(object.get("references"))?,
         metadata: metadata("metadata", object.get("metadata"))?,
-        rule_set: match object.get("ruleSet") {
-            None | Some(Value::Null) => None,
-            Some(rule_set @ Value::Object(_)) => Some(rule_set.clone()),
-            Some(other) => return Err(wrong_shape("ruleSet", "an object", other)),
-        },
+        rule_set: rule_set("ruleSet", object.get("ruleSet"))?,
         id: int_field(&object, "id")?.and_then(RequestedId::from_wire),
         // `-1` and `0` ask for no particular version.
         version: int_field(&object, "version")?.and_then(Version::new),

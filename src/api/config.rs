@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 
-use super::body::{bool_field, metadata, object, string_field};
+use super::body::{bool_field, metadata, object, rule_set, string_field};
 use super::routes::{Access, Routes};
 use super::{ok_json, AppState, JsonBody, Params, PathParams};
 use crate::auth::Operation;
@@ -71,7 +71,6 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let request = object(body, "a config update")?;
     // Shapes Jackson would reject are refused before anything is stored.
-    let json = |field: &str| request.get(field).filter(|value| !value.is_null()).cloned();
     let update = ConfigUpdate {
         compatibility: string_field(&request, "compatibility")?,
         normalize: bool_field(&request, "normalize")?,
@@ -81,8 +80,8 @@ async fn update(
         compatibility_policy: string_field(&request, "compatibilityPolicy")?,
         default_metadata: metadata("defaultMetadata", request.get("defaultMetadata"))?,
         override_metadata: metadata("overrideMetadata", request.get("overrideMetadata"))?,
-        default_rule_set: json("defaultRuleSet"),
-        override_rule_set: json("overrideRuleSet"),
+        default_rule_set: rule_set("defaultRuleSet", request.get("defaultRuleSet"))?,
+        override_rule_set: rule_set("overrideRuleSet", request.get("overrideRuleSet"))?,
         alias: string_field(&request, "alias")?,
     };
     state.registry.put_config(&scope, &update).await?;

@@ -8,7 +8,7 @@ use super::routes::{Access, CallerPrincipal, Routes};
 use super::{ok_json, AppState, Params, PathParams};
 use crate::auth::Operation;
 use crate::error::ApiError;
-use crate::registry::RegistryError;
+use crate::registry::{context_in_path, RegistryError, DEFAULT_CONTEXT};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -44,30 +44,27 @@ async fn list_contexts(
     Ok(ok_json(&params.page()?.of(contexts)))
 }
 
-/// `{context}` may be given as `.ctx` or `:.ctx:`.
+/// `{context}` may be given as `ctx`, `.ctx` or `:.ctx:`, as in Confluent.
 async fn delete_context(
     State(state): State<AppState>,
     PathParams(context): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let name = context
-        .strip_prefix(':')
-        .and_then(|rest| rest.strip_suffix(':'))
-        .unwrap_or(&context);
-    if !name.starts_with('.') || name == "." {
-        return Err(RegistryError::InvalidSubject(context.clone()).into());
+    let name = context_in_path(&context).ok_or(ApiError::ContextNameWithColon)?;
+    if name == DEFAULT_CONTEXT {
+        return Err(RegistryError::InvalidSubject(context).into());
     }
-    state.registry.delete_context(name).await?;
+    state.registry.delete_context(&name).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `/contexts/{ctx}/…` reaches here only when the router did not rewrite it
-/// into a request on qualified subjects: the context name has a colon.
+/// into a request on qualified subjects: the context name has a colon
+/// inside, or nothing is served under it.
 async fn context_scoped_with_colon(
     PathParams((context, _)): PathParams<(String, String)>,
 ) -> ApiError {
-    if context.contains(':') {
-        ApiError::ContextNameWithColon
-    } else {
-        ApiError::RouteNotFound
+    match context_in_path(&context) {
+        None => ApiError::ContextNameWithColon,
+        Some(_) => ApiError::RouteNotFound,
     }
 }

@@ -5,6 +5,8 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::AppState;
 use crate::domain::Page;
@@ -65,7 +67,37 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
                 "Request body must not be null".to_owned(),
             ));
         }
+        if holds_nul(&value) {
+            return Err(ApiError::MalformedBody(
+                "Strings in a request body cannot hold a NUL character (\\u0000)".to_owned(),
+            ));
+        }
         Ok(JsonBody(value))
+    }
+}
+
+/// No name, text or setting in the registry can hold a NUL character (the
+/// PostgreSQL store cannot keep one, so neither does SQLite): a path or
+/// query with one (`%00`) matches nothing, and is answered as an unknown
+/// route before anything looks it up, as an undecodable path is.
+pub async fn refuse_nul(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    if uri.path().contains("%00") || uri.query().is_some_and(|query| query.contains("%00")) {
+        return ApiError::RouteNotFound.into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a JSON value has a NUL character in a string or a key.
+fn holds_nul(value: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(object) => object
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
     }
 }
 

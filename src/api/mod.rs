@@ -18,7 +18,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-pub use extract::{AliasedSubject, JsonBody, Params, PathParams, VersionParam};
+pub use extract::{refuse_nul, AliasedSubject, JsonBody, Params, PathParams, VersionParam};
 
 use crate::audit::Auditor;
 use crate::auth::Security;

@@ -163,10 +163,10 @@ impl Registry {
             .await?;
         let only = match version {
             None => None,
-            Some(VersionSpec::Latest) => match history.latest_live() {
-                Some(latest) => Some(latest),
-                None => return Ok(CompatibilityReport::compatible()),
-            },
+            // With no live version, `None` compares against the live
+            // history, which is empty: compatible, once the schema parses
+            // (as in Confluent).
+            Some(VersionSpec::Latest) => history.latest_live(),
             Some(VersionSpec::Number(n)) => Some(
                 history
                     .find(n)

@@ -32,7 +32,7 @@ pub use follow::{ChangeFollower, STALENESS_BOUND};
 pub use history::{SubjectHistory, VersionEntry};
 pub use read::{SchemaFormat, SchemaView, SubjectListFilter};
 pub use register::{RegisterRequest, Registered, RequestedId, RequestedReference};
-pub use subject::{qualify, Subject, VersionSpec, DEFAULT_CONTEXT};
+pub use subject::{context_in_path, qualify, Subject, VersionSpec, DEFAULT_CONTEXT};
 
 use crate::store::{Change, Store};
 use source::Cached;

@@ -94,6 +94,23 @@ pub fn context_scope(context: &str) -> String {
     format!(":{context}:")
 }
 
+/// The context a `/contexts/{context}…` path names, read as Confluent reads
+/// it: with or without its leading dot, and optionally between colons
+/// (`staging`, `.staging` and `:.staging:` are all `.staging`). `None` when
+/// a colon is left inside the name, which Confluent refuses with 400
+/// "Context name cannot contain a colon".
+pub fn context_in_path(raw: &str) -> Option<String> {
+    let name = raw.strip_prefix(':').unwrap_or(raw);
+    let name = name.strip_suffix(':').unwrap_or(name);
+    if name.contains(':') {
+        None
+    } else if name.starts_with('.') {
+        Some(name.to_owned())
+    } else {
+        Some(format!(".{name}"))
+    }
+}
+
 /// Splits `:.ctx:name` into (`.ctx`, `name`) and `:.ctx` into (`.ctx`, ``);
 /// `:.:name` gives the default context `.`.
 pub fn split_context(raw: &str) -> Option<(&str, &str)> {
@@ -167,6 +184,24 @@ mod tests {
         assert!(Subject::parse_for_write("__GLOBAL").is_err());
         assert!(Subject::parse_for_write(":.__GLOBAL:x").is_err());
         assert!(Subject::parse_for_write("tab\there").is_err());
+    }
+
+    #[test]
+    fn reads_context_path_segments_like_confluent() {
+        for (raw, context) in [
+            ("staging", ".staging"),
+            (".staging", ".staging"),
+            (":.staging:", ".staging"),
+            (":staging", ".staging"),
+            (".", "."),
+            (":.:", "."),
+            (":", "."),
+        ] {
+            assert_eq!(context_in_path(raw).as_deref(), Some(context), "{raw}");
+        }
+        for raw in ["a:b", ":.a:b:", "::a", "a::"] {
+            assert_eq!(context_in_path(raw), None, "{raw}");
+        }
     }
 
     #[test]

@@ -270,12 +270,13 @@ impl<'a> Session<'a> {
         let media = content.get(media_type).unwrap_or_else(|| {
             panic!("{what}: Content-Type {content_type} is not documented for this response")
         });
-        let instance = if media.get("x-accord-raw-text") == Some(&Value::Bool(true)) {
-            Value::String(text.to_owned())
-        } else {
-            serde_json::from_str(text)
-                .unwrap_or_else(|error| panic!("{what}: body is not JSON ({error}): {text:?}"))
-        };
+        // A raw text body has the schema of its text, taken as a string.
+        if let Some(text_schema) = media.get("x-accord-raw-text") {
+            self.validate(what, text_schema, &Value::String(text.to_owned()));
+            return;
+        }
+        let instance = serde_json::from_str(text)
+            .unwrap_or_else(|error| panic!("{what}: body is not JSON ({error}): {text:?}"));
         self.validate(what, &media["schema"], &instance);
     }
 
@@ -1167,7 +1168,10 @@ async fn contexts(s: &mut Session<'_>) {
     s.run([
         (M::DELETE, "/contexts/.staging", Body::None, Error(422, 42211)),
         (M::DELETE, "/contexts/:.staging:", Body::None, Error(422, 42211)),
-        (M::DELETE, "/contexts/staging", Body::None, Error(422, 42208)),
+        (M::DELETE, "/contexts/staging", Body::None, Error(422, 42211)),
+        (M::DELETE, "/contexts/a:b", Body::None, Error(400, 400)),
+        (M::DELETE, "/contexts/:.:", Body::None, Error(422, 42208)),
+        (M::GET, "/contexts/a:b/mode", Body::None, Error(400, 400)),
         (M::DELETE, "/contexts/%FF", Body::None, Error(404, 404)),
         // Once its subject is gone, it can be.
         (M::DELETE, "/contexts/staging/subjects/orders-value/versions/2", Body::None, Answer(json!(2))),
