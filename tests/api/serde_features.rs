@@ -305,7 +305,8 @@ async fn auth_headers_are_sent(app: TestApp) {
 /// order, is stored as written without it and in normal form with it (so
 /// both serializers find one id on a registry that normalizes).
 async fn normalize_reaches_the_registry(app: TestApp) {
-    const SCHEMA: &str = r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}"#;
+    const SCHEMA: &str =
+        r#"{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}"#;
     let mut stored = Vec::new();
     for normalize in [false, true] {
         let serializer = accord_serde::JsonSerializer::new(
@@ -318,7 +319,10 @@ async fn normalize_reaches_the_registry(app: TestApp) {
         )
         .unwrap();
         let framed = serializer
-            .serialize(&format!("normalized-{normalize}"), &json!({ "a": 1, "b": "x" }))
+            .serialize(
+                &format!("normalized-{normalize}"),
+                &json!({ "a": 1, "b": "x" }),
+            )
             .await
             .unwrap();
         let id = u32::from_be_bytes(framed.payload[1..5].try_into().unwrap());

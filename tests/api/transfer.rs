@@ -100,34 +100,14 @@ async fn populate(registry: &ApiClient) {
     .await;
     registry.register("gone-value", r#""int""#).await;
     expect(registry, Method::DELETE, "/subjects/gone-value", None).await;
-    expect(
-        registry,
-        Method::PUT,
-        "/config/users-value",
-        Some(json!({ "compatibility": "FULL" })),
-    )
-    .await;
-    expect(
-        registry,
-        Method::PUT,
-        "/config/:.staging:",
-        Some(json!({ "compatibility": "NONE" })),
-    )
-    .await;
-    expect(
-        registry,
-        Method::PUT,
-        "/config/people",
-        Some(json!({ "alias": "users-value" })),
-    )
-    .await;
-    expect(
-        registry,
-        Method::PUT,
-        "/mode/events-value",
-        Some(json!({ "mode": "READONLY" })),
-    )
-    .await;
+    for (path, body) in [
+        ("/config/users-value", json!({ "compatibility": "FULL" })),
+        ("/config/:.staging:", json!({ "compatibility": "NONE" })),
+        ("/config/people", json!({ "alias": "users-value" })),
+        ("/mode/events-value", json!({ "mode": "READONLY" })),
+    ] {
+        expect(registry, Method::PUT, path, Some(body)).await;
+    }
 }
 
 /// Whether the Python client is there (else skipped, or failed in CI).
