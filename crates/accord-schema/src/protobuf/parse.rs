@@ -502,7 +502,16 @@ impl Parser {
         let reader = &mut self.reader;
         Ok(match label.as_str() {
             "package" if context == Context::File => {
-                self.file.package = Some(reader.read_name(true)?);
+                let package = reader.read_name(true)?;
+                // protoc's rule: identifiers joined by dots. A leading dot
+                // would make names no descriptor pool can look up.
+                if package.split('.').any(str::is_empty) {
+                    return Err(reader.error_at(
+                        format!("package name '{package}' must be identifiers joined by dots"),
+                        location,
+                    ));
+                }
+                self.file.package = Some(package);
                 reader.require(';')?;
                 None
             }

@@ -74,7 +74,14 @@ impl Printer<'_> {
     fn file(&mut self, file: &ProtoFile) -> Result<String> {
         let mut out = String::new();
         if let Some(syntax) = file.syntax {
-            if !self.normalize() || syntax == Syntax::Proto3 {
+            // Normalizing leaves out the default `proto2`, unless nothing
+            // else is there: an empty text would not parse back.
+            let alone = file.package.is_none()
+                && file.imports.is_empty()
+                && file.public_imports.is_empty()
+                && file.options.is_empty()
+                && file.types.is_empty();
+            if !self.normalize() || syntax == Syntax::Proto3 || alone {
                 let _ = writeln!(out, "syntax = \"{}\";", syntax.as_str());
             }
         }

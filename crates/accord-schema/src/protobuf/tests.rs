@@ -640,3 +640,28 @@ fn relative_names_resolve_through_the_enclosing_packages() {
         "{error}"
     );
 }
+
+/// Found by fuzzing: a leading dot made message names prost-reflect could
+/// not look up, and the compatibility check panicked on them.
+#[test]
+fn a_package_must_be_identifiers_joined_by_dots() {
+    for package in [".cme", "a..b", "a."] {
+        let text = format!("syntax = \"proto3\";\npackage {package};\nmessage A {{}}\n");
+        let error = parse_with(&text, &[]).unwrap_err();
+        assert!(
+            error.contains("identifiers joined by dots"),
+            "{package}: {error}"
+        );
+    }
+    parse_ok("syntax = \"proto3\";\npackage a.b_c.d1;\nmessage A {}\n");
+}
+
+/// Found by fuzzing: the normal form of a file with nothing but its
+/// `proto2` syntax line was empty, which does not parse back.
+#[test]
+fn the_normal_form_of_a_bare_proto2_file_parses_back() {
+    let schema = parse_ok("syntax = \"proto2\";\n");
+    let normalized = schema.normalized();
+    assert_eq!(normalized, "syntax = \"proto2\";\n");
+    parse_ok(&normalized);
+}
