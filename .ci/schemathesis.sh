@@ -113,7 +113,7 @@ start_server() {
         >"$WORK/server.log" 2>&1 &
     SERVER_PID=$!
     local deadline=$((SECONDS + 60))
-    until [ "$(http GET "$BASE/health" | head -n 1)" = 200 ]; do
+    until [ "$(http GET "$BASE/health" 2>/dev/null | head -n 1)" = 200 ]; do
         if ! kill -0 "$SERVER_PID" 2>/dev/null; then
             cat "$WORK/server.log" >&2
             die "accord did not start"

@@ -96,3 +96,116 @@ async fn a_lost_database_answers_50001_and_the_server_recovers() {
         .as_array()
         .is_some_and(|all| all.contains(&json!("fail-back"))));
 }
+
+/// Unmounts the test's small file system when dropped.
+struct Mounted(std::path::PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+/// Polls the server's log for the failure's line (a writer thread writes it).
+async fn logged_failure(server: &ServerProcess) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = server.log_text();
+        if let Some(line) = log.lines().find(|line| line.contains("request failed")) {
+            return line.to_owned();
+        }
+        assert!(Instant::now() < deadline, "no failure logged:\n{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SQLite on a full disk: the database file lives on a 4 MiB tmpfs that a
+/// filler file then fills. A registration answers 500/50001 and writes
+/// nothing; the log names the cause; once space is freed, the same server
+/// registers again. (Making the file unwritable does not do it: open
+/// connections write through their descriptors whatever the mode, and CI
+/// runs as root.)
+#[tokio::test]
+async fn sqlite_on_a_full_disk_answers_50001_and_recovers() {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0");
+    if !is_root {
+        crate::helpers::unavailable("mounting a small tmpfs for the full-disk test needs root");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !mounted {
+        crate::helpers::unavailable("cannot mount a tmpfs for the full-disk test");
+        return;
+    }
+    let _mount = Mounted(dir.path().to_owned());
+    let url = format!("sqlite://{}/accord.db", dir.path().display());
+    let server = ServerProcess::start(&url).await;
+    let (status, _) = server
+        .post(
+            "/subjects/small/versions",
+            &json!({ "schema": "\"string\"" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Fill what is left.
+    let filler = dir.path().join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let chunk = vec![0u8; 64 * 1024];
+        while file.write_all(&chunk).is_ok() {}
+        let _ = file.sync_all();
+    }
+    // A schema larger than any page the log can reuse.
+    let symbols: Vec<String> = (0..20_000).map(|n| format!("S{n}")).collect();
+    let big = json!({ "schema": json!({ "type": "enum", "name": "Big", "symbols": symbols }).to_string() });
+    let (status, body) = server.post("/subjects/big/versions", &big).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{body}");
+    assert_eq!(
+        body,
+        json!({ "error_code": 50001, "message": "Error in the backend data store" }),
+        "nothing internal in the body"
+    );
+    let failure = logged_failure(&server).await;
+    assert!(
+        failure.contains("backend store failed") && failure.contains("full"),
+        "the cause is logged: {failure}"
+    );
+    // Nothing half-written, and reads go on.
+    assert_eq!(
+        server.get("/subjects/big/versions").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        server.get("/subjects/small/versions/1").await.0,
+        StatusCode::OK
+    );
+
+    // Space again: the same server registers.
+    std::fs::remove_file(&filler).expect("remove the filler");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = server.post("/subjects/big/versions", &big).await;
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not recover: {status} {body}\n{}",
+            server.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
