@@ -59,16 +59,7 @@ async fn a_lost_database_answers_50001_and_the_server_recovers() {
         json!({ "error_code": 50001, "message": "Error in the backend data store" }),
         "nothing internal in the body"
     );
-    // Log lines are written by a thread of their own: poll for the line.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let failure = loop {
-        let log = server.log_text();
-        if let Some(line) = log.lines().find(|line| line.contains("request failed")) {
-            break line.to_owned();
-        }
-        assert!(Instant::now() < deadline, "no failure logged:\n{log}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let failure = logged_failure(&server).await;
     assert!(
         failure.contains("backend store failed"),
         "the cause is logged: {failure}"
